@@ -1,0 +1,2 @@
+import FilamentSim
+print("filament-sim: not built yet")
