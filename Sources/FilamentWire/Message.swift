@@ -21,12 +21,16 @@ public enum Message: Hashable, Sendable {
 public struct Hello: Hashable, Sendable {
     /// The sender's router id (the multicast hello is not encrypted; it names its sender).
     public var routerID: RouterID
+    /// The sender's full public key, included when a receiver may not know it yet (the first hellos on
+    /// an interface, periodically, and after hearing an unknown router). A receiver needs it to start the
+    /// Noise IK handshake; drivers check that it hashes to `routerID` before using it.
+    public var node: NodeID?
     /// Hello seqno, incremented per hello on this interface.
     public var seqno: Seqno
     /// The interval until the sender's next hello on this interface, in centiseconds.
     public var intervalCentiseconds: UInt16
-    public init(routerID: RouterID, seqno: Seqno, intervalCentiseconds: UInt16) {
-        self.routerID = routerID; self.seqno = seqno; self.intervalCentiseconds = intervalCentiseconds
+    public init(routerID: RouterID, node: NodeID? = nil, seqno: Seqno, intervalCentiseconds: UInt16) {
+        self.routerID = routerID; self.node = node; self.seqno = seqno; self.intervalCentiseconds = intervalCentiseconds
     }
 }
 
