@@ -15,6 +15,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // MARK: C
@@ -34,6 +35,12 @@ let package = Package(
         // MARK: beside the engine
         .target(name: "FilamentCrypto", dependencies: ["FilamentCore", "CSodium"]),
         .target(name: "FilamentState", dependencies: ["FilamentCore", "FilamentCrypto"]),
+
+        // MARK: daemon
+        .target(
+            name: "FilamentDaemon",
+            dependencies: ["FilamentCore", "FilamentWire", "FilamentEngine", "FilamentCrypto", "FilamentState",
+                           .product(name: "Yams", package: "Yams")]),
 
         // MARK: simulator
         .target(
@@ -63,6 +70,7 @@ let package = Package(
         .testTarget(
             name: "FilamentEngineTests",
             dependencies: ["FilamentEngine", .product(name: "PropertyBased", package: "swift-property-based")]),
+        .testTarget(name: "FilamentDaemonTests", dependencies: ["FilamentDaemon"]),
         .testTarget(name: "FilamentSimTests", dependencies: ["FilamentSim"], path: "firmware-sim/Tests/FilamentSimTests"),
     ]
 )

@@ -1,0 +1,81 @@
+import FilamentCore
+
+/// Everything `filamentd` can be told, with its defaults. `docs/configuration.md` documents each
+/// setting; `ConfigurationLoader` reads it from YAML and command-line flags override it.
+public struct DaemonConfiguration: Equatable, Sendable {
+    /// Friendly name announced to the mesh (at most 32 bytes of UTF-8).
+    public var name: String? = nil
+    /// Where the key file and counters live (mode 0700).
+    public var stateDirectory: String = "/var/lib/filament"
+    /// The control socket `filamentctl` talks to.
+    public var controlSocket: String = "/run/filament/control.sock"
+    /// Group that may use administrative control requests (the socket is 0660).
+    public var controlGroup: String? = nil
+    /// The 32-byte network key (PSK) of a private mesh; nil joins the open mesh.
+    public var networkKeyFile: String? = nil
+    /// Mesh interfaces, by name or glob.
+    public var interfaces: [InterfaceSetting] = []
+    /// UDP port of the mesh protocol.
+    public var port: UInt16 = DaemonConfiguration.defaultPort
+    /// The TUN device that carries the node's mesh address.
+    public var tun = TunSetting()
+    /// Prefixes of devices behind this bulb, announced to the mesh.
+    public var attachedPrefixes: [Prefix] = []
+    /// Client-side interfaces (the bulb's access point) whose prefixes are announced.
+    public var clientInterfaces: [String] = []
+    /// Present when this bulb is an internet gateway.
+    public var gateway: GatewaySetting? = nil
+    /// Gateways this node will use; empty accepts any gateway whose advert verifies.
+    public var trustedGateways: [NodeID] = []
+    /// A gateway to prefer while it is usable.
+    public var preferredGateway: NodeID? = nil
+    /// Prometheus exposition, e.g. `127.0.0.1:9465`; nil disables it.
+    public var metricsListen: String? = nil
+    /// error, warning, info or debug.
+    public var logLevel: LogLevel = .info
+
+    public static let defaultPort: UInt16 = 6701
+
+    public init() {}
+
+    public enum LogLevel: String, CaseIterable, Sendable { case error, warning, info, debug }
+
+    public struct InterfaceSetting: Equatable, Sendable {
+        /// An interface name or a glob such as `wlan*`.
+        public var pattern: String
+        public var transport: Transport
+        public init(pattern: String, transport: Transport = .udp) { self.pattern = pattern; self.transport = transport }
+    }
+
+    public enum Transport: String, CaseIterable, Sendable {
+        /// IPv6 link-local UDP.
+        case udp
+        /// Raw Ethernet frames, EtherType 0x88B5.
+        case ethernet
+    }
+
+    public struct TunSetting: Equatable, Sendable {
+        public var name: String = "fil0"
+        /// nil: chosen from the smallest mesh link MTU minus the encapsulation overhead.
+        public var mtu: Int? = nil
+        public init() {}
+    }
+
+    public struct GatewaySetting: Equatable, Sendable {
+        /// The interface with the internet uplink.
+        public var uplink: String
+        public var bandwidthDownKbps: UInt32
+        public var bandwidthUpKbps: UInt32
+        /// An address probed to check the uplink, in addition to the kernel's default route.
+        public var probe: IPv6Address? = nil
+        /// Pool of IPv4 addresses leased to nodes that choose this gateway.
+        public var ipv4Pool: Prefix = Prefix("100.64.0.0/10")!
+        /// Also offer IPv6 egress.
+        public var ipv6: Bool = true
+        /// Start drained (no new flows).
+        public var drained: Bool = false
+        public init(uplink: String, bandwidthDownKbps: UInt32, bandwidthUpKbps: UInt32) {
+            self.uplink = uplink; self.bandwidthDownKbps = bandwidthDownKbps; self.bandwidthUpKbps = bandwidthUpKbps
+        }
+    }
+}
