@@ -11,6 +11,7 @@ let package = Package(
     products: [
         .library(name: "FilamentEngine", targets: ["FilamentEngine"]),
         .executable(name: "filament-sim", targets: ["filament-sim"]),
+        .executable(name: "filamentctl", targets: ["filamentctl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -42,6 +43,11 @@ let package = Package(
             dependencies: ["FilamentCore", "FilamentWire", "FilamentEngine", "FilamentCrypto", "FilamentState",
                            .product(name: "Yams", package: "Yams")]),
 
+        .target(name: "FilamentControl"),
+        .executableTarget(
+            name: "filamentctl",
+            dependencies: ["FilamentControl", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
         // MARK: simulator
         .target(
             name: "FilamentSim",
@@ -71,6 +77,7 @@ let package = Package(
             name: "FilamentEngineTests",
             dependencies: ["FilamentEngine", .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "FilamentDaemonTests", dependencies: ["FilamentDaemon"]),
+        .testTarget(name: "FilamentControlTests", dependencies: ["FilamentControl", "filamentctl"]),
         .testTarget(name: "FilamentSimTests", dependencies: ["FilamentSim"], path: "firmware-sim/Tests/FilamentSimTests"),
     ]
 )
