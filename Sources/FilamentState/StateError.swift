@@ -12,6 +12,8 @@ public enum StateError: Error, Equatable, Sendable, CustomStringConvertible {
     case wrongOwner(path: String, owner: UInt32, expected: UInt32)
     /// The key file is readable or writable by group or others.
     case insecureKeyFile(path: String, mode: UInt32)
+    /// A state file (not the key) is writable by group or others.
+    case insecureFile(path: String, mode: UInt32)
     /// A state file is a symlink, a directory, a device, ... instead of a regular file.
     case notARegularFile(path: String)
     /// The identity file exists but cannot be trusted. It is never replaced automatically.
@@ -38,6 +40,8 @@ public enum StateError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .insecureKeyFile(path, mode):
             return "key file \(path) has mode \(octal(mode)) (group or others may read it); fix: chmod 600 \(path), "
                 + "and if someone else may have read it, treat the key as compromised"
+        case let .insecureFile(path, mode):
+            return "\(path) has mode \(octal(mode)) (writable by group or others); fix: chmod 600 \(path)"
         case let .notARegularFile(path):
             return "\(path) is not a regular file (symlinks are not followed); replace it with the real file"
         case let .corruptKeyFile(path, defect):
