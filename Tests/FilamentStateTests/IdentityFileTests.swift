@@ -11,6 +11,8 @@ import Testing
 enum WorkedExample {
     static let seed: [UInt8] = Array(0..<32)
     static let publicKey = "03a107bff3ce10be1d70dd18e74bc09967e4d6309ba50d5f1ddc8664125531b8"
+    /// The X25519 (Noise static) public key derived from the same seed (checked in Python with u = (1+y)/(1-y)).
+    static let x25519Public = "4701d08488451f545a409fb58ae3e58581ca40ac3f7f114698cd71deac73ca01"
     static let hashInput = "66696c616d656e742d6d6573682d616464726573732d7631" + publicKey
     static let hash = "032bf8ad41870b557d0de75a3c404c5835cfe5c118fc8dba85c6c2475b26b44c"
     static let first10 = "032bf8ad41870b557d0d"
@@ -25,6 +27,7 @@ enum WorkedExample {
     @Test func addressDerivationIsPinned() throws {
         let kp = try NodeKeyPair(seed: SecretBytes(copying: WorkedExample.seed))
         #expect(kp.nodeID.hex == WorkedExample.publicKey)
+        #expect(hex(kp.x25519Public) == WorkedExample.x25519Public)
         let input = Array("filament-mesh-address-v1".utf8) + kp.nodeID.bytes
         #expect(hex(input) == WorkedExample.hashInput)
         let h = Sodium.blake2b(input, outputLength: 32)
