@@ -15,6 +15,16 @@ import FilamentCrypto
 ///
 /// Not thread-safe: one owner (the daemon's event loop) calls it.
 public final class PersistentCounter {
+    /// The file names the daemon uses for its counters, so every module agrees on them.
+    public enum Name {
+        /// The routing source seqno (its low 16 bits go on the wire).
+        public static let routingSeqno = "routing-seqno"
+        /// The link layer's handshake initiation counter.
+        public static let linkInitiation = "link-initiation"
+        /// The seqno of this node's signed gateway advertisements.
+        public static let gatewayAdvert = "gateway-advert-seqno"
+    }
+
     /// The default reservation block (docs/decisions/0202-counter-block-size.md).
     public static let defaultBlockSize: UInt64 = 1024
 

@@ -59,6 +59,19 @@ public final class StateDirectory: Sendable {
 
     deinit { close(descriptor) }
 
+    /// Takes an exclusive, non-blocking `flock` on the directory, held until this object dies (or the
+    /// process does, even by SIGKILL). Two daemons sharing one state directory would hand out the same
+    /// counter values, so the daemon takes this lock before opening any counter. Throws `inUse` if
+    /// another open of the directory (in any process) holds it. Calling it again is harmless.
+    public func lock() throws(StateError) {
+        do {
+            try retrying("flock", path) { flock(descriptor, LOCK_EX | LOCK_NB) }
+        } catch {
+            if case .system(_, _, let e) = error, e == EWOULDBLOCK { throw .inUse(path: path) }
+            throw error
+        }
+    }
+
     /// The full path of a file in this directory (for messages and for operators).
     public func path(of name: String) -> String {
         path.hasSuffix("/") ? path + name : path + "/" + name

@@ -8,6 +8,8 @@ public enum StateError: Error, Equatable, Sendable, CustomStringConvertible {
     case notADirectory(path: String)
     /// The directory is writable by its group or by everyone (mode shown in octal).
     case insecureDirectory(path: String, mode: UInt32)
+    /// Another process (another filamentd) holds the state directory's lock.
+    case inUse(path: String)
     /// The directory or file belongs to another user.
     case wrongOwner(path: String, owner: UInt32, expected: UInt32)
     /// The key file is readable or writable by group or others.
@@ -35,6 +37,8 @@ public enum StateError: Error, Equatable, Sendable, CustomStringConvertible {
             return "state directory \(path) exists but is not a directory; move it away or choose another state directory"
         case let .insecureDirectory(path, mode):
             return "state directory \(path) has mode \(octal(mode)) (writable by group or others); fix: chmod 700 \(path)"
+        case let .inUse(path):
+            return "state directory \(path) is in use by another process (another filamentd?); stop it or give this one its own state directory"
         case let .wrongOwner(path, owner, expected):
             return "\(path) is owned by uid \(owner), but filament runs as uid \(expected); fix: chown \(expected) \(path) (or run as its owner)"
         case let .insecureKeyFile(path, mode):

@@ -33,6 +33,7 @@ guard args.count == 5, let block = UInt64(args[3]), let seconds = Double(args[4]
 }
 do {
     let directory = try StateDirectory(path: args[1])
+    try directory.lock()
     let counter = try PersistentCounter(directory: directory, name: args[2], blockSize: block)
     emit(counter.current)
     let clock = ContinuousClock()

@@ -50,11 +50,15 @@ import Testing
                 usleep(500)
             }
             #expect(firstOutput != nil, "writer printed nothing within 20 s")
+            // The running writer holds the directory lock.
+            #expect(throws: StateError.inUse(path: dir.path)) { try StateDirectory(path: dir.path).lock() }
             kill(pid, SIGKILL)
             var status: Int32 = 0
             waitpid(pid, &status, 0)
             killed = true
             #expect(status & 0x7f == SIGKILL, "writer was not killed by SIGKILL (status \(status))")
+            // SIGKILL released it.
+            try StateDirectory(path: dir.path).lock()
 
             // Every complete line is a value that was handed out; they must strictly increase,
             // and the first of this run must be above everything handed out before.

@@ -85,3 +85,17 @@ import Testing
         #expect(modeOf(dir.path(of: "f")) == 0o600)
     }
 }
+
+@Suite struct StateDirectoryLockTests {
+    /// A second opener cannot take the lock while the first holds it, and can once the first is gone.
+    @Test func lockIsExclusive() throws {
+        let tmp = TemporaryDirectory()
+        var first: StateDirectory? = try StateDirectory(path: tmp.sub("state"))
+        try first!.lock()
+        try first!.lock()
+        let second = try StateDirectory(path: tmp.sub("state"))
+        #expect(throws: StateError.inUse(path: tmp.sub("state"))) { try second.lock() }
+        first = nil
+        try second.lock()
+    }
+}
