@@ -37,10 +37,13 @@ public enum IdentityFile {
         case created
     }
 
-    /// A key pair and where it came from.
+    /// A key pair and where it came from. Borrow `keyPair`, or move it out with `takeKeyPair()`.
     public struct Loaded: ~Copyable {
         public var keyPair: NodeKeyPair
         public let origin: Origin
+
+        /// Moves the key pair out (other modules cannot partially consume this struct).
+        public consuming func takeKeyPair() -> NodeKeyPair { keyPair }
     }
 
     /// The file image for `seed` (secret: it contains the seed).

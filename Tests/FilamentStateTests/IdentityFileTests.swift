@@ -68,6 +68,20 @@ enum WorkedExample {
         #expect(third.nodeID == first.keyPair.nodeID)
     }
 
+    /// The key pair can be moved out of the load result and used to sign (the daemon's usage).
+    @Test func keyPairMovesOutAndSigns() throws {
+        let tmp = TemporaryDirectory()
+        let dir = try StateDirectory(path: tmp.sub("state"))
+        _ = try IdentityFile.create(in: dir, seed: SecretBytes(copying: WorkedExample.seed))
+        let loaded = try IdentityFile.loadOrCreate(in: dir)
+        #expect(loaded.origin == .loaded)
+        let keyPair = loaded.takeKeyPair()
+        let signature = keyPair.sign([1, 2, 3])
+        #expect(Ed25519.verify(signature: signature, of: [1, 2, 3], by: keyPair.nodeID))
+        #expect(!Ed25519.verify(signature: signature, of: [1, 2, 4], by: keyPair.nodeID))
+        #expect(keyPair.nodeID.hex == WorkedExample.publicKey)
+    }
+
     /// Two fresh state directories get two different identities (the seed really is random).
     @Test func freshIdentitiesDiffer() throws {
         let a = TemporaryDirectory(), b = TemporaryDirectory()
