@@ -60,7 +60,8 @@ extension StateDirectory {
 
     /// Writes `bytes` to `name` so that after a crash at any moment the file holds either its old
     /// contents or the new ones, never a mix:
-    /// 1. write a temp file `.name.tmp` in this directory (mode 0600) and `fsync` it;
+    /// 1. write a new temp file `.name.tmp` in this directory (mode 0600, `O_EXCL` after unlinking
+    ///    any stale one) and `fsync` it;
     /// 2. `rename` it over `name` (or, with `replace == false`, `link` it to `name`, which fails
     ///    with `EEXIST` instead of replacing an existing file, then unlink the temp);
     /// 3. `fsync` the directory so the new entry is durable.
@@ -74,15 +75,21 @@ extension StateDirectory {
             if let e = fault?(step) { throw .system(operation: what, path: p, errno: e) }
         }
         try check(.open, "open", tmpPath)
+        // A stale temp file from a crash is unlinked, never truncated: after a crash between
+        // `link` and `unlink` it is a second name of the real file, and truncating it would
+        // truncate that file.
+        if unlinkat(descriptor, tmp, 0) != 0 && errno != ENOENT {
+            throw .system(operation: "unlink", path: tmpPath, errno: errno)
+        }
         var fd: Int32 = try retrying("open", tmpPath) {
-            openat(descriptor, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0o600)
+            openat(descriptor, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         }
         var linked = false
         defer {
             if fd >= 0 { close(fd) }
             if !linked { unlinkat(descriptor, tmp, 0) }
         }
-        // A stale temp file from a crash keeps its old mode under O_TRUNC: set it again.
+        // The umask may have cleared bits; make sure of 0600 (it can only have removed some).
         try retrying("fchmod", tmpPath) { fchmod(fd, 0o600) }
         try check(.write, "write", tmpPath)
         var written = 0

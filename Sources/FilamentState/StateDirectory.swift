@@ -88,7 +88,7 @@ public final class StateDirectory: Sendable {
     }
 
     /// The temp file used while `name` is being written (one per file; a stale one from a crash is
-    /// simply truncated and reused next time).
+    /// unlinked before the next write).
     static func temporaryName(for name: String) -> String { "." + name + ".tmp" }
 }
 

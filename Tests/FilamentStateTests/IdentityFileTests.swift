@@ -210,6 +210,21 @@ enum WorkedExample {
         #expect(readBytes(path) == [1, 2, 3])
     }
 
+    /// A stale temp name left as a hard link to the key (crash between link and unlink) cannot be
+    /// used to overwrite the key: `create` unlinks it instead of truncating it, then fails with EEXIST.
+    @Test func staleTempHardLinkCannotReplaceKey() throws {
+        let tmp = TemporaryDirectory()
+        let dir = try StateDirectory(path: tmp.sub("state"))
+        _ = try IdentityFile.create(in: dir, seed: SecretBytes(copying: WorkedExample.seed))
+        let path = dir.path(of: IdentityFile.defaultName)
+        #expect(link(path, dir.path(of: ".identity.key.tmp")) == 0)
+        #expect(throws: StateError.system(operation: "link", path: path, errno: EEXIST)) {
+            _ = try IdentityFile.create(in: dir)
+        }
+        #expect(readBytes(path).map(hex) == WorkedExample.fileImage)
+        #expect(try IdentityFile.load(from: dir).nodeID.hex == WorkedExample.publicKey)
+    }
+
     /// A missing file is an ENOENT error for `load` (only `loadOrCreate` creates).
     @Test func loadMissing() throws {
         let tmp = TemporaryDirectory()
