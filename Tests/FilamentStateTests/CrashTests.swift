@@ -25,7 +25,7 @@ import Testing
             let killAfterMs = Int.random(in: 5...250, using: &rng)
             let output = tmp.sub("round\(round).out")
             let errput = tmp.sub("round\(round).err")
-            let pid = try spawn(writer, [dir.path, "seqno", String(block), "30"], stdout: output, stderr: errput)
+            let pid = try spawn(writer, ["counter", dir.path, "seqno", String(block), "30"], stdout: output, stderr: errput)
             var killed = false
             defer { if !killed { kill(pid, SIGKILL); var s: Int32 = 0; waitpid(pid, &s, 0) } }
 
@@ -76,6 +76,51 @@ import Testing
             everHandedOut = max(maxReported, reloaded.current)
             print("crash round \(round): block \(block), killed \(killAfterMs) ms after first value, "
                 + "\(values.count) values reported, max \(maxReported), file bound \(bound), reload starts at \(reloaded.current)")
+        }
+    }
+}
+
+extension CrashTests {
+    /// SIGKILL while identities are being created (4 rounds): every state directory then holds either
+    /// no key file or a complete, valid one, and every identity the writer reported is the one on disk.
+    @Test(.timeLimit(.minutes(1))) func sigkillDuringIdentityCreation() throws {
+        guard let writer = tortureExecutable() else {
+            Issue.record("filament-state-torture not found next to the test binary; build with `swift build --build-tests`")
+            return
+        }
+        var rng = SystemRandomNumberGenerator()
+        for round in 0..<4 {
+            let tmp = TemporaryDirectory()
+            let killAfterMs = Int.random(in: 20...200, using: &rng)
+            let pid = try spawn(writer, ["identity", tmp.path, "30"], stdout: tmp.sub("out"), stderr: tmp.sub("err"))
+            usleep(UInt32(killAfterMs) * 1000)
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+            #expect(status & 0x7f == SIGKILL, "writer ended on its own: \(String(decoding: readBytes(tmp.sub("err")) ?? [], as: UTF8.self))")
+            var reported: [Int: String] = [:]
+            let text = String(decoding: readBytes(tmp.sub("out")) ?? [], as: UTF8.self)
+            for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
+                let parts = line.split(separator: " ")
+                if parts.count == 2, let i = Int(parts[0]) { reported[i] = String(parts[1]) }
+            }
+            var complete = 0, missing = 0
+            for index in 0..<100_000 {
+                var st = stat()
+                guard stat(tmp.sub(String(index)), &st) == 0 else { break }
+                let dir = try StateDirectory(path: tmp.sub(String(index)), create: false)
+                if readBytes(dir.path(of: IdentityFile.defaultName)) == nil {
+                    missing += 1
+                    #expect(reported[index] == nil, "identity \(index) was reported but its file is gone")
+                    continue
+                }
+                let nodeID = try IdentityFile.load(from: dir).nodeID
+                complete += 1
+                if let hex = reported[index] { #expect(hex == nodeID.hex) }
+            }
+            #expect(complete >= reported.count)
+            #expect(missing <= 1, "only the directory being worked on at the kill may lack a key")
+            print("identity crash round \(round): killed after \(killAfterMs) ms, \(reported.count) reported, \(complete) complete files, \(missing) without a key file")
         }
     }
 }
