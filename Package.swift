@@ -36,6 +36,8 @@ let package = Package(
         // MARK: beside the engine
         .target(name: "FilamentCrypto", dependencies: ["FilamentCore", "CSodium"]),
         .target(name: "FilamentState", dependencies: ["FilamentCore", "FilamentCrypto"]),
+        // Crash-test helper for FilamentStateTests: increments a PersistentCounter until killed.
+        .executableTarget(name: "filament-state-torture", dependencies: ["FilamentState"]),
 
         // MARK: daemon
         .target(
@@ -72,7 +74,7 @@ let package = Package(
             name: "FilamentCryptoTests",
             dependencies: ["FilamentCrypto"],
             resources: [.copy("Vectors")]),
-        .testTarget(name: "FilamentStateTests", dependencies: ["FilamentState"]),
+        .testTarget(name: "FilamentStateTests", dependencies: ["FilamentState", "filament-state-torture"]),
         .testTarget(
             name: "FilamentEngineTests",
             dependencies: ["FilamentEngine", .product(name: "PropertyBased", package: "swift-property-based")]),
