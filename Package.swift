@@ -66,3 +66,11 @@ let package = Package(
         .testTarget(name: "FilamentSimTests", dependencies: ["FilamentSim"], path: "firmware-sim/Tests/FilamentSimTests"),
     ]
 )
+
+// The wire decoder's libFuzzer target links only with -sanitize=fuzzer (libFuzzer provides `main`), so it
+// exists only when FILAMENT_FUZZ is set; docs/wire-format.md "Fuzzing" gives the command.
+if Context.environment["FILAMENT_FUZZ"] != nil {
+    package.targets.append(.executableTarget(
+        name: "filament-fuzz-wire", dependencies: ["FilamentWire"], path: "Tests/Fuzz/filament-fuzz-wire"))
+    package.products.append(.executable(name: "filament-fuzz-wire", targets: ["filament-fuzz-wire"]))
+}

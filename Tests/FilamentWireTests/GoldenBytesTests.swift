@@ -91,9 +91,10 @@ private func check(_ m: Message, _ hex: String) throws {
         try check(.digest(Digest(routeCount: 49, hash: 0x0123_4567_89AB_CDEF)), "20 0A 00 31 01 23 45 67 89 AB CD EF")
     }
 
-    /// Probe reply: flag 0x80 and the nonce.
+    /// Probes: flag 0x80 for a reply, 0 for a request, then the nonce.
     @Test func probe() throws {
         try check(.probe(Probe(nonce: 0xDEAD_BEEF, isReply: true)), "22 05 80 DE AD BE EF")
+        try check(.probe(Probe(nonce: 1, isReply: false)), "22 05 00 00 00 00 01")
     }
 
     /// Gateway advert: every field in order, then the 64-byte signature.
