@@ -133,4 +133,30 @@ private func check(_ m: Message, _ hex: String) throws {
         ])
         #expect(try packet.encode().count == 33)
     }
+
+    /// The routing packet sizes in docs/wire-format.md "Sizes" are what the encoder produces.
+    @Test func documentedSizes() throws {
+        func size(_ m: [Message]) throws -> Int { try RoutingPacket(messages: m).encode().count }
+        let other = RouterID(0x0102_0304_0506_0708)
+        let withKey = Message.hello(Hello(routerID: goldenRouter, node: goldenNode, seqno: Seqno(1), intervalCentiseconds: 400))
+        #expect(try size([withKey]) == 51)
+        let own = Message.update(Update(prefix: goldenMesh, routerID: RouterID(goldenMesh.address.low), seqno: Seqno(1),
+                                        metric: Metric(1), intervalCentiseconds: 0))
+        #expect(try size([own]) == 25)
+        let foreignMesh = Message.update(Update(prefix: goldenMesh, routerID: other, seqno: Seqno(1), metric: Metric(1),
+                                                intervalCentiseconds: 0))
+        #expect(try size([foreignMesh]) == 35)
+        #expect(try size([foreignMesh, foreignMesh]) == 35 + 21)
+        let v6 = Message.update(Update(prefix: Prefix(host: IPv6Address("2001:db8::1")!), routerID: other, seqno: Seqno(1),
+                                       metric: Metric(1), intervalCentiseconds: 0))
+        #expect(try size([v6]) == 41)
+        #expect(try size([.digest(Digest(routeCount: 1, hash: 1))]) == 16)
+        var advert = goldenAdvert
+        advert.name = "kitchen1"
+        #expect(try size([.gatewayAdvert(advert)]) == 127)
+        var frame: [UInt8] = []
+        try RoutingPacket(messages: [.hello(Hello(routerID: goldenRouter, seqno: Seqno(1), intervalCentiseconds: 400))])
+            .encodePlaintextFrame(into: &frame)
+        #expect(frame.count == 20)
+    }
 }
