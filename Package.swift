@@ -35,6 +35,10 @@ let package = Package(
         .target(name: "FilamentCrypto", dependencies: ["FilamentCore", "CSodium"]),
         .target(name: "FilamentState", dependencies: ["FilamentCore", "FilamentCrypto"]),
 
+        // MARK: Linux building blocks of the daemon (sockets, epoll, TUN, netlink)
+        .target(name: "FilamentLinux", dependencies: ["FilamentCore", "CFilamentShim", "CNetlink"]),
+        .executableTarget(name: "filament-bench-udp", dependencies: ["FilamentLinux"]),
+
         // MARK: simulator
         .target(
             name: "FilamentSim",
@@ -60,6 +64,7 @@ let package = Package(
             dependencies: ["FilamentCrypto"],
             resources: [.copy("Vectors")]),
         .testTarget(name: "FilamentStateTests", dependencies: ["FilamentState"]),
+        .testTarget(name: "FilamentLinuxTests", dependencies: ["FilamentLinux"]),
         .testTarget(
             name: "FilamentEngineTests",
             dependencies: ["FilamentEngine", .product(name: "PropertyBased", package: "swift-property-based")]),
