@@ -98,4 +98,10 @@ int filament_packet_join(int fd, uint32_t ifindex, const uint8_t mac[6]);
 /// The hardware address of interface `name` (SIOCGIFHWADDR). Returns 0 or -errno.
 int filament_interface_mac(const char *name, uint8_t out[6]);
 
+// MARK: network namespaces
+
+/// Moves the calling thread into the network namespace at `path` (e.g. /run/netns/NAME).
+/// Returns 0 or -errno. Sockets created afterwards by this thread live in that namespace.
+int filament_enter_netns(const char *path);
+
 #endif
