@@ -70,15 +70,25 @@ public final class Netlink {
         }
     }
 
-    /// Deletes the route with `route`'s prefix, metric and table.
+    /// Deletes the route with `route`'s prefix, metric and table (and interface, if given). The
+    /// gateway need not be given.
     public func deleteRoute(_ route: KernelRoute) throws(NetlinkError) {
-        try withRoute(route) { (r: OpaquePointer) throws(NetlinkError) in
-            let rc = rtnl_route_delete(socket, r, 0)
-            if rc < 0 { throw NetlinkConversions.error("delete route \(route)", rc) }
+        // The kernel matches an IPv4 route's scope exactly and libnl always sends one (guessed from
+        // the gateway), so an IPv4 deletion tries the guessed scope, then the other one.
+        let guess = route.prefix.isIPv4 && route.gateway == nil ? filament_nl_RT_SCOPE_LINK : filament_nl_RT_SCOPE_UNIVERSE
+        let scopes = route.prefix.isIPv4 ? [guess, guess == filament_nl_RT_SCOPE_LINK ? filament_nl_RT_SCOPE_UNIVERSE : filament_nl_RT_SCOPE_LINK] : [guess]
+        for (i, scope) in scopes.enumerated() {
+            var rc: Int32 = 0
+            try withRoute(route, scope: UInt8(scope)) { (r: OpaquePointer) throws(NetlinkError) in
+                rc = rtnl_route_delete(socket, r, 0)
+            }
+            if rc >= 0 { return }
+            if rc == -NLE_OBJ_NOTFOUND && i + 1 < scopes.count { continue }
+            throw NetlinkConversions.error("delete route \(route)", rc)
         }
     }
 
-    private func withRoute(_ route: KernelRoute, _ body: (OpaquePointer) throws(NetlinkError) -> Void) throws(NetlinkError) {
+    private func withRoute(_ route: KernelRoute, scope: UInt8? = nil, _ body: (OpaquePointer) throws(NetlinkError) -> Void) throws(NetlinkError) {
         guard let r = rtnl_route_alloc() else { throw NetlinkError(operation: "rtnl_route_alloc", code: 0, message: "out of memory") }
         defer { rtnl_route_put(r) }
         let ipv4 = route.prefix.isIPv4
@@ -95,7 +105,7 @@ public final class Netlink {
         rtnl_route_set_priority(r, route.metric)
         rtnl_route_set_type(r, UInt8(filament_nl_RTN_UNICAST))
         // An IPv4 route without a gateway is a device route (link scope); everything else universe.
-        rtnl_route_set_scope(r, UInt8(ipv4 && route.gateway == nil ? filament_nl_RT_SCOPE_LINK : filament_nl_RT_SCOPE_UNIVERSE))
+        rtnl_route_set_scope(r, scope ?? UInt8(ipv4 && route.gateway == nil ? filament_nl_RT_SCOPE_LINK : filament_nl_RT_SCOPE_UNIVERSE))
         if route.interface != nil || route.gateway != nil {
             guard let nh = rtnl_route_nh_alloc() else { throw NetlinkError(operation: "rtnl_route_nh_alloc", code: 0, message: "out of memory") }
             if let i = route.interface { rtnl_route_nh_set_ifindex(nh, Int32(bitPattern: i.rawValue)) }

@@ -48,7 +48,9 @@ public final class NetlinkMonitor {
         case route(KernelRoute)
     }
 
-    public init(tables: Set<UInt32> = [KernelRoute.mainTable]) throws(NetlinkError) {
+    /// `receiveBufferBytes`: the notification socket's kernel buffer (SO_RCVBUF); the larger, the rarer
+    /// an overflow and its full resynchronisation. Tests use a tiny one to force overflows.
+    public init(tables: Set<UInt32> = [KernelRoute.mainTable], receiveBufferBytes: Int = 1 << 20) throws(NetlinkError) {
         self.tables = tables
         guard let m = nl_socket_alloc() else { throw NetlinkError(operation: "nl_socket_alloc", code: 0, message: "out of memory") }
         guard let d = nl_socket_alloc() else {
@@ -65,6 +67,7 @@ public final class NetlinkMonitor {
             rc = nl_socket_add_membership(m, group)
         }
         if rc >= 0 { rc = nl_socket_set_nonblocking(m) }
+        if rc >= 0 { rc = nl_socket_set_buffer_size(m, Int32(clamping: receiveBufferBytes), 0) }
         if rc < 0 {
             nl_socket_free(m); nl_socket_free(d)
             throw NetlinkConversions.error("netlink monitor setup", rc)
