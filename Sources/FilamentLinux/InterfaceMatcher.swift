@@ -19,6 +19,11 @@ public struct InterfaceMatcher: Sendable, Equatable {
         include.contains { Self.glob($0, matches: name) } && !exclude.contains { Self.glob($0, matches: name) }
     }
 
+    /// The links whose names match, sorted by interface index (deterministic order).
+    public func select<S: Sequence>(_ links: S) -> [LinkInfo] where S.Element == LinkInfo {
+        links.filter { matches($0.name) }.sorted { $0.interface < $1.interface }
+    }
+
     /// fnmatch(3)-style glob match (no flags), iterative with single-star backtracking: linear
     /// time in practice, never recursive, no allocation beyond the UTF-8 views.
     public static func glob(_ pattern: String, matches name: String) -> Bool {

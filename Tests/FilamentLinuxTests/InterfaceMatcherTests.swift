@@ -18,6 +18,16 @@ import Testing
         #expect(!InterfaceMatcher([]).matches("eth0"))
     }
 
+    /// `select` keeps matching links in interface-index order, whatever the input order.
+    @Test func selectLinks() {
+        func link(_ i: UInt32, _ n: String) -> LinkInfo {
+            LinkInfo(interface: InterfaceID(i), name: n, isAdministrativelyUp: true, hasCarrier: true, mtu: 1500)
+        }
+        let links = [link(7, "wlan0"), link(2, "eth0"), link(1, "lo"), link(4, "eth1")]
+        #expect(InterfaceMatcher(["eth*", "wlan?"]).select(links).map(\.name) == ["eth0", "eth1", "wlan0"])
+        #expect(InterfaceMatcher(["*", "!lo"]).select(links).map(\.interface.rawValue) == [2, 4, 7])
+    }
+
     /// Glob corner cases agree with the written expectations.
     @Test(arguments: [
         ("*", "", true), ("?", "", false), ("a?c", "abc", true), ("a*c", "abbbc", true), ("a*c", "abcd", false),

@@ -81,6 +81,35 @@ struct TransportNamespaceTests {
         }
     }
 
+    /// While the only link-local address is tentative, binding works, sending is refused and counted
+    /// (not thrown); once DAD finishes, the same transport's hellos go out from that address.
+    @Test func udpWithTentativeAddress() throws {
+        try TestNamespaces.withPair("tent") { a, b in
+            try TestNamespaces.sh(["ip", "netns", "exec", a, "sysctl", "-qw", "net.ipv6.conf.va1.accept_dad=1",
+                                   "net.ipv6.conf.va1.dad_transmits=2"])
+            try TestNamespaces.sh(["ip", "-n", a, "addr", "del", "fe80::a1/64", "dev", "va1"])
+            try TestNamespaces.sh(["ip", "-n", a, "addr", "add", "fe80::a9/64", "dev", "va1"])
+            #expect(try TestNamespaces.sh(["ip", "-n", a, "-6", "addr", "show", "dev", "va1"]).contains("tentative"))
+            let sender = try NetworkNamespace.run(a) { try UDPTransport(interfaceName: "va1") }
+            let receiver = try NetworkNamespace.run(b) { try UDPTransport(interfaceName: "vb1") }
+            Array("early".utf8).withUnsafeBytes { _ = sender.enqueueMulticast(payload: $0) }
+            #expect(try sender.flush() == 0)
+            #expect(sender.statistics.droppedAddressNotReady == 1)
+            #expect(sender.pendingCount == 0)
+
+            try TestNamespaces.waitUntil("DAD to finish", seconds: 10) {
+                !(try TestNamespaces.sh(["ip", "-n", a, "-6", "addr", "show", "dev", "va1"]).contains("tentative"))
+            }
+            Array("later".utf8).withUnsafeBytes { _ = sender.enqueueMulticast(payload: $0) }
+            #expect(try sender.flush() == 1)
+            var got: [IPv6Address] = []
+            let loop = try EventLoop(signals: [])
+            try loop.watch(receiver.fileDescriptor, token: 1)
+            try loop.run(seconds: 5, until: { !got.isEmpty }) { _ in try receiver.receive { got.append($0.source) } }
+            #expect(got == [IPv6Address("fe80::a9")!])
+        }
+    }
+
     /// Raw Ethernet frames with EtherType 0x88B5 cross the veth to the group MAC and to a unicast MAC.
     @Test func rawEthernetFrames() throws {
         try TestNamespaces.withPair("eth") { a, b in
