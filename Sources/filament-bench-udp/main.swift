@@ -42,6 +42,14 @@ func spawnThread(_ body: @escaping () -> Void) -> () -> Void {
     return { pthread_join(t, nil) }
 }
 
+/// When run with LD_PRELOAD of the malloc counter described in docs/decisions/0500-no-swiftnio.md,
+/// the number of malloc/calloc/realloc/memalign calls so far in the process; nil otherwise.
+let mallocCalls: (() -> UInt)? = {
+    guard let sym = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "filament_malloc_calls") else { return nil }
+    let f = unsafeBitCast(sym, to: (@convention(c) () -> UInt).self)
+    return { f() }
+}()
+
 let args = CommandLine.arguments
 let seconds = args.count > 1 ? Double(args[1]) ?? 3 : 3
 let payload = args.count > 2 ? Int(args[2]) ?? 1200 : 1200
@@ -79,7 +87,7 @@ for _ in 0..<20 {
 let destination = IPv6Address("fe80::b")!
 
 print("payload \(payload) B, \(seconds) s per run, veth between two namespaces")
-print("batch | received pps (wall) | receiver pkts/CPU-s | sender pkts/CPU-s | loss")
+print("batch | received pps (wall) | receiver pkts/CPU-s | sender pkts/CPU-s | loss" + (mallocCalls == nil ? "" : " | allocations per packet (both threads)"))
 for batch in batches {
     var config = UDPTransport.Configuration()
     config.batchSize = batch
@@ -97,6 +105,7 @@ for batch in batches {
     final class Flag: @unchecked Sendable { var stop = false }
     let flag = Flag()
     let end = MonotonicClock.now() + .milliseconds(Int64(seconds * 1000))
+    let allocationsBefore = mallocCalls?() ?? 0
     let joinReceiver = spawnThread {
         let loop = try! EventLoop(signals: [])
         try! loop.watch(receiver.fileDescriptor, token: 1)
@@ -131,8 +140,10 @@ for batch in batches {
     }
     joinSender()
     joinReceiver()
+    let allocations = (mallocCalls?() ?? 0) - allocationsBefore
     let wall = rx.packets > 0 ? Double(rx.packets) / seconds : 0
     let loss = tx.packets > 0 ? 1 - Double(rx.packets) / Double(tx.packets) : 0
     print(String(format: "%5d | %19.0f | %19.0f | %17.0f | %4.1f%%", batch, wall,
-                 Double(rx.packets) / max(rx.cpu, 1e-9), Double(tx.packets) / max(tx.cpu, 1e-9), loss * 100))
+                 Double(rx.packets) / max(rx.cpu, 1e-9), Double(tx.packets) / max(tx.cpu, 1e-9), loss * 100)
+          + (mallocCalls == nil ? "" : String(format: " | %.5f (%d calls)", Double(allocations) / Double(max(1, rx.packets + tx.packets)), allocations)))
 }
