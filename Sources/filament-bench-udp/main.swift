@@ -8,16 +8,43 @@
 // See docs/decisions/0500-no-swiftnio.md for the numbers and what they decide.
 import FilamentCore
 import FilamentLinux
-import Foundation
 import Glibc
 
-func sh(_ args: [String]) {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = args
-    p.standardError = FileHandle.nullDevice
-    try? p.run()
-    p.waitUntilExit()
+// No Foundation here on purpose: a static, stripped build of this tool measures what FilamentLinux
+// costs in binary size (see docs/decisions/0500-no-swiftnio.md).
+
+/// Runs a command (found in PATH) with output to /dev/null; returns its exit status.
+@discardableResult
+func sh(_ args: [String]) -> Int32 {
+    var actions = posix_spawn_file_actions_t()
+    posix_spawn_file_actions_init(&actions)
+    defer { posix_spawn_file_actions_destroy(&actions) }
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+    posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+    var argv: [UnsafeMutablePointer<CChar>?] = args.map { strdup($0) } + [nil]
+    defer { for p in argv { free(p) } }
+    var pid: pid_t = 0
+    guard posix_spawnp(&pid, args[0], &actions, nil, &argv, environ) == 0 else { return -1 }
+    var status: Int32 = 0
+    while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+    return (status >> 8) & 0xFF
+}
+
+/// `value` with `decimals` digits after the point, right-aligned in `width` characters.
+func fmt(_ value: Double, _ width: Int, decimals: Int = 0) -> String {
+    var scale = 1.0
+    for _ in 0..<decimals { scale *= 10 }
+    let r = (value * scale).rounded() / scale
+    var text: String
+    if decimals == 0 {
+        text = String(Int(r))
+    } else {
+        let whole = Int(r)
+        var frac = String(Int(((r - Double(whole)) * scale).rounded()))
+        while frac.count < decimals { frac = "0" + frac }
+        text = "\(whole).\(frac)"
+    }
+    return String(repeating: " ", count: max(0, width - text.count)) + text
 }
 
 func threadCPU() -> Double {
@@ -74,16 +101,7 @@ for (ns, side) in [(a, "a"), (b, "b")] {
     sh(["ip", "-n", ns, "link", "set", "v\(side)", "up"])
 }
 // Wait for carrier and resolve the neighbour before measuring (bounded: 20 tries of 1 s).
-for _ in 0..<20 {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["ip", "netns", "exec", a, "ping", "-6", "-c", "1", "-W", "1", "fe80::b%va"]
-    p.standardOutput = FileHandle.nullDevice
-    p.standardError = FileHandle.nullDevice
-    try? p.run()
-    p.waitUntilExit()
-    if p.terminationStatus == 0 { break }
-}
+for _ in 0..<20 where sh(["ip", "netns", "exec", a, "ping", "-6", "-c", "1", "-W", "1", "fe80::b%va"]) != 0 {}
 let destination = IPv6Address("fe80::b")!
 
 print("payload \(payload) B, \(seconds) s per run, veth between two namespaces")
@@ -143,7 +161,8 @@ for batch in batches {
     let allocations = (mallocCalls?() ?? 0) - allocationsBefore
     let wall = rx.packets > 0 ? Double(rx.packets) / seconds : 0
     let loss = tx.packets > 0 ? 1 - Double(rx.packets) / Double(tx.packets) : 0
-    print(String(format: "%5d | %19.0f | %19.0f | %17.0f | %4.1f%%", batch, wall,
-                 Double(rx.packets) / max(rx.cpu, 1e-9), Double(tx.packets) / max(tx.cpu, 1e-9), loss * 100)
-          + (mallocCalls == nil ? "" : String(format: " | %.5f (%d calls)", Double(allocations) / Double(max(1, rx.packets + tx.packets)), allocations)))
+    print(fmt(Double(batch), 5) + " | " + fmt(wall, 19) + " | " + fmt(Double(rx.packets) / max(rx.cpu, 1e-9), 19) + " | "
+          + fmt(Double(tx.packets) / max(tx.cpu, 1e-9), 17) + " | " + fmt(loss * 100, 4, decimals: 1) + "%"
+          + (mallocCalls == nil ? "" : " | " + fmt(Double(allocations) / Double(max(1, rx.packets + tx.packets)), 0, decimals: 5)
+             + " (\(allocations) calls)"))
 }
