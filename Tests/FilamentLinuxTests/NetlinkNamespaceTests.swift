@@ -94,7 +94,7 @@ struct NetlinkNamespaceTests {
     }
 
     /// The monitor reports a veth going down and up, an address added (tentative while DAD runs, then
-    /// not), and a default route appearing and disappearing.
+    /// not) and removed, a default route appearing and disappearing, and interfaces appearing/disappearing.
     @Test func monitorReportsLinkAddressAndDefaultRoute() throws {
         try TestNamespaces.withPair("mon") { a, _ in
             let monitor = try NetworkNamespace.run(a) { try NetlinkMonitor() }
@@ -134,6 +134,12 @@ struct NetlinkNamespaceTests {
             try expectEvent("default absent") { $0 == .defaultRouteChanged(ipv4: false, present: false) }
             try TestNamespaces.sh(["ip", "-n", a, "addr", "del", "fd55::1/64", "dev", "va1"])
             try expectEvent("address removed") { if case .addressRemoved(let x) = $0 { x.address == fd55 } else { false } }
+
+            try TestNamespaces.sh(["ip", "-n", a, "link", "add", "xa", "type", "veth", "peer", "name", "xb"])
+            try expectEvent("appeared") { if case .interfaceAppeared(let l) = $0 { l.name == "xb" } else { false } }
+            #expect(events.contains { if case .interfaceAppeared(let l) = $0 { l.name == "xa" && !l.isUp } else { false } })
+            try TestNamespaces.sh(["ip", "-n", a, "link", "del", "xa"])
+            try expectEvent("disappeared") { if case .interfaceDisappeared(let l) = $0 { l.name == "xa" } else { false } }
         }
     }
 
