@@ -62,17 +62,6 @@ enum TestNamespaces {
         return text
     }
 
-    /// Starts a command without waiting (e.g. ping); the caller terminates it.
-    static func spawn(_ args: [String]) throws -> Process {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = args
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        return p
-    }
-
     static func name(_ tag: String) -> String { "filt-\(getpid())-\(tag)" }
 
     /// Creates namespace `name` with DAD disabled and loopback up.

@@ -171,7 +171,7 @@ extension IPv6Address {
 }
 
 /// Sends one datagram "x" from an ordinary socket with the given unicast hop limit.
-func sendPlainUDP(to address: IPv6Address, scope: String, port: UInt16, hopLimit: Int32) throws {
+func sendPlainUDP(to address: IPv6Address, scope: String?, port: UInt16, hopLimit: Int32) throws {
     let fd = socket(AF_INET6, Int32(SOCK_DGRAM.rawValue), 0)
     guard fd >= 0 else { throw SystemError(operation: "socket", code: errno) }
     defer { close(fd) }
@@ -180,7 +180,7 @@ func sendPlainUDP(to address: IPv6Address, scope: String, port: UInt16, hopLimit
     var sa = sockaddr_in6()
     sa.sin6_family = sa_family_t(AF_INET6)
     sa.sin6_port = port.bigEndian
-    sa.sin6_scope_id = try NetworkInterface.index(named: scope).rawValue
+    if let scope { sa.sin6_scope_id = try NetworkInterface.index(named: scope).rawValue }
     withUnsafeMutableBytes(of: &sa.sin6_addr) { raw in for i in 0..<16 { raw[i] = address.byte(i) } }
     var byte: UInt8 = 0x78
     _ = try Syscall.check("sendto", {
