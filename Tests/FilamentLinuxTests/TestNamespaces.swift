@@ -9,9 +9,13 @@ import Testing
 /// once per process before the first namespace is made. Code runs inside a namespace through
 /// `NetworkNamespace.run` (a thread that setns'd); see docs/decisions/0503-namespace-tests.md.
 enum TestNamespaces {
-    /// Root with iproute2 and network-namespace support; tests that need them skip otherwise.
+    /// Root with iproute2 and network-namespace support (probed once by creating and deleting a
+    /// namespace); tests that need them skip otherwise.
     static let available: Bool = {
-        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip") || FileManager.default.isExecutableFile(atPath: "/sbin/ip") || FileManager.default.isExecutableFile(atPath: "/usr/bin/ip") else { return false }
+        guard getuid() == 0 else { return false }
+        let probe = name("probe")
+        guard (try? sh(["ip", "netns", "add", probe])) != nil else { return false }
+        delete(probe)
         return true
     }()
 
