@@ -50,6 +50,10 @@ let package = Package(
             name: "filamentctl",
             dependencies: ["FilamentControl", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
+        // MARK: Linux building blocks of the daemon (sockets, epoll, TUN, netlink)
+        .target(name: "FilamentLinux", dependencies: ["FilamentCore", "CFilamentShim", "CNetlink"]),
+        .executableTarget(name: "filament-bench-udp", dependencies: ["FilamentLinux"]),
+
         // MARK: simulator
         .target(
             name: "FilamentSim",
@@ -75,6 +79,7 @@ let package = Package(
             dependencies: ["FilamentCrypto"],
             resources: [.copy("Vectors")]),
         .testTarget(name: "FilamentStateTests", dependencies: ["FilamentState", "filament-state-torture"]),
+        .testTarget(name: "FilamentLinuxTests", dependencies: ["FilamentLinux"]),
         .testTarget(
             name: "FilamentEngineTests",
             dependencies: ["FilamentEngine", .product(name: "PropertyBased", package: "swift-property-based")]),
