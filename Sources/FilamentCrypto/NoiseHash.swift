@@ -17,9 +17,9 @@ package enum NoiseHash {
         return out
     }
 
-    /// BLAKE2b-512 of the concatenation of raw `parts` into `out` (64 bytes).
+    /// BLAKE2b of the concatenation of raw `parts` into `out` (16...64 bytes; 64 for Noise's HASH).
     package static func hashRaw(_ parts: [UnsafeRawBufferPointer], into out: UnsafeMutableRawBufferPointer) {
-        precondition(out.count == hashLength)
+        precondition((16...64).contains(out.count))
         Sodium.initialise()
         let state = UnsafeMutableRawPointer.allocate(byteCount: crypto_generichash_statebytes(), alignment: 64)
         defer {
@@ -27,11 +27,11 @@ package enum NoiseHash {
             state.deallocate()
         }
         let st = OpaquePointer(state)
-        _ = crypto_generichash_init(st, nil, 0, hashLength)
+        _ = crypto_generichash_init(st, nil, 0, out.count)
         for p in parts where p.count > 0 {
             _ = crypto_generichash_update(st, p.baseAddress!.assumingMemoryBound(to: UInt8.self), UInt64(p.count))
         }
-        _ = crypto_generichash_final(st, out.baseAddress!.assumingMemoryBound(to: UInt8.self), hashLength)
+        _ = crypto_generichash_final(st, out.baseAddress!.assumingMemoryBound(to: UInt8.self), out.count)
     }
 
     /// HMAC-BLAKE2b (RFC 2104) of the concatenation of `parts` under `key` (at most 128 bytes) into `out` (64 bytes).
