@@ -35,6 +35,14 @@ let package = Package(
         .target(name: "FilamentCrypto", dependencies: ["FilamentCore", "CSodium"]),
         .target(name: "FilamentState", dependencies: ["FilamentCore", "FilamentCrypto"]),
 
+        // MARK: benchmarks (release builds only; see docs/benchmarks.md)
+        .target(name: "CFilamentBench", dependencies: ["CSodium"], path: "Sources/CFilamentBench"),
+        .executableTarget(
+            name: "filament-bench-crypto",
+            dependencies: ["FilamentCrypto", "FilamentCore", "CFilamentBench"],
+            path: "Sources/filament-bench-crypto",
+            linkerSettings: [.linkedLibrary("m")]),
+
         // MARK: simulator
         .target(
             name: "FilamentSim",
