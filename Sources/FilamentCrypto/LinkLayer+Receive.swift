@@ -21,44 +21,52 @@ extension LinkLayer {
     /// datagram.count - 32 bytes) and described by the returned `LinkDelivery`, allocating nothing
     /// in steady state; everything else (handshake replies, queued frames, session events) is
     /// appended to `outputs`. Hostile input only ever increments a drop counter.
+    @inlinable
     public func receive(_ datagram: UnsafeRawBufferPointer, from source: Peer, now: Instant,
                         plaintext: UnsafeMutableRawBufferPointer, outputs: inout [LinkOutput<Peer>]) -> LinkDelivery<Peer>? {
-        guard datagram.count >= 4 else { counters.count(.malformed); return nil }
+        guard datagram.count >= 4 else { noteDrop(.malformed); return nil }
         switch LinkFrameType(rawValue: datagram[0]) {
         case .transport: return receiveTransport(datagram, from: source, now: now, plaintext: plaintext, &outputs)
         case .handshakeInitiation: receiveInitiation(datagram, from: source, now: now, &outputs)
         case .handshakeResponse: receiveResponse(datagram, from: source, now: now, &outputs)
         case .cookieReply: receiveCookieReply(datagram, now: now)
-        case .plaintextRouting, nil: counters.count(.malformed)
+        case .plaintextRouting, nil: noteDrop(.malformed)
         }
         return nil
     }
 
-    private func receiveTransport(_ d: UnsafeRawBufferPointer, from source: Peer, now: Instant,
-                                  plaintext: UnsafeMutableRawBufferPointer, _ out: inout [LinkOutput<Peer>]) -> LinkDelivery<Peer>? {
+    @inlinable
+    func receiveTransport(_ d: UnsafeRawBufferPointer, from source: Peer, now: Instant,
+                          plaintext: UnsafeMutableRawBufferPointer, _ out: inout [LinkOutput<Peer>]) -> LinkDelivery<Peer>? {
         guard let index = TransportSession.receiverIndex(of: d), plaintext.count >= d.count - TransportSession.overhead else {
-            counters.count(.malformed); return nil
+            noteDrop(.malformed); return nil
         }
         guard case .session(let peer, let session)? = indices[index], !expired(session, now) else {
-            counters.count(.unknownIndex); return nil
+            noteDrop(.unknownIndex); return nil
         }
         switch session.open(d, into: plaintext) {
-        case .malformed: counters.count(.malformed); return nil
-        case .replay: counters.count(.replay); return nil
-        case .decryptFailed: counters.count(.decryptFailure); return nil
+        case .malformed: noteDrop(.malformed); return nil
+        case .replay: noteDrop(.replay); return nil
+        case .decryptFailed: noteDrop(.decryptFailure); return nil
         case .opened(let n):
-            counters.packetsOpened &+= 1
-            peer.endpoint = source
-            if peer.next === session {
-                // First packet on a session we answered: the initiator has it, so switch to it.
-                peer.next = nil
-                install(session, for: peer, now: now, &out)
-            }
+            afterOpen(peer, session, from: source, now: now, &out)
             return n > 0 ? LinkDelivery(count: n, node: peer.node, peer: source) : nil
         }
     }
 
-    private func receiveInitiation(_ d: UnsafeRawBufferPointer, from source: Peer, now: Instant, _ out: inout [LinkOutput<Peer>]) {
+    @usableFromInline
+    func afterOpen(_ peer: LinkPeer<Peer>, _ session: TransportSession, from source: Peer, now: Instant, _ out: inout [LinkOutput<Peer>]) {
+        counters.packetsOpened &+= 1
+        peer.endpoint = source
+        if peer.next === session {
+            // First packet on a session we answered: the initiator has it, so switch to it.
+            peer.next = nil
+            install(session, for: peer, now: now, &out)
+        }
+    }
+
+    @usableFromInline
+    func receiveInitiation(_ d: UnsafeRawBufferPointer, from source: Peer, now: Instant, _ out: inout [LinkOutput<Peer>]) {
         typealias F = HandshakeFrames
         guard d.count == F.initiationLength, F.hasHeader(d, .handshakeInitiation) else { counters.count(.malformed); return }
         let mac1 = myMac1Key.withUnsafeBytes { F.mac(key: $0, d, upTo: F.initiationMac1Offset) }
@@ -120,7 +128,8 @@ extension LinkLayer {
         out.append(.send(frame, to: source))
     }
 
-    private func receiveResponse(_ d: UnsafeRawBufferPointer, from source: Peer, now: Instant, _ out: inout [LinkOutput<Peer>]) {
+    @usableFromInline
+    func receiveResponse(_ d: UnsafeRawBufferPointer, from source: Peer, now: Instant, _ out: inout [LinkOutput<Peer>]) {
         typealias F = HandshakeFrames
         guard d.count == F.responseLength, F.hasHeader(d, .handshakeResponse) else { counters.count(.malformed); return }
         guard case .handshake(let peer)? = indices[F.readLE32(d, 8)], let pending = peer.pending else {
@@ -146,7 +155,8 @@ extension LinkLayer {
         install(session, for: peer, now: now, &out)
     }
 
-    private func receiveCookieReply(_ d: UnsafeRawBufferPointer, now: Instant) {
+    @usableFromInline
+    func receiveCookieReply(_ d: UnsafeRawBufferPointer, now: Instant) {
         typealias F = HandshakeFrames
         guard d.count == F.cookieReplyLength, F.hasHeader(d, .cookieReply) else { counters.count(.malformed); return }
         guard case .handshake(let peer)? = indices[F.readLE32(d, 4)], let pending = peer.pending else {

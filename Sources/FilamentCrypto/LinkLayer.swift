@@ -30,8 +30,8 @@ public final class LinkLayer<Peer: LinkPeerAddress> {
     let myMac1Key: SecretBytes
     let myCookieKey: SecretBytes
     var random: SeededRandom
-    var peers: [NodeID: LinkPeer<Peer>] = [:]
-    var indices: [UInt32: IndexEntry] = [:]
+    @usableFromInline var peers: [NodeID: LinkPeer<Peer>] = [:]
+    @usableFromInline var indices: [UInt32: IndexEntry] = [:]
     var rateLimiter: HandshakeRateLimiter<Peer>
     var cookieSecret = SecretBytes(zeroedCount: 32)
     var cookieSecretBornAt: Instant?
@@ -40,7 +40,7 @@ public final class LinkLayer<Peer: LinkPeerAddress> {
     var lastInitiationCounterUsed: UInt64
     var initiationCounterReserved: UInt64
 
-    enum IndexEntry {
+    @usableFromInline enum IndexEntry {
         case handshake(LinkPeer<Peer>)
         case session(LinkPeer<Peer>, TransportSession)
     }
@@ -104,22 +104,37 @@ public final class LinkLayer<Peer: LinkPeerAddress> {
     /// Fast path: seals `plaintext` for `node` into `frame` (at least plaintext.count + 32 bytes)
     /// and returns the frame length and where to send it, allocating nothing when a session is up.
     /// Without a usable session it queues a copy, may append handshake outputs, and returns nil.
+    /// (`@inlinable` so the daemon gets it specialized for its address type.)
+    @inlinable
     public func seal(_ plaintext: UnsafeRawBufferPointer, to node: NodeID, now: Instant,
                      frame: UnsafeMutableRawBufferPointer, outputs: inout [LinkOutput<Peer>]) -> (count: Int, peer: Peer)? {
         precondition(frame.count >= plaintext.count + TransportSession.overhead, "frame buffer too small")
         guard let peer = peers[node], let endpoint = peer.endpoint else {
-            counters.count(.unknownPeer)
+            noteDrop(.unknownPeer)
             return nil
         }
         if let session = usableCurrent(peer, now), case .sealed(let n) = session.seal(plaintext, into: frame) {
-            counters.packetsSealed &+= 1
-            if peer.pending == nil, peer.next == nil, needsRekey(session, now) { startHandshake(peer, now: now, &outputs) }
+            afterSeal(peer, session, now: now, &outputs)
             return (n, endpoint)
         }
-        enqueue(Array(plaintext), for: peer)
-        if peer.pending == nil { startHandshake(peer, now: now, &outputs) }
+        queueAndHandshake(Array(plaintext), peer, now: now, &outputs)
         return nil
     }
+
+    @usableFromInline
+    func afterSeal(_ peer: LinkPeer<Peer>, _ session: TransportSession, now: Instant, _ outputs: inout [LinkOutput<Peer>]) {
+        counters.packetsSealed &+= 1
+        if peer.pending == nil, peer.next == nil, needsRekey(session, now) { startHandshake(peer, now: now, &outputs) }
+    }
+
+    @usableFromInline
+    func queueAndHandshake(_ plaintext: [UInt8], _ peer: LinkPeer<Peer>, now: Instant, _ outputs: inout [LinkOutput<Peer>]) {
+        enqueue(plaintext, for: peer)
+        if peer.pending == nil { startHandshake(peer, now: now, &outputs) }
+    }
+
+    @usableFromInline
+    func noteDrop(_ reason: LinkDropReason) { counters.count(reason) }
 
     /// Forgets every session with `node` (e.g. the neighbour was removed).
     public func disconnect(_ node: NodeID) -> [LinkOutput<Peer>] {
@@ -214,8 +229,10 @@ public final class LinkLayer<Peer: LinkPeerAddress> {
         return p
     }
 
+    @usableFromInline
     func expired(_ s: TransportSession, _ now: Instant) -> Bool { now >= s.createdAt + configuration.rejectAfterTime }
 
+    @usableFromInline
     func usableCurrent(_ peer: LinkPeer<Peer>, _ now: Instant) -> TransportSession? {
         guard let c = peer.current, !expired(c, now), !c.isSendExhausted else { return nil }
         return c
@@ -284,6 +301,7 @@ public final class LinkLayer<Peer: LinkPeerAddress> {
 
     /// Makes `session` the peer's current one (the old current becomes previous), reports the
     /// session if it is the first, and flushes queued plaintexts through it.
+    @usableFromInline
     func install(_ session: TransportSession, for peer: LinkPeer<Peer>, now: Instant, _ out: inout [LinkOutput<Peer>]) {
         if let old = peer.previous { indices[old.localIndex] = nil }
         peer.previous = peer.current

@@ -21,6 +21,13 @@ public struct LinkDelivery<Peer: LinkPeerAddress>: Equatable, Sendable {
     public var count: Int
     public var node: NodeID
     public var peer: Peer
+
+    @inlinable
+    public init(count: Int, node: NodeID, peer: Peer) {
+        self.count = count
+        self.node = node
+        self.peer = peer
+    }
 }
 
 /// Why an incoming datagram (or an outgoing plaintext) was dropped.

@@ -19,15 +19,16 @@ final class PendingHandshake {
 /// Everything the link layer knows about one neighbour key: its sessions (current, previous in
 /// its grace period, next = responder session not yet confirmed), a pending initiation, the
 /// highest initiation counter it has used, a cookie it gave us, and plaintexts waiting for a session.
+@usableFromInline
 final class LinkPeer<Peer: LinkPeerAddress> {
-    let node: NodeID
+    @usableFromInline let node: NodeID
     /// The neighbour's X25519 static key (converted from its Ed25519 NodeID).
     let remoteStatic: [UInt8]
     /// mac1 key for frames we send to it.
     let mac1Key: SecretBytes
     /// Key that opens cookie replies it sends us.
     let cookieKey: SecretBytes
-    var endpoint: Peer?
+    @usableFromInline var endpoint: Peer?
     var current: TransportSession?
     var previous: TransportSession?
     var previousRetiredAt: Instant = .zero

@@ -8,16 +8,17 @@ import FilamentCore
 ///
 /// The counter is the AEAD nonce, so the header needs no separate authentication. `seal` and
 /// `open` work on caller-provided buffers and do not allocate.
+@usableFromInline
 package final class TransportSession {
-    package static let headerLength = 16
-    package static let tagLength = CipherState.tagLength
+    @usableFromInline package static let headerLength = 16
+    @usableFromInline package static let tagLength = CipherState.tagLength
     /// Bytes a transport frame adds to its plaintext.
-    package static let overhead = headerLength + tagLength
+    @usableFromInline package static let overhead = headerLength + tagLength
     /// WireGuard's REJECT_AFTER_MESSAGES: a margin below 2^64 so counters never wrap.
     package static let defaultRejectAfterMessages: UInt64 = .max - (1 << 13)
 
-    package enum SealResult: Equatable, Sendable { case sealed(Int), bufferTooSmall, exhausted }
-    package enum OpenResult: Equatable, Sendable { case opened(Int), malformed, replay, decryptFailed }
+    @usableFromInline package enum SealResult: Equatable, Sendable { case sealed(Int), bufferTooSmall, exhausted }
+    @usableFromInline package enum OpenResult: Equatable, Sendable { case opened(Int), malformed, replay, decryptFailed }
 
     private let sender: CipherState
     private let receiver: CipherState
@@ -45,7 +46,7 @@ package final class TransportSession {
     package var isSendExhausted: Bool { sendCounter >= rejectAfterMessages }
 
     /// Seals `plaintext` into a complete transport frame in `frame` (needs plaintext.count + 32 bytes).
-    @inline(__always)
+    @usableFromInline
     package func seal(_ plaintext: UnsafeRawBufferPointer, into frame: UnsafeMutableRawBufferPointer) -> SealResult {
         guard sendCounter < rejectAfterMessages else { return .exhausted }
         guard frame.count >= plaintext.count + Self.overhead else { return .bufferTooSmall }
@@ -60,7 +61,7 @@ package final class TransportSession {
     }
 
     /// The receiver index of a transport frame, or nil if it is too short or not a transport frame.
-    @inline(__always)
+    @usableFromInline
     package static func receiverIndex(of frame: UnsafeRawBufferPointer) -> UInt32? {
         guard frame.count >= headerLength + tagLength,
               frame.loadUnaligned(fromByteOffset: 0, as: UInt32.self) == UInt32(LinkFrameType.transport.rawValue).littleEndian
@@ -70,7 +71,7 @@ package final class TransportSession {
 
     /// Opens a transport frame addressed to this session into `plaintext` (frame.count - 32 bytes).
     /// Checks the replay window before decrypting and records the counter only after the tag verifies.
-    @inline(__always)
+    @usableFromInline
     package func open(_ frame: UnsafeRawBufferPointer, into plaintext: UnsafeMutableRawBufferPointer) -> OpenResult {
         guard Self.receiverIndex(of: frame) == localIndex,
               plaintext.count >= frame.count - Self.overhead else { return .malformed }
