@@ -151,7 +151,13 @@ extension LinkLayer {
         let session = TransportSession(sender: keys.initiatorToResponder, receiver: keys.responderToInitiator,
                                        localIndex: pending.localIndex, remoteIndex: F.readLE32(d, 4), createdAt: now,
                                        isInitiator: true, rejectAfterMessages: configuration.rejectAfterMessages)
-        if let n = peer.next { indices[n.localIndex] = nil; peer.next = nil }
+        if let n = peer.next {
+            // The neighbour already holds this unconfirmed session as its current one and may be
+            // sending on it: keep it receiving as the previous session instead of dropping it.
+            peer.next = nil
+            if let c = peer.current { indices[c.localIndex] = nil }
+            peer.current = n
+        }
         install(session, for: peer, now: now, &out)
     }
 

@@ -82,7 +82,9 @@ public final class LinkLayer<Peer: LinkPeerAddress> {
             return out
         }
         peer.endpoint = address
-        if usableCurrent(peer, now) == nil, peer.pending == nil { startHandshake(peer, now: now, &out) }
+        if usableCurrent(peer, now) == nil, peer.pending == nil, !awaitsConfirmation(peer, now) {
+            startHandshake(peer, now: now, &out)
+        }
         return out
     }
 
@@ -130,7 +132,7 @@ public final class LinkLayer<Peer: LinkPeerAddress> {
     @usableFromInline
     func queueAndHandshake(_ plaintext: [UInt8], _ peer: LinkPeer<Peer>, now: Instant, _ outputs: inout [LinkOutput<Peer>]) {
         enqueue(plaintext, for: peer)
-        if peer.pending == nil { startHandshake(peer, now: now, &outputs) }
+        if peer.pending == nil, !awaitsConfirmation(peer, now) { startHandshake(peer, now: now, &outputs) }
     }
 
     @usableFromInline
@@ -189,8 +191,7 @@ public final class LinkLayer<Peer: LinkPeerAddress> {
             } else if peer.pending == nil, peer.next == nil, let c = peer.current, needsRekey(c, now) {
                 // (A `next` session means the neighbour is rekeying already.)
                 startHandshake(peer, now: now, &out)
-            } else if peer.pending == nil, peer.current == nil, !peer.queue.isEmpty,
-                      peer.next.map({ now >= $0.createdAt + configuration.handshakeRetryInterval }) ?? true {
+            } else if peer.pending == nil, peer.current == nil, !peer.queue.isEmpty, !awaitsConfirmation(peer, now) {
                 // Data waits and the neighbour never confirmed its session: initiate ourselves.
                 startHandshake(peer, now: now, &out)
             }
@@ -227,6 +228,13 @@ public final class LinkLayer<Peer: LinkPeerAddress> {
         let p = LinkPeer<Peer>(node: node, remoteStatic: x, networkKey: networkKey)
         peers[node] = p
         return p
+    }
+
+    /// Whether the neighbour just initiated (our answer's session is not confirmed yet and is
+    /// younger than the retry interval): then we wait instead of initiating ourselves.
+    func awaitsConfirmation(_ peer: LinkPeer<Peer>, _ now: Instant) -> Bool {
+        guard let n = peer.next else { return false }
+        return now < n.createdAt + configuration.handshakeRetryInterval
     }
 
     @usableFromInline

@@ -247,4 +247,27 @@ import Testing
         #expect(h.delivered[TestAddress(id: 1)] == (0..<50).map { [UInt8($0)] })
         #expect(h.layer(1).nextDeadline <= h.now + .seconds(10))
     }
+
+    /// If the initiator's keepalive is lost and the responder, holding data, initiates itself, packets the first initiator still sends on the first session are received (that session is kept as "previous"), and the queued data arrives.
+    @Test func lostKeepaliveThenResponderInitiates() {
+        let h = pair()
+        h.connect(1, 2)
+        h.run(maxFrames: 1)                       // initiation reaches 2; its response is in the pipe
+        h.send(2, 1, [42])                        // 2 has only an unconfirmed session: queued
+        h.filter = { $0.bytes.first != 0x04 }     // 1's keepalive will be lost
+        h.run()
+        h.filter = { _ in true }
+        #expect(h.delivered[TestAddress(id: 1)] == nil)
+        h.advance(.seconds(1))                    // 2 initiates itself
+        #expect(h.pipe.count == 1 && h.pipe[0].bytes.first == 0x01)
+        h.run(maxFrames: 1)                       // 1 answers; response in the pipe
+        h.send(1, 2, [7])                         // 1 still uses the first session
+        let early = h.pipe.removeLast()
+        h.run(maxFrames: 1)                       // 2 installs the new session, flushes [42]
+        h.pipe.append(early)
+        h.run()
+        #expect(h.delivered[TestAddress(id: 2)] == [[7]])
+        #expect(h.delivered[TestAddress(id: 1)] == [[42]])
+        #expect(h.layer(2).counters.totalDrops == 0)
+    }
 }
