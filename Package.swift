@@ -54,6 +54,14 @@ let package = Package(
         .target(name: "FilamentLinux", dependencies: ["FilamentCore", "CFilamentShim", "CNetlink"]),
         .executableTarget(name: "filament-bench-udp", dependencies: ["FilamentLinux"]),
 
+        // MARK: benchmarks (release builds only; see docs/benchmarks.md)
+        .target(name: "CFilamentBench", dependencies: ["CSodium"], path: "Sources/CFilamentBench"),
+        .executableTarget(
+            name: "filament-bench-crypto",
+            dependencies: ["FilamentCrypto", "FilamentCore", "CFilamentBench"],
+            path: "Sources/filament-bench-crypto",
+            linkerSettings: [.linkedLibrary("m")]),
+
         // MARK: simulator
         .target(
             name: "FilamentSim",
