@@ -35,7 +35,9 @@ let package = Package(
 
         // MARK: beside the engine
         .target(name: "FilamentCrypto", dependencies: ["FilamentCore", "CSodium"]),
-        .target(name: "FilamentState", dependencies: ["FilamentCore", "FilamentCrypto"]),
+        // The one retry/classify helper every system call goes through (STYLE.md).
+        .target(name: "FilamentSystem"),
+        .target(name: "FilamentState", dependencies: ["FilamentCore", "FilamentCrypto", "FilamentSystem"]),
         // Crash-test helper for FilamentStateTests: increments a PersistentCounter until killed.
         .executableTarget(name: "filament-state-torture", dependencies: ["FilamentState"]),
 
@@ -51,7 +53,7 @@ let package = Package(
             dependencies: ["FilamentControl", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // MARK: Linux building blocks of the daemon (sockets, epoll, TUN, netlink)
-        .target(name: "FilamentLinux", dependencies: ["FilamentCore", "CFilamentShim", "CNetlink"]),
+        .target(name: "FilamentLinux", dependencies: ["FilamentCore", "FilamentSystem", "CFilamentShim", "CNetlink"]),
         .executableTarget(name: "filament-bench-udp", dependencies: ["FilamentLinux"]),
 
         // MARK: benchmarks (release builds only; see docs/benchmarks.md)
