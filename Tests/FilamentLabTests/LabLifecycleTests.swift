@@ -19,7 +19,7 @@ private func labSkipReason() -> String? {
     @Test(.disabled(if: labSkipReason() != nil, Comment(rawValue: labSkipReason() ?? "")), .timeLimit(.minutes(1)))
     func babeldLineRoutesAndTearsDown() throws {
         let prefix = "fl\(getpid())t-"
-        let run = try LabRun(driver: BabeldDriver(), topology: .line(3), topologyName: "line:3", prefix: prefix)
+        let run = try LabRun(driver: BabeldDriver(helloInterval: 1), topology: .line(3), topologyName: "line:3", prefix: prefix)
         var torn = false
         defer { if !torn { run.teardown() } }
         #expect(Lab.listNamespaces().filter { $0.hasPrefix(prefix) }.count == 3)

@@ -18,9 +18,10 @@ public protocol DaemonDriver: Sendable {
 public enum Drivers {
     public static let names = ["babeld", "yggdrasil", "kernel", "filamentd"]
 
-    public static func named(_ name: String) throws -> any DaemonDriver {
+    /// `babeldHello` overrides babeld's hello interval (seconds); nil keeps its wired default.
+    public static func named(_ name: String, babeldHello: Double? = nil) throws -> any DaemonDriver {
         switch name {
-        case "babeld": return BabeldDriver()
+        case "babeld": return BabeldDriver(helloInterval: babeldHello)
         case "yggdrasil": return YggdrasilDriver()
         case "kernel": return KernelRoutesDriver()
         case "filamentd": return FilamentdDriver()

@@ -131,8 +131,9 @@ public enum Experiments {
     // MARK: relay failure
 
     /// Relay failure: a 10 ms ping stream between the two farthest nodes; after `warmup` s the
-    /// busiest relay (most received packets, nearest the middle of the path) is killed with
-    /// SIGKILL; outage = the longest gap between replies. The stream runs `window` s after the kill.
+    /// busiest relay (most received packets, nearest the middle of the path) dies silently: its
+    /// daemon gets SIGKILL and its namespace drops every packet (`Lab.silence`); outage = the
+    /// longest gap between replies after the kill. The stream runs `window` s after the kill.
     public static func relayFailure(_ run: LabRun, warmup: Double = 4, window: Double = 30) throws -> LabResult {
         let topo = run.lab.topology
         let (src, dst) = topo.farthestPair()
@@ -162,7 +163,9 @@ public enum Experiments {
         let wait = streamStart + warmup - Shell.now()
         if wait > 0 { usleep(UInt32(wait * 1_000_000)) }
         let killWall = Date().timeIntervalSince1970
-        if let p = run.daemons[victim] { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
+        if let p = run.daemons[victim] { kill(p.processIdentifier, SIGKILL) }
+        try run.lab.silence(node: victim)
+        run.daemons[victim]?.waitUntilExit()
         run.daemons[victim] = nil
         Shell.reap(stream, timeout: window + 10)
         let endWall = Date().timeIntervalSince1970
@@ -174,6 +177,8 @@ public enum Experiments {
         m.values["killed_node"] = Double(victim)
         m.values["path_hops"] = Double(hops)
         m.values["replies"] = Double(replies.count)
+        m.values["echoes_sent"] = Double(text.split(whereSeparator: \.isNewline).last { $0.contains("packets transmitted") }?
+            .split(separator: " ").first.flatMap { Double($0) } ?? 0)
         m.values["relay_carried_pkts_per_s"] = load[victim]
         let beforeKill = replies.filter { $0 < killWall }, afterKill = replies.filter { $0 >= killWall }
         guard let lastBefore = beforeKill.last else { m.note = "no replies before the kill (not converged?)"; return m }

@@ -159,6 +159,20 @@ public final class Lab: @unchecked Sendable {
         return p
     }
 
+    /// Makes `node` a silent black hole, as a bulb whose power is cut: every packet entering or
+    /// leaving its namespace is dropped (nftables), while its links stay up, so neighbours notice
+    /// only by missing hellos. (Killing a daemon alone would leave its kernel routes forwarding.)
+    public func silence(node: Int) throws {
+        let rules = """
+        table inet fldead {
+          chain in { type filter hook prerouting priority -400; policy drop; }
+          chain out { type filter hook output priority -400; policy drop; }
+        }
+
+        """
+        try Shell.run(["ip", "netns", "exec", ns(node), "nft", "-f", "-"], timeout: 10, stdin: rules)
+    }
+
     /// Per-interface counters of `node`'s lab interfaces (`lv*`): (rx packets, tx bytes), summed.
     public func counters(node: Int) throws -> (rxPackets: UInt64, txBytes: UInt64) {
         let out = try Shell.run(["ip", "-n", ns(node), "-s", "-j", "link", "show"], timeout: 10).stdout

@@ -10,6 +10,13 @@ struct FilamentLabCommand: ParsableCommand {
         subcommands: [Run.self, Throughput.self, Scale.self, Cleanup.self])
 }
 
+struct DaemonChoice: ParsableArguments {
+    @Option(help: "Daemon: babeld, yggdrasil, kernel or filamentd.") var daemon: String
+    @Option(help: "babeld hello interval in seconds (default: babeld's wired default, 4 s).") var babeldHello: Double?
+
+    func driver() throws -> any DaemonDriver { try Drivers.named(daemon, babeldHello: babeldHello) }
+}
+
 struct Output: ParsableArguments {
     @Option(help: "Append JSON lines to this file (they are printed to stdout too).")
     var out: String?
@@ -33,7 +40,7 @@ extension FilamentLabCommand {
         static let configuration = CommandConfiguration(
             abstract: "Build a lab, start a daemon on every node and run experiments on it.")
 
-        @Option(help: "Daemon: babeld, yggdrasil, kernel or filamentd.") var daemon: String
+        @OptionGroup var choice: DaemonChoice
         @Option(help: "grid:WxH, line:N or a meshnet-lab JSON file.") var topology = "grid:7x7"
         @Option(help: "Comma-separated: cold, steady, failure (run in that order).") var experiments = "cold,steady,failure"
         @Option(help: "Random pairs sampled for reachability (plus the farthest pair).") var pairs = 20
@@ -47,7 +54,7 @@ extension FilamentLabCommand {
 
         func run() throws {
             try requireRoot()
-            let driver = try Drivers.named(daemon)
+            let driver = try choice.driver()
             let topo = try Topology.parse(topology)
             let wanted = Set(experiments.split(separator: ",").map(String.init))
             let gws = gateways.split(separator: ",").compactMap { Int($0) }
@@ -61,12 +68,12 @@ extension FilamentLabCommand {
             let converged = cold.values["converged_s_from_first_start"] != nil
             if wanted.contains("steady") {
                 let m = converged ? try Experiments.steady(run, seconds: steadySeconds)
-                    : LabResult(experiment: "steady", daemon: daemon, topology: topology, note: "skipped: not converged")
+                    : LabResult(experiment: "steady", daemon: choice.daemon, topology: topology, note: "skipped: not converged")
                 results.append(m); output.emit(m)
             }
             if wanted.contains("failure") {
                 let m = converged ? try Experiments.relayFailure(run, window: failureWindow)
-                    : LabResult(experiment: "relay-failure", daemon: daemon, topology: topology, note: "skipped: not converged")
+                    : LabResult(experiment: "relay-failure", daemon: choice.daemon, topology: topology, note: "skipped: not converged")
                 results.append(m); output.emit(m)
             }
             print(LabResult.markdown(results))
@@ -75,13 +82,13 @@ extension FilamentLabCommand {
 
     struct Throughput: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Measure TCP throughput over 3 hops with iperf3.")
-        @Option(help: "Daemon: babeld, yggdrasil, kernel or filamentd.") var daemon: String
+        @OptionGroup var choice: DaemonChoice
         @Option(help: "iperf3 duration, seconds.") var seconds = 5
         @OptionGroup var output: Output
 
         func run() throws {
             try requireRoot()
-            let m = try Experiments.throughput(driver: try Drivers.named(daemon), seconds: seconds)
+            let m = try Experiments.throughput(driver: try choice.driver(), seconds: seconds)
             output.emit(m)
             print(LabResult.markdown([m]))
         }
@@ -89,7 +96,7 @@ extension FilamentLabCommand {
 
     struct Scale: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Cold-start growing grids until reachability drops below 99 %.")
-        @Option(help: "Daemon: babeld, yggdrasil, kernel or filamentd.") var daemon: String
+        @OptionGroup var choice: DaemonChoice
         @Option(help: "Comma-separated grid sides (N means an NxN grid).") var sides = "5,10,15,20,25,30"
         @Option(help: "Time limit per size, seconds.") var timeout: Double = 300
         @OptionGroup var output: Output
@@ -97,7 +104,7 @@ extension FilamentLabCommand {
         func run() throws {
             try requireRoot()
             var results: [LabResult] = []
-            try Experiments.scale(driver: try Drivers.named(daemon), sides: sides.split(separator: ",").compactMap { Int($0) },
+            try Experiments.scale(driver: try choice.driver(), sides: sides.split(separator: ",").compactMap { Int($0) },
                                   timeout: timeout) { m in results.append(m); output.emit(m) }
             print(LabResult.markdown(results))
         }
