@@ -27,7 +27,7 @@ public struct KernelRoutesDriver: DaemonDriver {
             let dist = topo.distances(from: dest)
             for u in 0..<topo.count where u != dest && dist[u] > 0 {
                 guard let next = adj[u].first(where: { dist[$0] == dist[u] - 1 }), let (i, uIsA) = linkTo[u][next] else { continue }
-                batches[u] += "route add \(lab.nodeAddress(dest))/128 via \(linkAddress(i, sideA: !uIsA))\n"
+                batches[u] += "route add \(lab.nodeAddress(dest))/128 via \(linkAddress(i, sideA: !uIsA)) src \(lab.nodeAddress(u))\n"
             }
         }
         for node in 0..<topo.count where !batches[node].isEmpty {
