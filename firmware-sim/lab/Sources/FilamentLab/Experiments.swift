@@ -69,7 +69,7 @@ public enum Experiments {
         let pairs = samplePairs(run.lab.topology, count: pairCount, seed: seed)
         let replies = try firstReplies(run, pairs: pairs, deadline: run.lastStart + timeout)
         let got = replies.compactMap { $0 }
-        var m = LabResult(experiment: "cold-start", daemon: run.driver.name, topology: run.topologyName)
+        var m = LabResult(experiment: "cold-start", daemon: run.driver.name, topology: run.topologyName, timers: run.driver.timers)
         m.values["pairs_total"] = Double(pairs.count)
         m.values["pairs_reached"] = Double(got.count)
         m.values["start_spread_s"] = run.lastStart - run.firstStart
@@ -98,7 +98,7 @@ public enum Experiments {
         let tx1 = try (0..<n).map { try run.lab.counters(node: $0).txBytes }
         let cpu1 = pids.map(cpuTicks)
         let elapsed = Shell.now() - t0
-        var m = LabResult(experiment: "steady", daemon: run.driver.name, topology: run.topologyName)
+        var m = LabResult(experiment: "steady", daemon: run.driver.name, topology: run.topologyName, timers: run.driver.timers)
         let bytes = zip(tx0, tx1).reduce(0.0) { $0 + Double($1.1 &- $1.0) }
         m.values["seconds"] = elapsed.rounded()
         m.values["tx_bytes_per_node_per_s"] = (bytes / Double(n) / elapsed).rounded()
@@ -137,7 +137,7 @@ public enum Experiments {
     public static func relayFailure(_ run: LabRun, warmup: Double = 4, window: Double = 30) throws -> LabResult {
         let topo = run.lab.topology
         let (src, dst) = topo.farthestPair()
-        var m = LabResult(experiment: "relay-failure", daemon: run.driver.name, topology: run.topologyName)
+        var m = LabResult(experiment: "relay-failure", daemon: run.driver.name, topology: run.topologyName, timers: run.driver.timers)
         guard run.daemons.contains(where: { $0 != nil }) else {
             m.note = "driver runs no daemon: nothing to kill"; return m
         }
@@ -202,7 +202,7 @@ public enum Experiments {
                                   prefix: String = "fl\(getpid())-") throws -> LabResult {
         let run = try LabRun(driver: driver, topology: .line(4), topologyName: "line:4", prefix: prefix)
         defer { run.teardown() }
-        var m = LabResult(experiment: "tcp-3-hops", daemon: driver.name, topology: "line:4")
+        var m = LabResult(experiment: "tcp-3-hops", daemon: driver.name, topology: "line:4", timers: driver.timers)
         let reached = try firstReplies(run, pairs: [(0, 3), (3, 0)], deadline: Shell.now() + convergeTimeout)
         guard reached.allSatisfy({ $0 != nil }) else { m.note = "0 and 3 never reached each other"; return m }
         let server = try run.lab.spawn(node: 3, ["iperf3", "-s", "-1"], log: "iperf3-server.log")

@@ -7,9 +7,13 @@ public struct LabResult: Sendable {
     public var topology: String
     public var values: [String: Double]
     public var note: String
+    /// The timers the daemon ran with (`DaemonDriver.timers`).
+    public var timers: String
 
-    public init(experiment: String, daemon: String, topology: String, values: [String: Double] = [:], note: String = "") {
-        self.experiment = experiment; self.daemon = daemon; self.topology = topology; self.values = values; self.note = note
+    public init(experiment: String, daemon: String, topology: String, values: [String: Double] = [:],
+                note: String = "", timers: String = "") {
+        self.experiment = experiment; self.daemon = daemon; self.topology = topology; self.values = values
+        self.note = note; self.timers = timers
     }
 
     /// A single JSON object on one line, keys sorted.
@@ -18,6 +22,7 @@ public struct LabResult: Sendable {
                                      "date": ISO8601DateFormatter().string(from: date)]
         for (k, v) in values { object[k] = v.isFinite ? v : nil }
         if !note.isEmpty { object["note"] = note }
+        if !timers.isEmpty { object["timers"] = timers }
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
         return String(decoding: data, as: UTF8.self)
     }

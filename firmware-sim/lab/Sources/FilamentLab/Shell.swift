@@ -33,6 +33,7 @@ public enum Shell {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = args
+        p.environment = childEnvironment()
         p.standardOutput = try FileHandle(forWritingTo: outURL)
         p.standardError = try FileHandle(forWritingTo: errURL)
         let input = Pipe()
@@ -67,6 +68,7 @@ public enum Shell {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = args
+        p.environment = childEnvironment()
         p.standardOutput = handle
         p.standardError = handle
         p.standardInput = FileHandle.nullDevice
@@ -82,10 +84,18 @@ public enum Shell {
         if p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
     }
 
-    /// True when `name` is an executable on PATH.
+    /// The environment for children: ours, with the system directories always on PATH
+    /// (test runners may hand us a PATH without them).
+    static func childEnvironment() -> [String: String] {
+        var env = ProcessInfo.processInfo.environment
+        env["PATH"] = (env["PATH"].map { $0 + ":" } ?? "") + "/usr/sbin:/usr/bin:/sbin:/bin"
+        return env
+    }
+
+    /// The full path of `name` if it is an executable on PATH or in the system directories.
     public static func which(_ name: String) -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/sbin:/usr/bin:/sbin:/bin"
-        for dir in path.split(separator: ":") + ["/usr/sbin", "/sbin"] {
+        for dir in path.split(separator: ":") + ["/usr/sbin", "/usr/bin", "/sbin", "/bin"] {
             let candidate = "\(dir)/\(name)"
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
