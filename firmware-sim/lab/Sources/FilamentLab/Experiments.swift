@@ -165,7 +165,7 @@ public enum Experiments {
         let killWall = Date().timeIntervalSince1970
         if let p = run.daemons[victim] { kill(p.processIdentifier, SIGKILL) }
         try run.lab.silence(node: victim)
-        run.daemons[victim]?.waitUntilExit()
+        if let p = run.daemons[victim] { Shell.reap(p, timeout: 5) }
         run.daemons[victim] = nil
         Shell.reap(stream, timeout: window + 10)
         let endWall = Date().timeIntervalSince1970
