@@ -23,7 +23,7 @@ public struct LabResult: Sendable {
         for (k, v) in values { object[k] = v.isFinite ? v : nil }
         if !note.isEmpty { object["note"] = note }
         if !timers.isEmpty { object["timers"] = timers }
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
         return String(decoding: data, as: UTF8.self)
     }
 
