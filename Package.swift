@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "FilamentEngine", targets: ["FilamentEngine"]),
         .executable(name: "filament-sim", targets: ["filament-sim"]),
         .executable(name: "filamentctl", targets: ["filamentctl"]),
+        .executable(name: "filament-lab", targets: ["filament-lab"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -77,6 +78,13 @@ let package = Package(
             ],
             path: "firmware-sim/Sources/filament-sim"),
 
+        // MARK: emulation lab (real daemons in network namespaces; see docs/lab.md)
+        .target(name: "FilamentLab", path: "firmware-sim/lab/Sources/FilamentLab"),
+        .executableTarget(
+            name: "filament-lab",
+            dependencies: ["FilamentLab", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "firmware-sim/lab/Sources/filament-lab"),
+
         // MARK: tests
         .testTarget(
             name: "FilamentCoreTests",
@@ -95,6 +103,7 @@ let package = Package(
             dependencies: ["FilamentEngine", .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "FilamentDaemonTests", dependencies: ["FilamentDaemon"]),
         .testTarget(name: "FilamentControlTests", dependencies: ["FilamentControl", "filamentctl"]),
+        .testTarget(name: "FilamentLabTests", dependencies: ["FilamentLab"]),
         .testTarget(name: "FilamentSimTests", dependencies: ["FilamentSim"], path: "firmware-sim/Tests/FilamentSimTests"),
     ]
 )
