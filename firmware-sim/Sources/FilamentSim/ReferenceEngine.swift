@@ -39,6 +39,10 @@ public struct ReferenceEngine: SimEngine {
     var nextHello = Instant.distantFuture
     var nextDump = Instant.distantFuture
     var triggered = false
+    /// Sources whose route changed since the last update (sent as a triggered partial update).
+    var pending = Set<RouterID>()
+    var pendingAdverts = Set<NodeID>()
+    var fullDumpDue = false
     var nextTriggerAllowed = Instant.zero
 
     public init(_ setup: EngineSetup) {
@@ -90,9 +94,9 @@ public struct ReferenceEngine: SimEngine {
         case .forwardedVia:
             break
         case .uplinkChanged(let s):
-            uplink = s; advertSeqno &+= 1; triggered = true
+            uplink = s; advertSeqno &+= 1; triggered = true; fullDumpDue = true
         case .setDraining(let d):
-            draining = d; advertSeqno &+= 1; triggered = true
+            draining = d; advertSeqno &+= 1; triggered = true; fullDumpDue = true
         case .setPreferredGateway:
             break
         case .timer:
@@ -110,7 +114,7 @@ public struct ReferenceEngine: SimEngine {
             out.append(contentsOf: dump(to: from, now: now))
         case .seqnoRequest(let r):
             if r.routerID == me {
-                mySeqno = mySeqno.advanced(by: 1); triggered = true
+                mySeqno = mySeqno.advanced(by: 1); triggered = true; fullDumpDue = true
             } else if r.hopCount > 1, let route = routes[r.routerID], let nh = route.nextHop, nh != from, !route.metric.isInfinite {
                 var fwd = r; fwd.hopCount -= 1
                 out.append(.sendUnicast(to: nh, packet: RoutingPacket(messages: [.seqnoRequest(fwd)])))
@@ -121,7 +125,9 @@ public struct ReferenceEngine: SimEngine {
                 if a.seqno == g.advert.seqno { gateways[a.gateway]?.expires = now + .seconds(Int64(a.lifetimeSeconds)) }
                 break
             }
-            gateways[a.gateway] = Gateway(advert: a, routerID: a.gateway.routerID, expires: now + .seconds(Int64(a.lifetimeSeconds)))
+            let rid = gateways[a.gateway]?.routerID ?? a.gateway.routerID
+            gateways[a.gateway] = Gateway(advert: a, routerID: rid, expires: now + .seconds(Int64(a.lifetimeSeconds)))
+            pendingAdverts.insert(a.gateway)
             triggered = true
         default:
             break
@@ -132,24 +138,32 @@ public struct ReferenceEngine: SimEngine {
         if u.routerID == me { return }
         let metric = u.metric + Self.linkCost
         let current = routes[u.routerID]
-        let fd = fds[u.routerID]
-        let feasible = u.metric.isInfinite || fd == nil || u.seqno.isNewer(than: fd!.seqno)
-            || (u.seqno == fd!.seqno && metric < fd!.metric)
-        if current?.nextHop == from {
-            if u.metric.isInfinite || !feasible {
-                // Our next hop retracted or got worse in a way we cannot accept: drop and ask for a new seqno.
-                retract(u.routerID, now: now, &out)
-                requestSeqno(u.routerID, prefix: u.prefix, seqno: u.seqno.advanced(by: 1), &out)
-                return
-            }
-            routes[u.routerID] = Route(prefix: u.prefix, seqno: u.seqno, metric: metric, nextHop: from, expires: now + Self.dumpInterval * 4)
-            if metric != current!.metric || u.seqno != current!.seqno { install(u.routerID, &out) }
+        let fromNextHop = current?.nextHop == from
+        if u.metric.isInfinite {
+            // Only our next hop can take our route away.
+            if fromNextHop { retract(u.routerID, now: now, &out) }
             return
         }
-        guard feasible, !u.metric.isInfinite else { return }
-        if let c = current, !c.metric.isInfinite, c.nextHop != nil, !(metric < c.metric) && !u.seqno.isNewer(than: c.seqno) { return }
-        if let c = current, !c.metric.isInfinite, c.nextHop != nil, u.seqno == c.seqno, metric + Metric(64) > c.metric { return }
-        routes[u.routerID] = Route(prefix: u.prefix, seqno: u.seqno, metric: metric, nextHop: from, expires: now + Self.dumpInterval * 4)
+        let expires = now + Self.dumpInterval * 4
+        guard let c = current, !c.metric.isInfinite, c.nextHop != nil else {
+            // No usable route: take any announcement at least as new as what we had (DSDV rule).
+            if let c = current, c.seqno.isNewer(than: u.seqno) { return }
+            routes[u.routerID] = Route(prefix: u.prefix, seqno: u.seqno, metric: metric, nextHop: from, expires: expires)
+            install(u.routerID, &out)
+            return
+        }
+        if fromNextHop {
+            guard u.seqno.isAtLeast(c.seqno) else { return }
+            routes[u.routerID] = Route(prefix: u.prefix, seqno: u.seqno, metric: metric, nextHop: from, expires: expires)
+            if metric != c.metric || u.seqno != c.seqno { install(u.routerID, &out) }
+            return
+        }
+        // Another neighbour: switch on a newer seqno with a metric not much worse, or the same seqno
+        // with a clearly better metric (hysteresis against flapping).
+        let better = (u.seqno.isNewer(than: c.seqno) && metric < c.metric + Metric(128))
+            || (u.seqno == c.seqno && metric + Metric(64) < c.metric)
+        guard better else { return }
+        routes[u.routerID] = Route(prefix: u.prefix, seqno: u.seqno, metric: metric, nextHop: from, expires: expires)
         install(u.routerID, &out)
     }
 
@@ -159,6 +173,7 @@ public struct ReferenceEngine: SimEngine {
             fds[r] = FD(seqno: route.seqno, metric: route.metric)
         }
         out.append(.installRoute(ForwardingEntry(prefix: route.prefix, nextHop: nh, metric: route.metric)))
+        pending.insert(r)
         triggered = true
     }
 
@@ -167,6 +182,7 @@ public struct ReferenceEngine: SimEngine {
         route.metric = .infinity; route.nextHop = nil; route.expires = now + Self.dumpInterval
         routes[r] = route
         out.append(.removeRoute(route.prefix))
+        pending.insert(r)
         triggered = true
     }
 
@@ -179,9 +195,7 @@ public struct ReferenceEngine: SimEngine {
         guard let n = neighbours.removeValue(forKey: r) else { return }
         out.append(.notify(.neighbourLost(n.key)))
         for src in routes.keys.sorted() where routes[src]!.nextHop == n.key {
-            let p = routes[src]!.prefix, s = routes[src]!.seqno
             retract(src, now: now, &out)
-            requestSeqno(src, prefix: p, seqno: s.advanced(by: 1), &out)
         }
     }
 
@@ -216,6 +230,24 @@ public struct ReferenceEngine: SimEngine {
         return out
     }
 
+    /// Only the routes and adverts that changed since the last update.
+    func partial(to key: NeighbourKey, now: Instant) -> [EngineAction] {
+        var msgs: [Message] = []
+        for r in pending.sorted() {
+            guard let route = routes[r] else { continue }
+            if route.nextHop == key && !route.metric.isInfinite { continue }
+            msgs.append(.update(Update(prefix: route.prefix, routerID: r, seqno: route.seqno, metric: route.metric, intervalCentiseconds: 400)))
+        }
+        for g in pendingAdverts.sorted() { if let a = gateways[g]?.advert { msgs.append(.gatewayAdvert(a)) } }
+        var out: [EngineAction] = []
+        var i = 0
+        while i < msgs.count {
+            out.append(.sendUnicast(to: key, packet: RoutingPacket(messages: Array(msgs[i..<min(i + 40, msgs.count)]))))
+            i += 40
+        }
+        return out
+    }
+
     mutating func timers(now: Instant, _ out: inout [EngineAction]) {
         guard up else { return }
         if now >= nextHello {
@@ -236,13 +268,19 @@ public struct ReferenceEngine: SimEngine {
         if now >= nextDump {
             mySeqno = mySeqno.advanced(by: 1)
             triggered = true
+            fullDumpDue = true
             nextDump = now + jitter(Self.dumpInterval, &rng)
         }
         selectGateway(&out)
         if triggered && now >= nextTriggerAllowed {
             triggered = false
             nextTriggerAllowed = now + .milliseconds(200)
-            for r in neighbours.keys.sorted() where neighbours[r]!.session { out.append(contentsOf: dump(to: neighbours[r]!.key, now: now)) }
+            let full = fullDumpDue
+            fullDumpDue = false
+            for r in neighbours.keys.sorted() where neighbours[r]!.session {
+                out.append(contentsOf: full ? dump(to: neighbours[r]!.key, now: now) : partial(to: neighbours[r]!.key, now: now))
+            }
+            pending.removeAll(); pendingAdverts.removeAll()
         }
     }
 
