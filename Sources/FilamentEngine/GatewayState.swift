@@ -1,0 +1,49 @@
+import FilamentCore
+import FilamentWire
+
+/// A gateway advert this node holds (verified), with where its route lives.
+struct GatewayEntry {
+    var advert: GatewayAdvert
+    var expires: Instant
+    /// The gateway's mesh address: the path metric is the metric of the route to its /128.
+    var address: IPv6Address
+}
+
+/// Which gateway new flows prefer and which gateway each live flow uses.
+struct GatewaySelectionState {
+    var primary: NodeID? = nil
+    var pinned: NodeID? = nil
+    var flows: [UInt64: FlowEntry] = [:]
+}
+
+struct FlowEntry {
+    var gateway: NodeID
+    var lastUsed: Instant
+}
+
+/// This node's own gateway role.
+struct OwnGatewayState {
+    var uplink: UplinkStatus? = nil
+    var draining = false
+    var drainStarted: Instant? = nil
+    var withdrawn = false
+    var nextAdvert: Instant = .distantFuture
+    var lastSent: Instant? = nil
+    /// Adverts sent since the seqno counter last moved (advert seqno = counter << 8 | this).
+    var advertsSinceBump: UInt64 = 0
+    var current: GatewayAdvert? = nil
+}
+
+extension GatewayAdvert {
+    /// The bytes a gateway signs: every field but the signature, big-endian, name length-prefixed.
+    /// (Kept in the engine so signer and verifier always agree; docs/routing.md lists the layout.)
+    var signedBytes: [UInt8] {
+        var b = gateway.bytes
+        func be(_ v: UInt64, _ n: Int) { for i in (0..<n).reversed() { b.append(UInt8(truncatingIfNeeded: v >> UInt64(8 * i))) } }
+        be(UInt64(seqno), 4); b.append(flags.rawValue); be(UInt64(bandwidthDownKbps), 4); be(UInt64(bandwidthUpKbps), 4)
+        b.append(load); be(UInt64(lifetimeSeconds), 2)
+        let name = Array(self.name.utf8.prefix(32))
+        b.append(UInt8(name.count)); b.append(contentsOf: name)
+        return b
+    }
+}
