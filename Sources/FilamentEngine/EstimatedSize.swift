@@ -1,30 +1,24 @@
 import FilamentCore
 import FilamentWire
 
-/// Encoded sizes of routing messages, used to batch messages into packets within the MTU and to count
-/// control bytes. REPLACE with FilamentWire's `encodedSize` once the codec lands on main: these numbers
-/// follow RFC 8966's TLV layouts (2-byte type+length, prefixes with their significant bytes only).
+/// Bytes a routing packet costs on the link, for batching within the MTU and for counting control
+/// traffic. Message and packet sizes are FilamentWire's exact `encodedSize`; the per-datagram overheads
+/// below come from docs/wire-format.md (Ethernet+IPv6+UDP, frame type) and, for the encrypted unicast
+/// transport, a WireGuard-sized estimate until the link layer publishes its exact figure.
 enum EstimatedSize {
-    /// Bytes on the link besides the routing packet: Ethernet 14 + IPv6 40 + UDP 8.
+    /// Ethernet 14 + IPv6 40 + UDP 8.
     static let linkOverhead = 62
-    /// Noise transport overhead on unicast packets (type 4 + counter 8 + tag 16).
-    static let sessionOverhead = 28
-    /// Routing packet header (magic/version/length).
-    static let packetOverhead = 4
-    static let probe = 2 + 5
+    /// Plaintext frame type byte in front of a multicast routing packet.
+    static let plaintextFrame = 1
+    /// Encrypted transport frame around a unicast routing packet (type, counter, tag, inner type): estimate.
+    static let sessionOverhead = 29
+    /// Routing packet header.
+    static let packetOverhead = RoutingPacket.headerSize
 
-    static func prefixBytes(_ p: Prefix) -> Int { (Int(p.length) + 7) / 8 }
+    @inline(__always) static func of(_ m: Message) -> Int { m.encodedSize }
 
-    static func of(_ m: Message) -> Int {
-        switch m {
-        case let .hello(h): return 2 + 14 + (h.node == nil ? 0 : 32)
-        case .ihu: return 2 + 14
-        case let .update(u): return 2 + 20 + prefixBytes(u.prefix)
-        case let .routeRequest(r): return 2 + 2 + (r.prefix.map(prefixBytes) ?? 0)
-        case let .seqnoRequest(r): return 2 + 14 + prefixBytes(r.prefix)
-        case .digest: return 2 + 10
-        case let .gatewayAdvert(a): return 2 + 32 + 4 + 1 + 4 + 4 + 1 + 2 + 1 + a.name.utf8.count + 64
-        case .probe: return probe
-        }
+    /// Bytes on the wire for a packet sent multicast (false) or inside a session (true).
+    static func onLink(_ packet: RoutingPacket, unicast: Bool) -> Int {
+        packet.encodedSize + linkOverhead + (unicast ? sessionOverhead : plaintextFrame)
     }
 }

@@ -33,17 +33,3 @@ struct OwnGatewayState {
     var advertsSinceBump: UInt64 = 0
     var current: GatewayAdvert? = nil
 }
-
-extension GatewayAdvert {
-    /// The bytes a gateway signs: every field but the signature, big-endian, name length-prefixed.
-    /// (Kept in the engine so signer and verifier always agree; docs/routing.md lists the layout.)
-    var signedBytes: [UInt8] {
-        var b = gateway.bytes
-        func be(_ v: UInt64, _ n: Int) { for i in (0..<n).reversed() { b.append(UInt8(truncatingIfNeeded: v >> UInt64(8 * i))) } }
-        be(UInt64(seqno), 4); b.append(flags.rawValue); be(UInt64(bandwidthDownKbps), 4); be(UInt64(bandwidthUpKbps), 4)
-        b.append(load); be(UInt64(lifetimeSeconds), 2)
-        let name = Array(self.name.utf8.prefix(32))
-        b.append(UInt8(name.count)); b.append(contentsOf: name)
-        return b
-    }
-}

@@ -193,8 +193,9 @@ extension RoutingEngine {
             case let .gatewayAdvert(a): receiveGatewayAdvert(a, from: key, now: now)
             case let .probe(p):
                 if !p.isReply {
-                    out.append(.sendUnicast(to: key, packet: RoutingPacket(messages: [.probe(Probe(nonce: p.nonce, isReply: true))])))
-                    countSent(messages: 1, bytes: EstimatedSize.packetOverhead + EstimatedSize.probe, unicast: true)
+                    let reply = RoutingPacket(messages: [.probe(Probe(nonce: p.nonce, isReply: true))])
+                    out.append(.sendUnicast(to: key, packet: reply))
+                    countSent(reply, unicast: true)
                 }
             case let .ihu(ihu) where ihu.neighbour == routerID: receiveIHU(ihu, from: key, now: now)
             case .hello, .ihu: break
@@ -215,8 +216,9 @@ extension RoutingEngine {
 
     mutating func sendProbe(_ nonce: UInt32, to key: NeighbourKey) {
         counters.probesSent += 1
-        out.append(.sendUnicast(to: key, packet: RoutingPacket(messages: [.probe(Probe(nonce: nonce, isReply: false))])))
-        countSent(messages: 1, bytes: EstimatedSize.packetOverhead + EstimatedSize.probe, unicast: true)
+        let packet = RoutingPacket(messages: [.probe(Probe(nonce: nonce, isReply: false))])
+        out.append(.sendUnicast(to: key, packet: packet))
+        countSent(packet, unicast: true)
     }
 
     /// Hold-time, IHU and probe timers of every neighbour.

@@ -49,13 +49,20 @@ extension RoutingEngine {
         var a = GatewayAdvert(gateway: node, seqno: UInt32(truncatingIfNeeded: (seqnoCounter << 8) | ownGateway.advertsSinceBump),
                               flags: flags, bandwidthDownKbps: uplink.bandwidthDownKbps, bandwidthUpKbps: uplink.bandwidthUpKbps,
                               load: min(uplink.load, 100), lifetimeSeconds: cfg.lifetimeSeconds,
-                              name: String(decoding: Array(cfg.name.utf8.prefix(32)), as: UTF8.self), signature: [])
+                              name: Self.truncatedName(cfg.name), signature: [])
         a.signature = signer.sign(a.signedBytes)
         ownGateway.current = a
         ownGateway.lastSent = now
         ownGateway.nextAdvert = now + .seconds(Int64(max(cfg.lifetimeSeconds, 3) / 3))
         enqueueToAll(.gatewayAdvert(a), now: now)
         reselectPrimaryGateway(now: now)
+    }
+
+    /// The name cut at a character boundary to at most `GatewayAdvert.maxNameBytes` UTF-8 bytes.
+    static func truncatedName(_ name: String) -> String {
+        var n = name
+        while n.utf8.count > GatewayAdvert.maxNameBytes { n.removeLast() }
+        return n
     }
 
     // MARK: receiving adverts

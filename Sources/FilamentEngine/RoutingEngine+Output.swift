@@ -9,10 +9,10 @@ extension RoutingEngine {
         return Interval(nanoseconds: Int64(random.next(upperBound: UInt64(max.nanoseconds) + 1)))
     }
 
-    mutating func countSent(messages: Int, bytes: Int, unicast: Bool) {
+    mutating func countSent(_ packet: RoutingPacket, unicast: Bool) {
         counters.packetsSent += 1
-        counters.messagesSent += UInt64(messages)
-        counters.estimatedBytesSent += UInt64(bytes + EstimatedSize.linkOverhead + (unicast ? EstimatedSize.sessionOverhead : 0))
+        counters.messagesSent += UInt64(packet.messages.count)
+        counters.estimatedBytesSent += UInt64(EstimatedSize.onLink(packet, unicast: unicast))
     }
 
     /// Queues a message for one neighbour; it leaves with the next batch (within `maxFlushDelay`).
@@ -49,8 +49,9 @@ extension RoutingEngine {
     }
 
     mutating func emitUnicast(_ messages: [Message], size: Int, to key: NeighbourKey) {
-        out.append(.sendUnicast(to: key, packet: RoutingPacket(messages: messages)))
-        countSent(messages: messages.count, bytes: size, unicast: true)
+        let packet = RoutingPacket(messages: messages)
+        out.append(.sendUnicast(to: key, packet: packet))
+        countSent(packet, unicast: true)
     }
 
     mutating func scheduleHelloSoon(_ i: InterfaceID, now: Instant) {
@@ -84,9 +85,9 @@ extension RoutingEngine {
             // Jitter: the next hello comes after 90-100% of the interval (RFC 8966 3.4.3 avoids sync).
             s.nextHello = now + interval - jitter(interval / 10)
             interfaces[i] = s
-            out.append(.sendMulticast(interface: i, packet: RoutingPacket(messages: messages)))
-            countSent(messages: messages.count, bytes: EstimatedSize.packetOverhead + messages.reduce(0) { $0 + EstimatedSize.of($1) },
-                      unicast: false)
+            let packet = RoutingPacket(messages: messages)
+            out.append(.sendMulticast(interface: i, packet: packet))
+            countSent(packet, unicast: false)
         }
     }
 
