@@ -67,11 +67,12 @@ extension RoutingEngine {
             guard var s = interfaces[i], s.nextHello <= now else { continue }
             let includeNode = s.hellosSent < 3 || s.nodeIDSoon || s.hellosSent % max(1, configuration.nodeIDEveryNthHello) == 0
             let includeIHU = s.ihuSoon || s.hellosSent % max(1, configuration.ihuEveryNthHello) == 0
-            let interval = configuration.helloInterval
+            // The hello announces the interval until the next one: fast while something changed recently.
+            let interval = now < s.fastUntil ? configuration.fastHelloInterval : configuration.helloInterval
             var messages: [Message] = [.hello(Hello(routerID: routerID, node: includeNode ? node : nil, seqno: s.helloSeqno,
                                                     intervalCentiseconds: centiseconds(interval)))]
             if includeIHU {
-                let ihuInterval = centiseconds(interval * Int64(max(1, configuration.ihuEveryNthHello)))
+                let ihuInterval = centiseconds(self.ihuInterval)
                 for key in neighbours.keys.sorted() where key.interface == i {
                     let n = neighbours[key]!
                     messages.append(.ihu(IHU(neighbour: key.routerID, rxcost: n.isUp ? n.rxcost : 0xFFFF,
@@ -120,7 +121,7 @@ extension RoutingEngine {
     func computeNeighbourCheckDue() -> Instant {
         var t = Instant.distantFuture
         for n in neighbours.values where n.isUp {
-            t = min(t, n.lastHeard + configuration.neighbourHoldTime + Interval(nanoseconds: 1))
+            t = min(t, n.lastHeard + holdTime(n) + Interval(nanoseconds: 1))
             t = min(t, n.probeDue)
             if n.txcost != 0xFFFF { t = min(t, n.ihuExpiry) }
             t = min(t, n.lastHelloTime + n.helloInterval * Int64(n.missedByTimer + 1) + n.helloInterval / 2)

@@ -22,8 +22,7 @@ extension RoutingEngine {
 
     /// Why an update is refused before it touches the tables (nil: acceptable).
     mutating func rejectUpdate(_ u: Update, from key: NeighbourKey) -> Bool {
-        if u.routerID == routerID { counters.ownRouterIDClaims += 1; return true }
-        if ownPrefixes.contains(u.prefix) { counters.ownRouterIDClaims += 1; return true }
+        if u.routerID == routerID || ownPrefixes.contains(u.prefix) { return true } // see receiveEcho
         // Mesh addresses: only /128s inside the mesh prefix, and only from the router id they belong to.
         if MeshPrefix.prefix.contains(u.prefix.address) && u.prefix.length >= MeshPrefix.prefix.length {
             if u.prefix.length != 128 || u.prefix.address.low != u.routerID.rawValue {
@@ -42,6 +41,7 @@ extension RoutingEngine {
 
     mutating func receiveUpdate(_ u: Update, from key: NeighbourKey, now: Instant) {
         counters.updatesProcessed += 1
+        if u.routerID == routerID || ownPrefixes.contains(u.prefix) { receiveEcho(u, from: key, now: now); return }
         if rejectUpdate(u, from: key) { return }
         let interval = clampInterval(centiseconds: u.intervalCentiseconds, fallback: configuration.digestInterval)
         var pr = routes[u.prefix] ?? PrefixRoutes()
@@ -69,6 +69,28 @@ extension RoutingEngine {
         }
         routes[u.prefix] = pr
         reselect(u.prefix, now: now)
+    }
+
+    /// A neighbour re-announces our own prefix to us (Babel has no split horizon): nothing to route, but
+    /// it counts in that neighbour's digest, so it is remembered (bounded by the own prefixes). A newer
+    /// seqno than ours for our own router id means we lost our counter: jump past it (RFC 8966 3.5.5).
+    mutating func receiveEcho(_ u: Update, from key: NeighbourKey, now: Instant) {
+        guard ownPrefixes.contains(u.prefix), u.routerID == routerID else {
+            counters.ownRouterIDClaims += 1; return
+        }
+        guard var n = neighbours[key] else { return }
+        if let old = n.echoes[u.prefix] { n.routeCount -= 1; n.heldHash &-= old }
+        if u.isRetraction {
+            n.echoes[u.prefix] = nil
+        } else {
+            let h = DigestHash.entry(prefix: u.prefix, routerID: u.routerID, seqno: u.seqno, metric: u.metric)
+            n.echoes[u.prefix] = h; n.routeCount += 1; n.heldHash &+= h
+        }
+        neighbours[key] = n
+        if !u.isRetraction, u.seqno.isNewer(than: ownSeqno) {
+            seqnoCounter &+= UInt64(u.seqno.rawValue &- ownSeqno.rawValue)
+            bumpOwnSeqno(now: now)
+        }
     }
 
     /// Keeps the per-neighbour digest (count and hash of held finite routes) in step with the table.
@@ -357,7 +379,9 @@ extension RoutingEngine {
             routes[p] = pr
             reselect(p, now: now)
         }
-        for k in sources.keys.filter({ now - sources[$0]!.lastUsed > configuration.sourceGCTime }).sorted() {
+        // A source still announced keeps its feasibility distance (forgetting it could admit a loop).
+        for k in sources.keys.filter({ now - sources[$0]!.lastUsed > configuration.sourceGCTime
+                                       && advertised[$0.prefix]?.routerID != $0.routerID }).sorted() {
             sources[k] = nil
         }
         for k in pendingRequests.keys.filter({ now - pendingRequests[$0]!.sentAt > .seconds(10) }) { pendingRequests[k] = nil }
