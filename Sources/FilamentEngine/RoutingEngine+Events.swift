@@ -263,7 +263,7 @@ extension RoutingEngine {
             }
             // Missed hellos degrade rxcost before the hold time ends.
             let late = now - n.lastHelloTime
-            if late > n.helloInterval * 3 / 2 {
+            if late >= n.helloInterval * 3 / 2 {
                 let missed = Int(late.nanoseconds / max(n.helloInterval.nanoseconds, 1))
                 let recorded = Int(neighbours[key]!.missedByTimer)
                 if missed > recorded {

@@ -245,6 +245,7 @@ extension RoutingEngine {
             enqueue(.update(Update(prefix: p, routerID: a.routerID, seqno: a.seqno, metric: a.metric,
                                    intervalCentiseconds: updateIntervalCentiseconds)), to: key, now: now)
         }
+        if let own = ownGateway.current { enqueue(.gatewayAdvert(own), to: key, now: now) }
         for g in gateways.keys.sorted() { enqueue(.gatewayAdvert(gateways[g]!.advert), to: key, now: now) }
         enqueue(.digest(Digest(routeCount: UInt16(min(advertised.count, 0xFFFF)), hash: advertisedHash)), to: key, now: now)
     }

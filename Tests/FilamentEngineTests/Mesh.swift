@@ -29,10 +29,15 @@ struct Mesh {
     /// Every action each node produced (tests inspect notifications).
     var notifications: [(Int, EngineNotification)] = []
 
-    init(nodes: Int, configuration: EngineConfiguration = EngineConfiguration(), seed: UInt64 = 7) {
+    /// Per-node configuration (gateways differ from the rest).
+    var configure: (Int) -> EngineConfiguration
+
+    init(nodes: Int, configuration: EngineConfiguration = EngineConfiguration(), seed: UInt64 = 7,
+         configure: ((Int) -> EngineConfiguration)? = nil) {
         self.configuration = configuration
+        self.configure = configure ?? { _ in configuration }
         for i in 0..<nodes {
-            engines.append(makeEngine(i, configuration: configuration, seed: seed))
+            engines.append(makeEngine(i, configuration: self.configure(i), seed: seed))
             alive.append(true); bytesSent.append(0); persisted.append(0)
         }
     }
@@ -73,7 +78,7 @@ struct Mesh {
 
     /// Restarts node i with its persisted seqno counter; neighbours see the old sessions close and new ones open.
     mutating func restart(_ i: Int, neighbours: [Int]) {
-        engines[i] = makeEngine(i, configuration: configuration, counter: persisted[i], seed: 99, now: now)
+        engines[i] = makeEngine(i, configuration: configure(i), counter: persisted[i], seed: 99, now: now)
         alive[i] = true
         for j in neighbours {
             deliver(j, event: .sessionClosed(Mesh.key(j, to: i)))
@@ -140,7 +145,8 @@ struct Mesh {
             } else {
                 deliver(bestNode, event: .timer)
                 if engines[bestNode].nextDeadline <= now {
-                    Issue.record("node \(bestNode) asks to be woken in the past at \(now)")
+                    let e = engines[bestNode]
+                    Issue.record("node \(bestNode) asks to be woken in the past at \(now): digest \(e.digestDue) hk \(e.housekeepingDue) nb \(e.neighbourCheckDue) gw \(e.ownGateway.nextAdvert) hello \(e.interfaces.values.map(\.nextHello)) flush \(e.neighbours.values.map(\.flushDue)) \(e.neighbours.values.map { ($0.lastHelloTime, $0.helloInterval, $0.missedByTimer, $0.isUp) })")
                     return
                 }
             }
@@ -149,6 +155,33 @@ struct Mesh {
     }
 
     mutating func run(for d: Interval) { run(until: now + d) }
+
+    /// Runs with a flow from `s` to `d`: every `step`, each hop on the current path reports `.forwardedVia`
+    /// (as a driver does while forwarding). Returns the first time the path works over live links after
+    /// `brokenAt` (nil: never within `duration`).
+    mutating func runWithTraffic(from s: Int, to d: Int, for duration: Interval, step: Interval = .milliseconds(10)) -> [(Instant, Bool)] {
+        var log: [(Instant, Bool)] = []
+        let end = now + duration
+        while now < end {
+            var working = false
+            if let p = path(from: s, to: TestIdentity.address(d)) {
+                working = true
+                for k in 0..<(p.count - 1) {
+                    if !up.contains(Mesh.link(p[k], p[k + 1])) || !alive[p[k + 1]] { working = false }
+                    deliver(p[k], event: .forwardedVia(Mesh.key(p[k], to: p[k + 1])))
+                    if !working { break }
+                }
+            }
+            log.append((now, working))
+            run(for: step)
+        }
+        return log
+    }
+
+    /// Total time in the log during which the flow did not get through.
+    static func outage(_ log: [(Instant, Bool)], step: Interval = .milliseconds(10)) -> Interval {
+        step * Int64(log.filter { !$0.1 }.count)
+    }
 
     var destinations: [IPv6Address] { (0..<engines.count).map { TestIdentity.address($0) } + extraDestinations }
 
