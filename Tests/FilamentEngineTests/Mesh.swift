@@ -28,6 +28,9 @@ struct Mesh {
     var extraDestinations: [IPv6Address] = []
     /// Every action each node produced (tests inspect notifications).
     var notifications: [(Int, EngineNotification)] = []
+    /// Per-link loss probability in percent (drops both ways), drawn from `lossRandom`.
+    var lossPercent: [Link: UInt64] = [:]
+    var lossRandom = SeededRandom(seed: 1)
 
     /// Per-node configuration (gateways differ from the rest).
     var configure: (Int) -> EngineConfiguration
@@ -114,6 +117,7 @@ struct Mesh {
         bytesSent[i] += bytes.count + EstimatedSize.linkOverhead + (unicast ? EstimatedSize.sessionOverhead : EstimatedSize.plaintextFrame)
         let j = Mesh.peer(interface: interface)
         guard j >= 0, j < engines.count, up.contains(Mesh.link(i, j)) else { return }
+        if let loss = lossPercent[Mesh.link(i, j)], lossRandom.next(upperBound: UInt64(100)) < loss { return }
         order += 1
         queue.append(Pending(time: now + latency, order: order, to: j, from: i, unicast: unicast, packet: decoded))
     }
