@@ -25,6 +25,7 @@ let package = Package(
             name: "CNetlink", path: "Sources/CNetlink", pkgConfig: "libnl-route-3.0",
             providers: [.apt(["libnl-3-dev", "libnl-route-3-dev"])]),
         .target(name: "CFilamentShim", path: "Sources/CFilamentShim"),
+        .target(name: "CFilamentBenchAlloc", path: "Sources/CFilamentBenchAlloc"),
 
         // MARK: pure Swift, no I/O
         .target(name: "FilamentCore"),
@@ -34,6 +35,11 @@ let package = Package(
         // MARK: beside the engine
         .target(name: "FilamentCrypto", dependencies: ["FilamentCore", "CSodium"]),
         .target(name: "FilamentState", dependencies: ["FilamentCore", "FilamentCrypto"]),
+
+        // MARK: benchmarks (release builds only; docs/benchmarks.md)
+        .executableTarget(
+            name: "filament-bench-engine",
+            dependencies: ["FilamentEngine", "FilamentCore", "FilamentWire", "CFilamentBenchAlloc"]),
 
         // MARK: simulator
         .target(
