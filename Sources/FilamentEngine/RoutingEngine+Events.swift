@@ -54,6 +54,7 @@ extension RoutingEngine {
         n.cost = n.computedCost()
         n.confirmedUntil = now + configuration.digestInterval * 4
         neighbours[key] = n
+        neighbourOrder = neighbours.keys.sorted()
         out.append(.notify(.neighbourAdded(key)))
         interfaces[key.interface]!.ihuSoon = true
         changed(key.interface, now: now)
@@ -82,6 +83,7 @@ extension RoutingEngine {
     mutating func removeNeighbour(_ key: NeighbourKey, now: Instant) {
         flushRoutes(from: key, now: now)
         neighbours[key] = nil
+        neighbourOrder = neighbours.keys.sorted()
         out.append(.notify(.neighbourLost(key)))
     }
 
@@ -246,7 +248,7 @@ extension RoutingEngine {
 
     /// Hold-time, IHU and probe timers of every neighbour.
     mutating func neighbourTimers(now: Instant) {
-        for key in neighbours.keys.sorted() {
+        for key in neighbourOrder {
             guard let n = neighbours[key], n.isUp else { continue }
             if now - n.lastHeard > holdTime(n) {
                 neighbourDown(key, now: now); continue

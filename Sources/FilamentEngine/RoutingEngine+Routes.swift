@@ -44,12 +44,18 @@ extension RoutingEngine {
         if u.routerID == routerID || ownPrefixes.contains(u.prefix) { receiveEcho(u, from: key, now: now); return }
         if rejectUpdate(u, from: key) { return }
         let interval = clampInterval(centiseconds: u.intervalCentiseconds, fallback: configuration.digestInterval)
-        var pr = routes[u.prefix] ?? PrefixRoutes()
+        // Taken out of the table while it changes, so its route array is not copied (no allocation).
+        let existing = routes.removeValue(forKey: u.prefix)
+        var pr = existing ?? PrefixRoutes()
         let idx = pr.index(of: key)
+        if idx == nil && (u.isRetraction || neighbours[key]!.routeCount >= configuration.maxRoutesPerNeighbour) {
+            if !u.isRetraction { counters.tableFullDrops += 1 }
+            if let existing { routes[u.prefix] = existing }
+            return
+        }
         if let i = idx { unholdRoute(pr.routes[i], prefix: u.prefix) }
         if u.isRetraction {
-            guard let i = idx else { return }
-            removeRoute(at: i, from: &pr)
+            removeRoute(at: idx!, from: &pr)
         } else {
             if !isFeasible(u.prefix, u.routerID, u.seqno, u.metric) { counters.unfeasibleUpdates += 1 }
             let r = Route(neighbour: key, routerID: u.routerID, seqno: u.seqno, advertisedMetric: u.metric,
@@ -57,9 +63,6 @@ extension RoutingEngine {
             if let i = idx {
                 pr.routes[i] = r
             } else {
-                guard neighbours[key]!.routeCount < configuration.maxRoutesPerNeighbour else {
-                    counters.tableFullDrops += 1; return
-                }
                 pr.routes.append(r)
             }
             holdRoute(r, prefix: u.prefix)

@@ -50,7 +50,26 @@ func feed(_ e: inout RoutingEngine, _ now: inout Instant, _ packets: [RoutingPac
 
 print("# filament-bench-engine")
 
-// 1. Update throughput: 10,000 destinations, each update a new seqno (full processing: feasibility,
+// 1. Memory (first, before other tests grow the heap and RSS) for 10,000 destinations held by one node (from one neighbour, then from two).
+do {
+    let heap0 = heapInUse(), rss0 = residentBytes()
+    var (e, now) = engineWithNeighbours()
+    var buffer: [EngineAction] = []
+    feed(&e, &now, updatePackets(count: 10_000, seqno: 1, metric: 256), from: neighbourB, buffer: &buffer)
+    // Let the flushes and re-announcements settle.
+    now = now + .milliseconds(100); buffer.removeAll(); e.handle(.timer, now: now, into: &buffer)
+    let heap1 = heapInUse(), rss1 = residentBytes()
+    feed(&e, &now, updatePackets(count: 10_000, seqno: 1, metric: 512), from: neighbourC, buffer: &buffer)
+    now = now + .milliseconds(100); buffer.removeAll(); e.handle(.timer, now: now, into: &buffer)
+    let heap2 = heapInUse(), rss2 = residentBytes()
+    let s = e.snapshot()
+    print("memory, 10,000 destinations from 1 neighbour: heap +\(fmt(Double(heap1 - heap0) / 1e6, 2)) MB (\((heap1 - heap0) / 10_000) B/destination), RSS +\(fmt(Double(rss1 - rss0) / 1e6, 2)) MB")
+    print("memory, same destinations also from a 2nd neighbour (20,000 routes): heap +\(fmt(Double(heap2 - heap0) / 1e6, 2)) MB total, RSS +\(fmt(Double(rss2 - rss0) / 1e6, 2)) MB")
+    print("  (routes \(s.routes.count), sources \(s.sources.count), installed \(e.forwardingTable.count))")
+    withExtendedLifetime(e) {}
+}
+
+// 2. Update throughput: 10,000 destinations, each update a new seqno (full processing: feasibility,
 //    selection, forwarding entry, re-announcement queued to the other neighbour, batching).
 do {
     var (e, now) = engineWithNeighbours()
@@ -64,7 +83,7 @@ do {
     let allocs = allocations() - allocBefore
     let packetCount = batches.reduce(0) { $0 + $1.count }
     print("update throughput: \(total) updates in \(fmt(t, 3)) s = \(Int(Double(total) / t)) updates/s (\(packetCount) packets)")
-    print("allocations per update packet (\(packetCount / rounds) updates/packet... \(total / packetCount) per packet): \(fmt(Double(allocs) / Double(packetCount), 1))")
+    print("allocations per update packet (\(total / packetCount) updates each, re-announced to the other neighbour): \(fmt(Double(allocs) / Double(packetCount), 1)), per update \(fmt(Double(allocs) / Double(total), 2))")
     // Steady-state packets: hellos with IHU and digests that match (nothing changes).
     var hello = Hello(routerID: neighbourB.routerID, seqno: Seqno(1), intervalCentiseconds: 400)
     let n = 10_000
@@ -87,25 +106,6 @@ do {
         for i in 0..<1_000_000 { if e.lookup(IPv6Address(high: 0x2001_0DB8_0000_0000 | UInt64(i % 10_000), low: 5)) != nil { found += 1 } }
     }
     print("lookup (longest prefix match, 10,000 routes): \(Int(1_000_000 / lt)) lookups/s, \(fmt(Double(allocations() - l0) / 1e6, 2)) allocations per lookup, found \(found)")
-}
-
-// 2. Memory for 10,000 destinations held by one node (from one neighbour, then from two).
-do {
-    let heap0 = heapInUse(), rss0 = residentBytes()
-    var (e, now) = engineWithNeighbours()
-    var buffer: [EngineAction] = []
-    feed(&e, &now, updatePackets(count: 10_000, seqno: 1, metric: 256), from: neighbourB, buffer: &buffer)
-    // Let the flushes and re-announcements settle.
-    now = now + .milliseconds(100); buffer.removeAll(); e.handle(.timer, now: now, into: &buffer)
-    let heap1 = heapInUse(), rss1 = residentBytes()
-    feed(&e, &now, updatePackets(count: 10_000, seqno: 1, metric: 512), from: neighbourC, buffer: &buffer)
-    now = now + .milliseconds(100); buffer.removeAll(); e.handle(.timer, now: now, into: &buffer)
-    let heap2 = heapInUse(), rss2 = residentBytes()
-    let s = e.snapshot()
-    print("memory, 10,000 destinations from 1 neighbour: heap +\(fmt(Double(heap1 - heap0) / 1e6, 2)) MB (\((heap1 - heap0) / 10_000) B/destination), RSS +\(fmt(Double(rss1 - rss0) / 1e6, 2)) MB")
-    print("memory, same destinations also from a 2nd neighbour (20,000 routes): heap +\(fmt(Double(heap2 - heap0) / 1e6, 2)) MB total, RSS +\(fmt(Double(rss2 - rss0) / 1e6, 2)) MB")
-    print("  (routes \(s.routes.count), sources \(s.sources.count), installed \(e.forwardingTable.count))")
-    withExtendedLifetime(e) {}
 }
 
 // 3. Control traffic per node against mesh size (grids; idle after convergence).
