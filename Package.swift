@@ -25,6 +25,7 @@ let package = Package(
             name: "CNetlink", path: "Sources/CNetlink", pkgConfig: "libnl-route-3.0",
             providers: [.apt(["libnl-3-dev", "libnl-route-3-dev"])]),
         .target(name: "CFilamentShim", path: "Sources/CFilamentShim"),
+        .target(name: "CFilamentBenchAlloc", path: "Sources/CFilamentBenchAlloc"),
 
         // MARK: pure Swift, no I/O
         .target(name: "FilamentCore"),
@@ -34,6 +35,11 @@ let package = Package(
         // MARK: beside the engine
         .target(name: "FilamentCrypto", dependencies: ["FilamentCore", "CSodium"]),
         .target(name: "FilamentState", dependencies: ["FilamentCore", "FilamentCrypto"]),
+
+        // MARK: benchmarks (release builds only; docs/benchmarks.md)
+        .executableTarget(
+            name: "filament-bench-engine",
+            dependencies: ["FilamentEngine", "FilamentCore", "FilamentWire", "CFilamentBenchAlloc"]),
 
         // MARK: simulator
         .target(
@@ -66,3 +72,12 @@ let package = Package(
         .testTarget(name: "FilamentSimTests", dependencies: ["FilamentSim"], path: "firmware-sim/Tests/FilamentSimTests"),
     ]
 )
+
+// The wire decoder's libFuzzer target links only with -sanitize=fuzzer (it calls libFuzzer's driver), so it
+// exists only when FILAMENT_FUZZ is set; docs/wire-format.md "Fuzzing" gives the command.
+if Context.environment["FILAMENT_FUZZ"] != nil {
+    package.targets.append(.target(name: "CFuzzDriver", path: "Tests/Fuzz/CFuzzDriver"))
+    package.targets.append(.executableTarget(
+        name: "filament-fuzz-wire", dependencies: ["FilamentWire", "CFuzzDriver"], path: "Tests/Fuzz/filament-fuzz-wire"))
+    package.products.append(.executable(name: "filament-fuzz-wire", targets: ["filament-fuzz-wire"]))
+}
