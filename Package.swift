@@ -81,3 +81,10 @@ if Context.environment["FILAMENT_FUZZ"] != nil {
         name: "filament-fuzz-wire", dependencies: ["FilamentWire", "CFuzzDriver"], path: "Tests/Fuzz/filament-fuzz-wire"))
     package.products.append(.executable(name: "filament-fuzz-wire", targets: ["filament-fuzz-wire"]))
 }
+
+// Wire codec throughput benchmark (a release build; docs/benchmarks.md "Wire codec").
+if Context.environment["FILAMENT_BENCH"] != nil {
+    package.targets.append(.executableTarget(
+        name: "filament-bench-wire", dependencies: ["FilamentCore", "FilamentWire"], path: "Tests/Bench/filament-bench-wire"))
+    package.products.append(.executable(name: "filament-bench-wire", targets: ["filament-bench-wire"]))
+}

@@ -1,5 +1,6 @@
 /// What a decoder skipped while accepting a packet: the counts a driver adds to its drop statistics.
 /// None of these is an error (they are how newer bulbs extend the format without a flag day).
+/// Decoders add to the counts, so one report can accumulate over many packets.
 public struct DecodeReport: Hashable, Sendable {
     /// TLVs of a type this version does not know, skipped whole.
     public var unknownTLVs: Int = 0
