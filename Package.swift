@@ -40,6 +40,13 @@ let package = Package(
         .executableTarget(
             name: "filament-bench-engine",
             dependencies: ["FilamentEngine", "FilamentCore", "FilamentWire", "CFilamentBenchAlloc"]),
+        // MARK: benchmarks (release builds only; see docs/benchmarks.md)
+        .target(name: "CFilamentBench", dependencies: ["CSodium"], path: "Sources/CFilamentBench"),
+        .executableTarget(
+            name: "filament-bench-crypto",
+            dependencies: ["FilamentCrypto", "FilamentCore", "CFilamentBench"],
+            path: "Sources/filament-bench-crypto",
+            linkerSettings: [.linkedLibrary("m")]),
 
         // MARK: simulator
         .target(
