@@ -27,6 +27,8 @@ public struct EngineSetup {
     public var verifier: any SignatureVerifier
     /// The last value the engine asked to persist (`persistSeqnoCounter`), kept across reboots.
     public var persistedSeqnoCounter: UInt64
+    /// Virtual time of the boot.
+    public var now: Instant
 }
 
 /// Builds one engine per virtual bulb.

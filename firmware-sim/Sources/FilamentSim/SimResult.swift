@@ -62,7 +62,8 @@ public struct SimResult {
         } else { steadyBytesByKind = bytesByKind; steadySeconds = c.duration.seconds }
         datagrams = sim.stats.datagrams
         drops = [("lost_on_link", sim.stats.lost), ("no_session", sim.stats.noSessionDrops),
-                 ("unroutable_unicast", sim.stats.unroutableUnicast), ("undecryptable", sim.stats.undecryptable)]
+                 ("unroutable_unicast", sim.stats.unroutableUnicast), ("undecryptable", sim.stats.undecryptable),
+                 ("encode_errors", sim.stats.encodeErrors), ("decode_errors", sim.stats.decodeErrors)]
         events = oracle.events.map { e in
             (e.label, (e.at - Instant.zero).seconds, e.recoveredAt.map { ($0 - e.at).seconds },
              e.recovered99At.map { ($0 - e.at).seconds }, e.minReach, e.minGatewayReach, e.measured)

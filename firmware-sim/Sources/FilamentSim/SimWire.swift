@@ -1,42 +1,45 @@
 import FilamentCore
+import FilamentCrypto
 import FilamentWire
 
-/// Sizes of everything the simulator puts on a virtual link, in bytes. Until the wire codec and the
-/// link layer are merged these are computed from the documented layouts; afterwards `SimWire` encodes
-/// and decodes for real and these constants only describe crypto framing.
+/// Sizes of link-layer framing the simulator accounts for, in bytes.
 public enum FrameSizes {
     /// IPv6 (40) + UDP (8) + Ethernet (14) headers counted per datagram in overhead figures.
     public static let datagramOverhead = 62
-    /// Transport frame overhead added by the link layer: type (1) + receiver index (4) + counter (8) + tag (16).
-    public static let transportOverhead = 29
-    /// Noise IKpsk2 message 1 (header 5 + e 32 + encrypted s 48 + encrypted empty payload 16).
-    public static let handshakeInitiation = 101
-    /// Noise IKpsk2 message 2 (header 9 + e 32 + encrypted empty payload 16).
-    public static let handshakeResponse = 57
+    /// Transport frame overhead added by the link layer (header + Poly1305 tag), from FilamentCrypto.
+    public static let transportOverhead = LinkLayer<SimPeerAddress>.transportOverhead
+    /// Noise IKpsk2 handshake initiation and response frame sizes, from FilamentCrypto.
+    public static let handshakeInitiation = LinkLayer<SimPeerAddress>.initiationSize
+    public static let handshakeResponse = LinkLayer<SimPeerAddress>.responseSize
 }
 
-/// The wire as the simulator uses it: routing packet -> bytes -> routing packet. Today it sizes packets
-/// from the layout in docs/wire-format.md and passes the value through; see docs/simulator.md.
+/// The wire as the simulator uses it: routing packet -> bytes (FilamentWire) -> routing packet.
 enum SimWire {
-    /// Bytes one message takes on the wire (type + length + body), by the documented layout.
-    static func size(of m: Message) -> Int {
-        switch m {
-        case .hello(let h): return 2 + 8 + 2 + 2 + (h.node == nil ? 0 : 32)
-        case .ihu: return 2 + 8 + 2 + 2
-        case .update(let u): return 2 + 1 + 1 + Int((u.prefix.length + 7) / 8) + 8 + 2 + 2 + 2
-        case .routeRequest(let r): return 2 + (r.prefix == nil ? 0 : 2 + Int((r.prefix!.length + 7) / 8))
-        case .seqnoRequest(let r): return 2 + 2 + Int((r.prefix.length + 7) / 8) + 8 + 2 + 1
-        case .digest: return 2 + 2 + 8
-        case .gatewayAdvert(let a): return 2 + 32 + 4 + 1 + 4 + 4 + 1 + 2 + 1 + a.name.utf8.count + 64
-        case .probe: return 2 + 4 + 1
-        }
+    /// Bytes one message takes on the wire (the codec's own count).
+    @inline(__always) static func size(of m: Message) -> Int { RoutingPacket.encodedSize(of: m) }
+
+    /// A multicast datagram: the plaintext routing frame.
+    static func encodeMulticast(_ p: RoutingPacket) -> [UInt8]? {
+        var b: [UInt8] = []
+        do { try p.encodePlaintextFrame(into: &b) } catch { return nil }
+        return b
     }
 
-    /// Bytes of the whole routing packet (version + reserved + messages).
-    static func size(of p: RoutingPacket) -> Int {
-        var s = 2
-        for m in p.messages { s += size(of: m) }
-        return s
+    /// The plaintext inside a transport frame.
+    static func encodeUnicast(_ p: RoutingPacket) -> [UInt8]? {
+        var b: [UInt8] = []
+        do { try p.encodeInnerPayload(into: &b) } catch { return nil }
+        return b
+    }
+
+    static func decodeMulticast(_ b: [UInt8]) -> RoutingPacket? {
+        var report = DecodeReport()
+        return try? RoutingPacket.decodePlaintextFrame(b[...], report: &report)
+    }
+
+    static func decodeUnicast(_ b: [UInt8]) -> RoutingPacket? {
+        var report = DecodeReport()
+        return try? RoutingPacket.decodeInnerPayload(b[...], report: &report)
     }
 
     /// Index of a message type in `MessageKind.allCases`.

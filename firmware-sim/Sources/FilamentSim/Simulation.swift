@@ -35,10 +35,16 @@ public final class Simulation {
         var to: Int32
         var kind: Kind
         var link: Int32
-        var packet: RoutingPacket?
+        /// The encoded frame (plaintext routing frame, or the inner payload of a transport frame).
+        var bytes: [UInt8]
     }
 
     public init(config: SimConfig) throws {
+        guard config.crypto == .null else {
+            // The Noise link layer (FilamentCrypto.LinkLayer) is not wired into the simulator yet: handshakes
+            // and transport frames are simulated with the link layer's exact sizes, but not encrypted.
+            throw SimError.invalid("crypto \"real\" is not integrated in filament-sim yet; run with crypto \"null\" (same frame sizes)")
+        }
         self.config = config
         topo = config.topology
         end = Instant.zero + config.duration
@@ -100,7 +106,7 @@ public final class Simulation {
         switch kind {
         case .deliver(let slot):
             let f = frames[Int(slot)]
-            frames[Int(slot)].packet = nil
+            frames[Int(slot)].bytes = []
             freeSlots.append(slot)
             deliver(f)
         case .engineTimer(let n, let generation):
@@ -156,7 +162,7 @@ public final class Simulation {
         for k in node.sessions.indices { node.sessions[k] = .none; node.knowsKey[k] = false }
         let setup = EngineSetup(nodeIndex: i, nodeID: node.nodeID, routerID: node.routerID, meshAddress: node.meshAddress,
                                 isGateway: node.isGateway, random: node.random.fork(), signer: node.keys, verifier: node.keys,
-                                persistedSeqnoCounter: node.persistedSeqno)
+                                persistedSeqnoCounter: node.persistedSeqno, now: now)
         node.engine = config.engineFactory(setup)
         feed(i, .interfaceUp(interface, mtu: Self.mtu))
         if node.isGateway {
@@ -203,17 +209,18 @@ public final class Simulation {
         let node = nodes[i]
         switch action {
         case .sendMulticast(_, let packet):
-            stats.count(packet: packet, crypto: 0)
+            guard let bytes = SimWire.encodeMulticast(packet) else { stats.encodeErrors += 1; return }
+            stats.count(packet: packet, frameBytes: bytes.count)
             for (slot, e) in topo.adjacency[i].enumerated() {
-                transmit(from: i, slot: slot, to: e.neighbour, link: e.link, kind: .multicast, packet: packet,
-                         size: SimWire.size(of: packet))
+                transmit(from: i, slot: slot, to: e.neighbour, link: e.link, kind: .multicast, bytes: bytes, size: bytes.count)
             }
         case .sendUnicast(let key, let packet):
             guard let v = routerIndex[key.routerID], let slot = slotOf(i, v) else { stats.unroutableUnicast += 1; return }
             guard node.sessions[slot] == .established else { stats.noSessionDrops += 1; return }
-            stats.count(packet: packet, crypto: FrameSizes.transportOverhead)
-            transmit(from: i, slot: slot, to: v, link: topo.adjacency[i][slot].link, kind: .unicast, packet: packet,
-                     size: SimWire.size(of: packet) + FrameSizes.transportOverhead)
+            guard let bytes = SimWire.encodeUnicast(packet) else { stats.encodeErrors += 1; return }
+            let size = bytes.count + FrameSizes.transportOverhead
+            stats.count(packet: packet, frameBytes: size)
+            transmit(from: i, slot: slot, to: v, link: topo.adjacency[i][slot].link, kind: .unicast, bytes: bytes, size: size)
         case .installRoute(let entry):
             node.fib[entry.prefix] = routerIndex[entry.nextHop.routerID] ?? -1
         case .removeRoute(let prefix):
@@ -222,9 +229,9 @@ public final class Simulation {
             node.persistedSeqno = c
         case .notify(let n):
             switch n {
+            // Sessions outlive the engine's view of a neighbour (a silent neighbour may come back); a
+            // rebooted peer starts a new handshake, which replaces ours.
             case .selectedGatewayChanged(let g): node.selectedGateway = g
-            case .neighbourLost(let key):
-                if let v = routerIndex[key.routerID], let slot = slotOf(i, v) { node.sessions[slot] = .none }
             default: break
             }
         }
@@ -238,7 +245,7 @@ public final class Simulation {
 
     // MARK: links
 
-    func transmit(from u: Int, slot: Int, to v: Int, link l: Int, kind: Frame.Kind, packet: RoutingPacket?, size: Int) {
+    func transmit(from u: Int, slot: Int, to v: Int, link l: Int, kind: Frame.Kind, bytes: [UInt8], size: Int) {
         let link = topo.links[l]
         guard link.up else { return }
         let p = link.parameters(from: u)
@@ -253,7 +260,7 @@ public final class Simulation {
             busyUntil[dir] = start + ser
             start += ser
         }
-        let frame = Frame(from: Int32(u), to: Int32(v), kind: kind, link: Int32(l), packet: packet)
+        let frame = Frame(from: Int32(u), to: Int32(v), kind: kind, link: Int32(l), bytes: bytes)
         let slotIndex: Int32
         if let s = freeSlots.popLast() { frames[Int(s)] = frame; slotIndex = s } else { frames.append(frame); slotIndex = Int32(frames.count - 1) }
         queue.push(Instant(nanoseconds: start + delay), .deliver(slot: slotIndex))
@@ -267,7 +274,7 @@ public final class Simulation {
         let key = NeighbourKey(interface: interface, routerID: peer.routerID)
         switch f.kind {
         case .multicast:
-            guard let packet = f.packet else { return }
+            guard let packet = SimWire.decodeMulticast(f.bytes) else { stats.decodeErrors += 1; return }
             for case .hello(let h) in packet.messages where h.node != nil { node.knowsKey[slot] = true }
             if node.knowsKey[slot] {
                 var start = false
@@ -279,7 +286,7 @@ public final class Simulation {
                 if start {
                     node.sessions[slot] = .initiating(now)
                     stats.countHandshake(FrameSizes.handshakeInitiation)
-                    transmit(from: v, slot: slot, to: u, link: Int(f.link), kind: .handshakeInit, packet: nil, size: FrameSizes.handshakeInitiation)
+                    transmit(from: v, slot: slot, to: u, link: Int(f.link), kind: .handshakeInit, bytes: [], size: FrameSizes.handshakeInitiation)
                 }
             }
             feed(v, .multicastReceived(interface: interface, packet: packet))
@@ -287,14 +294,15 @@ public final class Simulation {
             node.knowsKey[slot] = true
             node.sessions[slot] = .established
             stats.countHandshake(FrameSizes.handshakeResponse)
-            transmit(from: v, slot: slot, to: u, link: Int(f.link), kind: .handshakeResponse, packet: nil, size: FrameSizes.handshakeResponse)
+            transmit(from: v, slot: slot, to: u, link: Int(f.link), kind: .handshakeResponse, bytes: [], size: FrameSizes.handshakeResponse)
             feed(v, .sessionEstablished(key, node: peer.nodeID))
         case .handshakeResponse:
             guard case .initiating = node.sessions[slot] else { return }
             node.sessions[slot] = .established
             feed(v, .sessionEstablished(key, node: peer.nodeID))
         case .unicast:
-            guard node.sessions[slot] == .established, let packet = f.packet else { stats.undecryptable += 1; return }
+            guard node.sessions[slot] == .established else { stats.undecryptable += 1; return }
+            guard let packet = SimWire.decodeUnicast(f.bytes) else { stats.decodeErrors += 1; return }
             feed(v, .unicastReceived(from: key, packet: packet))
         }
     }

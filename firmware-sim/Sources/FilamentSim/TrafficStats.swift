@@ -8,9 +8,12 @@ struct TrafficStats {
     var noSessionDrops = 0
     var unroutableUnicast = 0
     var undecryptable = 0
+    var encodeErrors = 0
+    var decodeErrors = 0
 
     /// One datagram carrying `packet` with `crypto` bytes of link-layer framing.
-    mutating func count(packet: RoutingPacket, crypto: Int) {
+    /// One datagram of `frameBytes` bytes (encoded frame plus link-layer framing) carrying `packet`.
+    mutating func count(packet: RoutingPacket, frameBytes: Int) {
         datagrams += 1
         var body = 0
         for m in packet.messages {
@@ -18,7 +21,7 @@ struct TrafficStats {
             bytesByKind[SimWire.kind(of: m)] += s
             body += s
         }
-        bytesByKind[SimWire.framingKind] += SimWire.size(of: packet) - body + crypto + FrameSizes.datagramOverhead
+        bytesByKind[SimWire.framingKind] += frameBytes - body + FrameSizes.datagramOverhead
     }
 
     mutating func countHandshake(_ size: Int) {
