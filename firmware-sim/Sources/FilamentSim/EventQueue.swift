@@ -6,14 +6,12 @@ enum SimEventKind {
     case deliver(slot: Int32)
     /// Wake node `node`'s engine timer; stale if `generation` no longer matches.
     case engineTimer(node: Int32, generation: UInt32)
-    /// Link-layer timer of a node (handshake retries, session upkeep).
-    case linkTimer(node: Int32)
+    /// Link-layer timer of a node (handshake retries, rekeys); stale if `generation` no longer matches.
+    case linkTimer(node: Int32, generation: UInt32)
     /// Apply timeline entry `index` of the scenario.
     case timeline(index: Int32)
     /// Run the oracle.
     case sample
-    /// A node's bandwidth-capped transmit queue may send its next frame.
-    case txReady(node: Int32, neighbour: Int32)
 }
 
 /// A min-heap of events keyed by (time, insertion sequence): equal times pop in the order they were

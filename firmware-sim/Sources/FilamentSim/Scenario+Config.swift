@@ -23,7 +23,7 @@ extension Scenario {
         var c = SimConfig(topology: topo, gateways: gws, duration: .milliseconds(Int64(durationSeconds * 1000)), seed: seed,
                           engineName: engineName, engineFactory: factory)
         c.name = name
-        c.crypto = crypto ?? .null
+        c.crypto = crypto ?? .real
         if let s = sampleIntervalMs { c.sampleInterval = .milliseconds(Int64(max(1, s))) }
         if let m = maxSampledDestinations { c.maxSampledDestinations = max(1, m) }
         c.initiallyOff = (initiallyOff ?? []).filter { $0 >= 0 && $0 < topo.count }

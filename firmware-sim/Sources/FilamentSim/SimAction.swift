@@ -40,7 +40,7 @@ public struct SimConfig {
     public var gateways: [Int]
     public var duration: Interval
     public var seed: UInt64
-    public var crypto: CryptoMode = .null
+    public var crypto: CryptoMode = .real
     public var timeline: [TimelineEntry] = []
     /// Nodes that are off at t = 0 (late joiners are powered on by the timeline).
     public var initiallyOff: [Int] = []

@@ -45,6 +45,11 @@ final class SimNode {
     var sessions: [SessionState]
     /// Neighbours whose key we have seen in a hello (adjacency slot -> known).
     var knowsKey: [Bool]
+    /// The real Noise link layer (crypto "real"); nil when off or with crypto "null".
+    var link: LinkLayer<SimPeerAddress>?
+    var persistedInitiationCounter: UInt64 = 0
+    var linkTimerGeneration: UInt32 = 0
+    var linkScheduled = Instant.distantFuture
     /// Engine timer bookkeeping.
     var timerGeneration: UInt32 = 0
     var scheduledDeadline = Instant.distantFuture

@@ -26,6 +26,8 @@ public struct SimResult {
     public let steadySeconds: Double
     public let datagrams: Int
     public let drops: [(String, Int)]
+    /// Link-layer counters (crypto "real"): packets sealed/opened, handshakes completed, initiations, drops.
+    public let link: [(String, Int)]
     public let events: [(label: String, at: Double, recovery: Double?, recovery99: Double?, minReach: Double, minGatewayReach: Double, measured: Bool)]
     public let eventsProcessed: UInt64
     public let samples: [(at: Double, reach: Double, gatewayReach: Double)]
@@ -64,6 +66,9 @@ public struct SimResult {
         drops = [("lost_on_link", sim.stats.lost), ("no_session", sim.stats.noSessionDrops),
                  ("unroutable_unicast", sim.stats.unroutableUnicast), ("undecryptable", sim.stats.undecryptable),
                  ("encode_errors", sim.stats.encodeErrors), ("decode_errors", sim.stats.decodeErrors)]
+        let lt = sim.linkTotals
+        link = [("packets_sealed", Int(lt.sealed)), ("packets_opened", Int(lt.opened)), ("handshakes_completed", Int(lt.handshakes)),
+                ("initiations_sent", Int(lt.initiations)), ("drops", Int(lt.drops))]
         events = oracle.events.map { e in
             (e.label, (e.at - Instant.zero).seconds, e.recoveredAt.map { ($0 - e.at).seconds },
              e.recovered99At.map { ($0 - e.at).seconds }, e.minReach, e.minGatewayReach, e.measured)
@@ -123,6 +128,7 @@ public struct SimResult {
             ("steady_control_bytes_per_node_per_second", perNode(steadyBytesByKind, seconds: steadySeconds)),
             ("datagrams_per_node_per_second", .number(Double(datagrams) / nodeSeconds)),
             ("drops", .object(drops.map { ($0.0, .int($0.1)) })),
+            ("link_layer", .object(link.map { ($0.0, .int($0.1)) })),
             ("max_event_recovery_seconds", .number(maxRecoverySeconds)),
             ("events", .array(events.map { e in .object([
                 ("label", .string(e.label)), ("at_seconds", .number(e.at)),

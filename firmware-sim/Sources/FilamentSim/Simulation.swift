@@ -23,14 +23,19 @@ public final class Simulation {
     /// Per link direction (2 * link + (from == a ? 0 : 1)): when the transmitter is free again.
     var busyUntil: [Int64]
     let interface = InterfaceID(1)
+    /// The open-mesh network key every bulb holds (crypto "real").
+    let networkKey = NetworkKey.openMesh()
     static let mtu = 1280 - 40 - 8 - FrameSizes.transportOverhead
     var stats = TrafficStats()
+    /// Link-layer counters of bulbs that have since powered off.
+    var retiredLink = LinkTotals()
     var oracle: Oracle!
     /// Events dispatched so far.
     public private(set) var eventsProcessed: UInt64 = 0
 
     struct Frame {
-        enum Kind: UInt8 { case multicast, unicast, handshakeInit, handshakeResponse }
+        /// `link`: a real link-layer datagram (handshake or encrypted transport frame, crypto "real").
+        enum Kind: UInt8 { case multicast, unicast, handshakeInit, handshakeResponse, link }
         var from: Int32
         var to: Int32
         var kind: Kind
@@ -40,11 +45,6 @@ public final class Simulation {
     }
 
     public init(config: SimConfig) throws {
-        guard config.crypto == .null else {
-            // The Noise link layer (FilamentCrypto.LinkLayer) is not wired into the simulator yet: handshakes
-            // and transport frames are simulated with the link layer's exact sizes, but not encrypted.
-            throw SimError.invalid("crypto \"real\" is not integrated in filament-sim yet; run with crypto \"null\" (same frame sizes)")
-        }
         self.config = config
         topo = config.topology
         end = Instant.zero + config.duration
@@ -115,8 +115,11 @@ public final class Simulation {
             node.scheduledDeadline = .distantFuture
             if let d = node.engine?.nextDeadline, d > now { schedule(Int(n), d); return }
             feed(Int(n), .timer)
-        case .linkTimer:
-            break
+        case .linkTimer(let n, let generation):
+            let node = nodes[Int(n)]
+            guard node.powered, generation == node.linkTimerGeneration, let link = node.link else { return }
+            node.linkScheduled = .distantFuture
+            linkOutputs(Int(n), link.tick(now: now))
         case .timeline(let index):
             let entry = config.timeline[Int(index)]
             oracle.eventWillApply(entry, at: now)
@@ -125,8 +128,6 @@ public final class Simulation {
             oracle.sample(at: now)
             let next = now + config.sampleInterval
             if next <= end { queue.push(next, .sample) }
-        case .txReady:
-            break
         }
     }
 
@@ -164,6 +165,10 @@ public final class Simulation {
                                 isGateway: node.isGateway, random: node.random.fork(), signer: node.keys, verifier: node.keys,
                                 persistedSeqnoCounter: node.persistedSeqno, now: now)
         node.engine = config.engineFactory(setup)
+        if config.crypto == .real {
+            node.link = try? LinkLayer(identity: node.keys.pair, networkKey: networkKey,
+                                       initiationCounterFloor: node.persistedInitiationCounter, random: node.random.fork())
+        }
         feed(i, .interfaceUp(interface, mtu: Self.mtu))
         if node.isGateway {
             feed(i, .uplinkChanged(uplinkStatus(i)))
@@ -176,6 +181,10 @@ public final class Simulation {
         guard node.powered else { return }
         node.powered = false
         node.engine = nil
+        if let l = node.link { retiredLink.add(l.counters) }
+        node.link = nil
+        node.linkTimerGeneration &+= 1
+        node.linkScheduled = .distantFuture
         node.fib.removeAll()
         node.selectedGateway = nil
         node.timerGeneration &+= 1
@@ -216,6 +225,12 @@ public final class Simulation {
             }
         case .sendUnicast(let key, let packet):
             guard let v = routerIndex[key.routerID], let slot = slotOf(i, v) else { stats.unroutableUnicast += 1; return }
+            if let link = node.link {
+                guard let bytes = SimWire.encodeUnicast(packet) else { stats.encodeErrors += 1; return }
+                stats.count(packet: packet, frameBytes: bytes.count + FrameSizes.transportOverhead)
+                linkOutputs(i, link.send(bytes, to: nodes[v].nodeID, now: now))
+                return
+            }
             guard node.sessions[slot] == .established else { stats.noSessionDrops += 1; return }
             guard let bytes = SimWire.encodeUnicast(packet) else { stats.encodeErrors += 1; return }
             let size = bytes.count + FrameSizes.transportOverhead
@@ -276,7 +291,12 @@ public final class Simulation {
         case .multicast:
             guard let packet = SimWire.decodeMulticast(f.bytes) else { stats.decodeErrors += 1; return }
             for case .hello(let h) in packet.messages where h.node != nil { node.knowsKey[slot] = true }
-            if node.knowsKey[slot] {
+            if let link = node.link {
+                // The hello tells the link layer where the neighbour is; it starts a handshake if needed.
+                if node.knowsKey[slot] && !link.hasSession(with: peer.nodeID, now: now) {
+                    linkOutputs(v, link.connect(to: peer.nodeID, at: SimPeerAddress(Int32(u)), now: now))
+                }
+            } else if node.knowsKey[slot] {
                 var start = false
                 switch node.sessions[slot] {
                 case .none: start = true
@@ -300,10 +320,64 @@ public final class Simulation {
             guard case .initiating = node.sessions[slot] else { return }
             node.sessions[slot] = .established
             feed(v, .sessionEstablished(key, node: peer.nodeID))
+        case .link:
+            guard let link = node.link else { return }
+            linkOutputs(v, link.receive(f.bytes, from: SimPeerAddress(Int32(u)), now: now))
         case .unicast:
             guard node.sessions[slot] == .established else { stats.undecryptable += 1; return }
             guard let packet = SimWire.decodeUnicast(f.bytes) else { stats.decodeErrors += 1; return }
             feed(v, .unicastReceived(from: key, packet: packet))
+        }
+    }
+}
+
+/// Sums of the real link layers' counters over a run.
+struct LinkTotals {
+    var sealed: UInt64 = 0, opened: UInt64 = 0, handshakes: UInt64 = 0, initiations: UInt64 = 0, drops: UInt64 = 0
+    mutating func add(_ c: LinkCounters) {
+        sealed += c.packetsSealed; opened += c.packetsOpened; handshakes += c.handshakesCompleted
+        initiations += c.initiationsSent; drops += c.totalDrops
+    }
+}
+
+extension Simulation {
+    /// Link-layer totals of every bulb, live and retired.
+    var linkTotals: LinkTotals {
+        var t = retiredLink
+        for n in nodes { if let l = n.link { t.add(l.counters) } }
+        return t
+    }
+
+    /// Carries out what node `i`'s link layer asked for, then re-arms its link timer.
+    func linkOutputs(_ i: Int, _ outputs: [LinkOutput<SimPeerAddress>]) {
+        let node = nodes[i]
+        for o in outputs {
+            guard node.powered else { return }
+            switch o {
+            case .send(let frame, let peer):
+                let v = Int(peer.index)
+                guard let slot = slotOf(i, v) else { stats.unroutableUnicast += 1; continue }
+                if frame.first != LinkFrameType.transport.rawValue { stats.countHandshake(frame.count) }
+                transmit(from: i, slot: slot, to: v, link: topo.adjacency[i][slot].link, kind: .link, bytes: frame, size: frame.count)
+            case .deliver(let plaintext, _, let peer):
+                guard let packet = SimWire.decodeUnicast(plaintext) else { stats.decodeErrors += 1; continue }
+                feed(i, .unicastReceived(from: NeighbourKey(interface: interface, routerID: nodes[Int(peer.index)].routerID), packet: packet))
+            case .sessionEstablished(let id, let peer):
+                feed(i, .sessionEstablished(NeighbourKey(interface: interface, routerID: nodes[Int(peer.index)].routerID), node: id))
+            case .sessionClosed(let id):
+                if let v = nodeIndex[id] { feed(i, .sessionClosed(NeighbourKey(interface: interface, routerID: nodes[v].routerID))) }
+            case .persistInitiationCounter(let c):
+                node.persistedInitiationCounter = c
+            }
+        }
+        guard node.powered, let link = node.link else { return }
+        let d = link.nextDeadline
+        guard d != .distantFuture else { return }
+        let at = max(d, now)
+        if at < node.linkScheduled {
+            node.linkTimerGeneration &+= 1
+            node.linkScheduled = at
+            queue.push(at, .linkTimer(node: Int32(i), generation: node.linkTimerGeneration))
         }
     }
 }
