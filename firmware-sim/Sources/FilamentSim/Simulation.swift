@@ -119,7 +119,7 @@ public final class Simulation {
             let node = nodes[Int(n)]
             guard node.powered, generation == node.linkTimerGeneration, let link = node.link else { return }
             node.linkScheduled = .distantFuture
-            linkOutputs(Int(n), link.tick(now: now))
+            linkOutputs(Int(n), link.tick(now: now), forceRearm: true)
         case .timeline(let index):
             let entry = config.timeline[Int(index)]
             oracle.eventWillApply(entry, at: now)
@@ -349,10 +349,18 @@ extension Simulation {
     }
 
     /// Carries out what node `i`'s link layer asked for, then re-arms its link timer.
-    func linkOutputs(_ i: Int, _ outputs: [LinkOutput<SimPeerAddress>]) {
+    func linkOutputs(_ i: Int, _ outputs: [LinkOutput<SimPeerAddress>], forceRearm: Bool = false) {
         let node = nodes[i]
+        // Only handshakes and session changes move the link layer's deadline; a plain transport frame in or
+        // out does not, and asking costs a walk over all its peers (a hot spot in profiles).
+        var rearm = forceRearm
         for o in outputs {
             guard node.powered else { return }
+            switch o {
+            case .deliver: break
+            case .send(let frame, _): if frame.first != LinkFrameType.transport.rawValue { rearm = true }
+            default: rearm = true
+            }
             switch o {
             case .send(let frame, let peer):
                 let v = Int(peer.index)
@@ -370,7 +378,7 @@ extension Simulation {
                 node.persistedInitiationCounter = c
             }
         }
-        guard node.powered, let link = node.link else { return }
+        guard rearm, node.powered, let link = node.link else { return }
         let d = link.nextDeadline
         guard d != .distantFuture else { return }
         let at = max(d, now)
