@@ -26,6 +26,8 @@ final class Oracle {
     /// Traffic counters at the first sample in the second half of the run (steady-state window).
     var halfStats: TrafficStats?
     var halfAt = Instant.zero
+    /// Wall-clock reading at the first fully converged sample (only when the simulation has a wall clock).
+    var convergedWall: Double?
 
     /// Per node: reached (0), loop (1), black hole (2), unresolved (3), walking (4).
     private var state: [UInt8] = []
@@ -161,6 +163,7 @@ final class Oracle {
         let reach = connected == 0 ? 1 : Double(reached) / Double(connected)
         let gwReach = gwAchievable == 0 ? 1 : Double(gwReached) / Double(gwAchievable)
         loopsObserved += loops
+        if convergedWall == nil && reach >= 1 - 1e-12 && gwReach >= 1 - 1e-12, let clock = sim.wallClock { convergedWall = clock() }
         if halfStats == nil && t.nanoseconds >= sim.config.duration.nanoseconds / 2 && !final { halfStats = sim.stats; halfAt = t }
         blackholesObserved += holes
         if loops > 0 && firstLoopAt == nil { firstLoopAt = t }

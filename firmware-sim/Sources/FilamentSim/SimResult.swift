@@ -30,6 +30,8 @@ public struct SimResult {
     public let link: [(String, Int)]
     public let events: [(label: String, at: Double, recovery: Double?, recovery99: Double?, minReach: Double, minGatewayReach: Double, measured: Bool)]
     public let eventsProcessed: UInt64
+    /// Wall-clock reading at convergence (same clock as `Simulation.wallClock`), nil if not measured.
+    public let convergedWall: Double?
     public let samples: [(at: Double, reach: Double, gatewayReach: Double)]
     let topology: Topology
     let before: Snapshot?
@@ -74,6 +76,7 @@ public struct SimResult {
              e.recovered99At.map { ($0 - e.at).seconds }, e.minReach, e.minGatewayReach, e.measured)
         }
         eventsProcessed = sim.eventsProcessed
+        convergedWall = oracle.convergedWall
         samples = oracle.samples.map { (($0.at - Instant.zero).seconds, $0.reach, $0.gatewayReach) }
         topology = sim.topo
         before = oracle.before
@@ -92,7 +95,9 @@ public struct SimResult {
 
     /// The JSON report (docs/sim-report-schema.md). `wallSeconds`/`peakRSS` nil leaves them out, which is
     /// how determinism is compared.
-    public func report(wallSeconds: Double?, peakRSSBytes: Int?, assertions: [JSONValue] = []) -> JSONValue {
+    /// `wallToConvergence`: wall seconds from the start of the run to convergence (not deterministic).
+    public func report(wallSeconds: Double?, peakRSSBytes: Int?, wallToConvergence: Double? = nil,
+                       assertions: [JSONValue] = []) -> JSONValue {
         let nodeSeconds = Double(max(nodes, 1)) * max(simulatedSeconds, 1e-9)
         func perNode(_ kinds: [Int], seconds: Double) -> JSONValue {
             let ns = Double(max(nodes, 1)) * max(seconds, 1e-9)
@@ -115,6 +120,7 @@ public struct SimResult {
         if let w = wallSeconds { kv.append(("wall_seconds", .number(w))) }
         if let r = peakRSSBytes { kv.append(("peak_rss_bytes", .int(r))) }
         if let w = wallSeconds, w > 0 { kv.append(("speedup", .number(simulatedSeconds / w))) }
+        if wallSeconds != nil { kv.append(("wall_seconds_to_convergence", .number(wallToConvergence))) }
         kv += [
             ("crypto", .string(crypto.rawValue)),
             ("convergence_seconds", .number(convergenceSeconds)),

@@ -30,6 +30,8 @@ public final class Simulation {
     /// Link-layer counters of bulbs that have since powered off.
     var retiredLink = LinkTotals()
     var oracle: Oracle!
+    /// Optional wall clock (seconds): when set, the wall time at convergence is recorded for the report.
+    public var wallClock: (() -> Double)?
     /// Events dispatched so far.
     public private(set) var eventsProcessed: UInt64 = 0
 

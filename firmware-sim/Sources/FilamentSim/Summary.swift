@@ -1,6 +1,6 @@
 /// The human summary printed after a run.
 public enum Summary {
-    static func fmt(_ d: Double?, _ digits: Int = 2) -> String {
+    public static func fmt(_ d: Double?, _ digits: Int = 2) -> String {
         guard let d, d.isFinite else { return "never" }
         var p = 1.0
         for _ in 0..<digits { p *= 10 }

@@ -85,6 +85,7 @@ enum Runner {
             + "\(config.gateways.count) gateway(s), \(config.duration.seconds) s virtual, engine \(config.engineName), crypto \(config.crypto.rawValue)\n")
         let start = RunMeasurement.monotonicSeconds()
         let sim = try Simulation(config: config)
+        sim.wallClock = RunMeasurement.monotonicSeconds
         var lastPlain = -1
         let result = sim.run(progress: output.quiet ? nil : { f in
             let pct = Int(f * 100)
@@ -101,9 +102,11 @@ enum Runner {
         let rss = RunMeasurement.peakRSSBytes()
         let base = result.report(wallSeconds: wall, peakRSSBytes: rss)
         let outcomes = asserts.map { $0.check(base) }
+        let toConvergence = result.convergedWall.map { $0 - start }
         let report = result.report(wallSeconds: output.deterministic ? nil : wall, peakRSSBytes: output.deterministic ? nil : rss,
-                                   assertions: outcomes.map(\.json))
+                                   wallToConvergence: toConvergence, assertions: outcomes.map(\.json))
         print(Summary.text(result: result, wallSeconds: wall, peakRSS: rss))
+        if let c = toConvergence { print("wall to convergence \(Summary.fmt(c)) s (includes building keys and engines)") }
         for o in outcomes { print("assert: " + o.message) }
         if let path = output.report {
             try (report.serialized() + "\n").write(toFile: path, atomically: true, encoding: .utf8)
