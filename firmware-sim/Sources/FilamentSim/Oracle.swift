@@ -23,6 +23,9 @@ final class Oracle {
     var beforeLabel = "before"
     var anyEventApplied = false
     var stretch: [Double] = []
+    /// The first loops found: when, towards which destination, and the nodes on the cycle.
+    var loopExamples: [(at: Instant, destination: Int, cycle: [Int])] = []
+    var currentSampleTime = Instant.zero
     /// Traffic counters at the first sample in the second half of the run (steady-state window).
     var halfStats: TrafficStats?
     var halfAt = Instant.zero
@@ -92,7 +95,13 @@ final class Oracle {
             while true {
                 let st = state[x]
                 if st == 0 || st == 1 || st == 2 { outcome = st; break }
-                if st == 4 { outcome = 1; loops += 1; break }
+                if st == 4 {
+                    outcome = 1; loops += 1
+                    if loopExamples.count < 10, let start = path.firstIndex(of: x) {
+                        loopExamples.append((at: currentSampleTime, destination: d, cycle: Array(path[start...])))
+                    }
+                    break
+                }
                 state[x] = 4
                 path.append(x)
                 guard let nh = nodes[x].fib[prefix], nh >= 0, alive[nh], let l = topo.link(between: x, nh), topo.links[l].up else {
@@ -135,6 +144,7 @@ final class Oracle {
     }
 
     func sample(at t: Instant, final: Bool = false) {
+        currentSampleTime = t
         let nodes = sim.nodes
         let alive = nodes.map(\.powered)
         let comp = components(alive: alive)

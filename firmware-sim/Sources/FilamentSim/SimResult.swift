@@ -18,6 +18,8 @@ public struct SimResult {
     public let loopsObserved: Int
     public let firstLoopSeconds: Double?
     public let blackholesObserved: Int
+    /// Up to 10 loops: time, destination node, nodes on the cycle.
+    public let loopExamples: [(at: Double, destination: Int, cycle: [Int])]
     public let stretchMean: Double?
     public let stretchP95: Double?
     public let stretchMax: Double?
@@ -53,6 +55,7 @@ public struct SimResult {
         loopsObserved = oracle.loopsObserved
         firstLoopSeconds = oracle.firstLoopAt.map { ($0 - Instant.zero).seconds }
         blackholesObserved = oracle.blackholesObserved
+        loopExamples = oracle.loopExamples.map { (($0.at - Instant.zero).seconds, $0.destination, $0.cycle) }
         let st = oracle.stretch.sorted()
         if st.isEmpty { stretchMean = nil; stretchP95 = nil; stretchMax = nil } else {
             stretchMean = st.reduce(0, +) / Double(st.count)
@@ -128,6 +131,8 @@ public struct SimResult {
             ("gateway_reachability", .number(gatewayReachability)),
             ("loops_observed", .int(loopsObserved)),
             ("first_loop_seconds", .number(firstLoopSeconds)),
+            ("loop_examples", .array(loopExamples.map { .object([("at_seconds", .number($0.at)), ("destination", .int($0.destination)),
+                                                                   ("cycle", .array($0.cycle.map { .int($0) }))]) })),
             ("blackholes_observed", .int(blackholesObserved)),
             ("route_stretch", .object([("mean", .number(stretchMean)), ("p95", .number(stretchP95)), ("max", .number(stretchMax))])),
             ("control_bytes_per_node_per_second", perNode(bytesByKind, seconds: simulatedSeconds)),

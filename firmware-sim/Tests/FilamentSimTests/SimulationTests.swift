@@ -62,6 +62,7 @@ import Testing
         sim.nodes[2].fib[dest] = 1
         sim.oracle.sample(at: .zero)
         #expect(sim.oracle.loopsObserved == 1)
+        #expect(sim.oracle.loopExamples.first?.cycle.sorted() == [1, 2])
         #expect(sim.oracle.samples.last!.reach < 1)
     }
 
