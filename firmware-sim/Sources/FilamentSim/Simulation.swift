@@ -25,6 +25,8 @@ public final class Simulation {
     let interface = InterfaceID(1)
     /// The open-mesh network key every bulb holds (crypto "real").
     let networkKey = NetworkKey.openMesh()
+    /// Runs below this size always use the real link layer.
+    public static let minimumBulbsForNullCrypto = 1000
     static let mtu = 1280 - 40 - 8 - FrameSizes.transportOverhead
     var stats = TrafficStats()
     /// Link-layer counters of bulbs that have since powered off.
@@ -47,6 +49,9 @@ public final class Simulation {
     }
 
     public init(config: SimConfig) throws {
+        guard config.crypto == .real || config.topology.count >= Self.minimumBulbsForNullCrypto else {
+            throw SimError.invalid("null crypto is only for large runs (at least \(Self.minimumBulbsForNullCrypto) bulbs); this one has \(config.topology.count)")
+        }
         self.config = config
         topo = config.topology
         end = Instant.zero + config.duration

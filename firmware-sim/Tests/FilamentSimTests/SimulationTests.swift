@@ -91,6 +91,14 @@ import Testing
         #expect(r.reachability == 1 && r.loopsObserved == 0)
     }
 
+    /// Null crypto is refused for small runs (it is only for the largest ones).
+    @Test func nullCryptoOnlyForLargeRuns() throws {
+        var c = SimConfig(topology: .line(count: 5), gateways: [], duration: .seconds(1), seed: 1, engineName: "filament",
+                          engineFactory: EngineRegistry.factory(named: "filament")!)
+        c.crypto = .null
+        #expect(throws: SimError.self) { try Simulation(config: c) }
+    }
+
     /// The HTML picture is self-contained (no external URLs) and shows before/after for an event.
     @Test func htmlIsSelfContained() throws {
         let kill = TimelineEntry(at: .seconds(5), action: .powerOff([0]), label: "kill gateway 0")
