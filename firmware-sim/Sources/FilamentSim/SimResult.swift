@@ -1,4 +1,5 @@
 import FilamentCore
+import FilamentCrypto
 
 /// What a run produced: the oracle's measurements, traffic counters and two pictures of the mesh.
 public struct SimResult {
@@ -74,6 +75,7 @@ public struct SimResult {
         let lt = sim.linkTotals
         link = [("packets_sealed", Int(lt.sealed)), ("packets_opened", Int(lt.opened)), ("handshakes_completed", Int(lt.handshakes)),
                 ("initiations_sent", Int(lt.initiations)), ("drops", Int(lt.drops))]
+            + LinkDropReason.allCases.enumerated().map { ("drops_" + $0.element.rawValue, Int(lt.dropsByReason[$0.offset])) }
         events = oracle.events.map { e in
             (e.label, (e.at - Instant.zero).seconds, e.recoveredAt.map { ($0 - e.at).seconds },
              e.recovered99At.map { ($0 - e.at).seconds }, e.minReach, e.minGatewayReach, e.measured)
@@ -148,6 +150,7 @@ public struct SimResult {
                 ("measured", .bool(e.measured)),
             ]) })),
             ("events_processed", .int(Int(eventsProcessed))),
+            ("samples", .array(samples.map { .array([.number($0.at), .number($0.reach), .number($0.gatewayReach)]) })),
         ]
         if !assertions.isEmpty { kv.append(("assertions", .array(assertions))) }
         return .object(kv)

@@ -341,9 +341,11 @@ public final class Simulation {
 /// Sums of the real link layers' counters over a run.
 struct LinkTotals {
     var sealed: UInt64 = 0, opened: UInt64 = 0, handshakes: UInt64 = 0, initiations: UInt64 = 0, drops: UInt64 = 0
+    var dropsByReason = [UInt64](repeating: 0, count: LinkDropReason.allCases.count)
     mutating func add(_ c: LinkCounters) {
         sealed += c.packetsSealed; opened += c.packetsOpened; handshakes += c.handshakesCompleted
         initiations += c.initiationsSent; drops += c.totalDrops
+        for (k, r) in LinkDropReason.allCases.enumerated() { dropsByReason[k] += c[r] }
     }
 }
 
