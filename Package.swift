@@ -28,6 +28,7 @@ let package = Package(
             name: "CNetlink", path: "Sources/CNetlink", pkgConfig: "libnl-route-3.0",
             providers: [.apt(["libnl-3-dev", "libnl-route-3-dev"])]),
         .target(name: "CFilamentShim", path: "Sources/CFilamentShim"),
+        .target(name: "CFilamentBenchAlloc", path: "Sources/CFilamentBenchAlloc"),
 
         // MARK: pure Swift, no I/O
         .target(name: "FilamentCore"),
@@ -57,6 +58,10 @@ let package = Package(
         .target(name: "FilamentLinux", dependencies: ["FilamentCore", "FilamentSystem", "CFilamentShim", "CNetlink"]),
         .executableTarget(name: "filament-bench-udp", dependencies: ["FilamentLinux"]),
 
+        // MARK: benchmarks (release builds only; docs/benchmarks.md)
+        .executableTarget(
+            name: "filament-bench-engine",
+            dependencies: ["FilamentEngine", "FilamentCore", "FilamentWire", "CFilamentBenchAlloc"]),
         // MARK: benchmarks (release builds only; see docs/benchmarks.md)
         .target(name: "CFilamentBench", dependencies: ["CSodium"], path: "Sources/CFilamentBench"),
         .executableTarget(

@@ -1,2 +1,129 @@
+import ArgumentParser
+import FilamentCore
 import FilamentSim
-print("filament-sim: not built yet")
+import Foundation
+
+/// `filament-sim`: thousands of virtual bulbs running the routing engine in virtual time.
+struct FilamentSimCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "filament-sim",
+        abstract: "Simulates a mesh of bulbs running the Filament engine in virtual time.",
+        subcommands: [Run.self, City.self])
+}
+
+/// Options every run shares.
+struct OutputOptions: ParsableArguments {
+    @Option(help: "Seed of the run (overrides the scenario's).")
+    var seed: UInt64?
+    @Option(help: "Write the JSON report to this file.")
+    var report: String?
+    @Option(help: "Write a self-contained HTML picture of the mesh to this file.")
+    var html: String?
+    @Flag(help: "Leave wall_seconds and peak_rss_bytes out of the JSON report (for byte-for-byte comparisons).")
+    var deterministic = false
+    @Flag(help: "Print no progress.")
+    var quiet = false
+}
+
+extension FilamentSimCommand {
+    struct Run: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Runs a scenario file.")
+        @Argument(help: "Path of a scenario JSON file (see docs/simulator.md).")
+        var scenario: String
+        @OptionGroup var output: OutputOptions
+        @Flag(name: .customLong("null-crypto"), help: "Bypass link encryption (frame sizes stay identical).")
+        var nullCrypto = false
+
+        func run() throws {
+            let (sc, dir) = try Scenario.load(path: scenario)
+            var config = try sc.config(seed: output.seed, baseDirectory: dir)
+            if nullCrypto { config.crypto = .null }
+            let ok = try Runner.execute(config: config, asserts: sc.asserts ?? [], output: output)
+            if !ok { throw ExitCode(1) }
+        }
+    }
+
+    struct City: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Builds a city of bulbs with gateways and runs it.")
+        @Option(help: "Number of bulbs.") var bulbs: Int = 2000
+        @Option(help: "Number of gateways (spread out).") var gateways: Int = 4
+        @Option(help: "Virtual seconds to simulate.") var duration: Double = 60
+        @Option(name: .customLong("kill-gateway-at"), help: "Kill the first gateway at this virtual second.")
+        var killGatewayAt: Double?
+        @Option(help: "Target mean degree.") var degree: Double = 7
+        @Option(help: "Routing engine (\(EngineRegistry.names.joined(separator: ", "))).") var engine: String = EngineRegistry.defaultEngine
+        @Option(name: .customLong("sample-interval-ms"), help: "Oracle sampling interval.") var sampleIntervalMs: Double = 500
+        @Flag(name: .customLong("null-crypto"), help: "Bypass link encryption (frame sizes stay identical).")
+        var nullCrypto = false
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            var sc = Scenario(name: "city \(bulbs) bulbs, \(gateways) gateways", durationSeconds: duration,
+                              topology: .init(type: "city"))
+            sc.topology.bulbs = bulbs
+            sc.topology.degree = degree
+            sc.gateways = .init(placement: "spread", count: gateways)
+            sc.engine = engine
+            sc.sampleIntervalMs = sampleIntervalMs
+            sc.maxSampledDestinations = 32
+            if let k = killGatewayAt { sc.timeline = [.init(at: k, action: "kill_gateway")] }
+            var config = try sc.config(seed: output.seed ?? 1)
+            if nullCrypto { config.crypto = .null }
+            let ok = try Runner.execute(config: config, asserts: [], output: output)
+            if !ok { throw ExitCode(1) }
+        }
+    }
+}
+
+/// Runs a configuration, prints the summary, writes the files, checks assertions.
+enum Runner {
+    static func execute(config: SimConfig, asserts: [Scenario.Assertion], output: OutputOptions) throws -> Bool {
+        let tty = isatty(STDERR_FILENO) != 0
+        let stderr = FileHandle.standardError
+        func err(_ s: String) { stderr.write(Data(s.utf8)) }
+        err("filament-sim: \(config.name): \(config.topology.count) bulbs, \(config.topology.links.count) links, "
+            + "\(config.gateways.count) gateway(s), \(config.duration.seconds) s virtual, engine \(config.engineName), crypto \(config.crypto.rawValue)\n")
+        let start = RunMeasurement.monotonicSeconds()
+        let sim = try Simulation(config: config)
+        sim.wallClock = RunMeasurement.monotonicSeconds
+        var lastPlain = -1
+        let result = sim.run(progress: output.quiet ? nil : { f in
+            let pct = Int(f * 100)
+            if tty {
+                let width = 30, filled = Int(f * Double(width))
+                err("\r[" + String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled) + "] \(pct)%")
+                if f >= 1 { err("\n") }
+            } else if pct / 10 != lastPlain / 10 || pct == 100 && lastPlain != 100 {
+                lastPlain = pct
+                err("progress: \(pct)% of virtual time\n")
+            }
+        })
+        let wall = RunMeasurement.monotonicSeconds() - start
+        let rss = RunMeasurement.peakRSSBytes()
+        let base = result.report(wallSeconds: wall, peakRSSBytes: rss)
+        let outcomes = asserts.map { $0.check(base) }
+        let toConvergence = result.convergedWall.map { $0 - start }
+        let report = result.report(wallSeconds: output.deterministic ? nil : wall, peakRSSBytes: output.deterministic ? nil : rss,
+                                   wallToConvergence: toConvergence, assertions: outcomes.map(\.json))
+        print(Summary.text(result: result, wallSeconds: wall, peakRSS: rss))
+        if let c = toConvergence { print("wall to convergence \(Summary.fmt(c)) s (includes building keys and engines)") }
+        for o in outcomes { print("assert: " + o.message) }
+        if let path = output.report {
+            try (report.serialized() + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+            print("report: \(path)")
+        }
+        if let path = output.html {
+            try HTMLReport.render(result).write(toFile: path, atomically: true, encoding: .utf8)
+            print("html: \(path)")
+        }
+        let failed = outcomes.filter { !$0.passed }
+        if !failed.isEmpty {
+            err("filament-sim: \(failed.count) assertion(s) failed:\n")
+            for f in failed { err("  \(f.message)\n") }
+            return false
+        }
+        return true
+    }
+}
+
+FilamentSimCommand.main()

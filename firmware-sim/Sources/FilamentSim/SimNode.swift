@@ -1,0 +1,64 @@
+import FilamentCore
+import FilamentCrypto
+import FilamentEngine
+import FilamentWire
+
+/// Signs and verifies with libsodium for one virtual bulb.
+final class SimKeys: MessageSigner, SignatureVerifier {
+    let pair: NodeKeyPair
+    init(pair: consuming NodeKeyPair) { self.pair = pair }
+    func sign(_ message: [UInt8]) -> [UInt8] { pair.sign(message) }
+    func verify(signature: [UInt8], of message: [UInt8], by key: NodeID) -> Bool {
+        Ed25519.verify(signature: signature, of: message, by: key)
+    }
+}
+
+/// The link-layer session a bulb holds with one neighbour.
+enum SessionState: Equatable {
+    case none
+    /// We sent a handshake initiation at this time.
+    case initiating(Instant)
+    case established
+}
+
+/// One virtual bulb: identity, power state, its engine, the forwarding table built from the engine's
+/// actions, and its link-layer sessions.
+final class SimNode {
+    let index: Int
+    let nodeID: NodeID
+    let routerID: RouterID
+    let meshAddress: IPv6Address
+    let isGateway: Bool
+    let keys: SimKeys
+    var engine: (any SimEngine)?
+    var random: SeededRandom
+    var powered = false
+    var boots = 0
+    var persistedSeqno: UInt64 = 0
+    /// Forwarding table: prefix -> next-hop node index (resolved from the neighbour key at install time).
+    var fib: [Prefix: Int] = [:]
+    /// Default-route next hop (::/0), if installed.
+    var selectedGateway: NodeID?
+    var uplinkHealthy = true
+    var draining = false
+    /// Per adjacency slot (same order as `Topology.adjacency[index]`).
+    var sessions: [SessionState]
+    /// Neighbours whose key we have seen in a hello (adjacency slot -> known).
+    var knowsKey: [Bool]
+    /// The real Noise link layer (crypto "real"); nil when off or with crypto "null".
+    var link: LinkLayer<SimPeerAddress>?
+    var persistedInitiationCounter: UInt64 = 0
+    var linkTimerGeneration: UInt32 = 0
+    var linkScheduled = Instant.distantFuture
+    /// Engine timer bookkeeping.
+    var timerGeneration: UInt32 = 0
+    var scheduledDeadline = Instant.distantFuture
+
+    init(index: Int, keys: SimKeys, meshAddress: IPv6Address, isGateway: Bool, random: SeededRandom, degree: Int) {
+        self.index = index; self.keys = keys; self.nodeID = keys.pair.nodeID
+        self.meshAddress = meshAddress; self.routerID = RouterID(meshAddress: meshAddress)
+        self.isGateway = isGateway; self.random = random
+        sessions = Array(repeating: .none, count: degree)
+        knowsKey = Array(repeating: false, count: degree)
+    }
+}
