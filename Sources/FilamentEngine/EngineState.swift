@@ -83,6 +83,8 @@ struct Route {
 struct PrefixRoutes {
     var routes: [Route] = []
     var selected: Int? = nil
+    /// Metric of the installed forwarding entry (the selected route's at selection time); nil: none installed.
+    var installedMetric: Metric? = nil
     func index(of n: NeighbourKey) -> Int? { routes.firstIndex { $0.neighbour == n } }
 }
 

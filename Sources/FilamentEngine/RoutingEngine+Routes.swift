@@ -132,6 +132,7 @@ extension RoutingEngine {
     mutating func reselect(_ prefix: Prefix, now: Instant) {
         guard var pr = routes[prefix] else { return }
         let old = pr.selected.map { pr.routes[$0] }
+        let wasInstalled = pr.installedMetric
         var best: Int? = nil
         var bestMetric = Metric.infinity
         for (i, r) in pr.routes.enumerated() {
@@ -151,25 +152,25 @@ extension RoutingEngine {
             }
         }
         pr.selected = best
+        pr.installedMetric = best == nil ? nil : bestMetric
         let starving = best == nil && pr.routes.contains { !routeMetric($0).isInfinite }
         if pr.routes.isEmpty { routes[prefix] = nil } else { routes[prefix] = pr }
 
         // Forwarding table.
         if let b = best {
             let r = pr.routes[b]
-            let entry = ForwardingEntry(prefix: prefix, nextHop: r.neighbour, metric: bestMetric)
-            if installed[prefix] != entry {
-                if installed[prefix] == nil {
-                    installedLengths[Int(prefix.length)] += 1
-                    out.append(.notify(.routeAdded(prefix)))
-                } else if installed[prefix]!.nextHop != entry.nextHop {
-                    out.append(.notify(.routeChanged(prefix)))
-                }
-                installed[prefix] = entry
-                out.append(.installRoute(entry))
+            // `old` is nil when the previously selected route was just removed: the next hop changed.
+            let sameHop = wasInstalled != nil && old?.neighbour == r.neighbour
+            if wasInstalled == nil {
+                installedLengths[Int(prefix.length)] += 1
+                out.append(.notify(.routeAdded(prefix)))
+            } else if !sameHop {
+                out.append(.notify(.routeChanged(prefix)))
             }
-        } else if installed[prefix] != nil {
-            installed[prefix] = nil
+            if !sameHop || wasInstalled != bestMetric {
+                out.append(.installRoute(ForwardingEntry(prefix: prefix, nextHop: r.neighbour, metric: bestMetric)))
+            }
+        } else if wasInstalled != nil {
             installedLengths[Int(prefix.length)] -= 1
             out.append(.removeRoute(prefix))
             out.append(.notify(.routeLost(prefix)))
