@@ -30,6 +30,7 @@ public struct RoutingEngine {
     var neighbours: [NeighbourKey: Neighbour] = [:]
     /// The neighbour keys, sorted (kept in step with `neighbours`; iteration order for output).
     var neighbourOrder: [NeighbourKey] = []
+    var held: [NeighbourKey: HeldDigest] = [:]
     var routes: [Prefix: PrefixRoutes] = [:]
     var sources: [SourceKey: Source] = [:]
     /// What this node last announced to every neighbour (finite metrics only), and its digest.
