@@ -76,19 +76,22 @@ do {
     var buffer: [EngineAction] = []
     buffer.reserveCapacity(100_000)
     let heap0 = heapInUse(), rss0 = residentBytes()
+    if getenv("FILAMENT_BENCH_DEBUG") != nil { print("heap0 \(heap0)") }
     var (e, now) = engineWithNeighbours()
+    if getenv("FILAMENT_BENCH_DEBUG") != nil { print("heap after engine \(heapInUse())") }
     feed(&e, &now, fromB, from: neighbourB, buffer: &buffer)
     // Let the flushes and re-announcements settle.
-    now = now + .milliseconds(100); buffer.removeAll(); e.handle(.timer, now: now, into: &buffer)
+    now = now + .milliseconds(100); buffer.removeAll(keepingCapacity: true); e.handle(.timer, now: now, into: &buffer)
     let heap1 = heapInUse(), rss1 = residentBytes()
     feed(&e, &now, fromC, from: neighbourC, buffer: &buffer)
-    now = now + .milliseconds(100); buffer.removeAll(); e.handle(.timer, now: now, into: &buffer)
+    now = now + .milliseconds(100); buffer.removeAll(keepingCapacity: true); e.handle(.timer, now: now, into: &buffer)
     let heap2 = heapInUse(), rss2 = residentBytes()
     let s = e.snapshot()
     print("memory, 10,000 destinations from 1 neighbour: heap +\(fmt(Double(heap1 - heap0) / 1e6, 2)) MB (\((heap1 - heap0) / 10_000) B/destination), RSS +\(fmt(Double(rss1 - rss0) / 1e6, 2)) MB")
     print("memory, same destinations also from a 2nd neighbour (20,000 routes): heap +\(fmt(Double(heap2 - heap0) / 1e6, 2)) MB total, RSS +\(fmt(Double(rss2 - rss0) / 1e6, 2)) MB")
     print("  (routes \(s.routes.count), sources \(s.sources.count), installed \(e.forwardingTable.count))")
     withExtendedLifetime(e) {}
+    withExtendedLifetime((fromB, fromC)) {}  // input freed only after the measurement
 }
 
 // 2. Update throughput: 10,000 destinations, each update a new seqno (full processing: feasibility,
