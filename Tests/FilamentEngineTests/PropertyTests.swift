@@ -68,6 +68,16 @@ import Testing
     }
 }
 
+extension PropertyTests {
+    /// Regression (seed found by `randomFlapsNeverLoop`): a node restarted behind a surviving session
+    /// was handed its neighbour's stale route through itself and looped until the next update.
+    @Test func regressionRestartBehindSurvivingSession() {
+        let (loops, converged) = flapScenario(seed: 13827497910204844025, nodes: 4)
+        #expect(loops.isEmpty, "\(loops.prefix(3))")
+        #expect(converged)
+    }
+}
+
 /// One random flapping run (see `randomFlapsNeverLoop`): the loops seen and whether it reconverged.
 func flapScenario(seed: UInt64, nodes n: Int, debug: Bool = false) -> ([String], Bool) {
     var rng = SeededRandom(seed: seed)
