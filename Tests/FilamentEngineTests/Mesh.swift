@@ -23,6 +23,9 @@ struct Mesh {
     var loops: [String] = []
     var checkLoops = true
     var debugLoops = false
+    /// Since when the oracle has seen a loop without interruption, and the longest such episode.
+    var loopSince: Instant? = nil
+    var longestLoop = Interval.zero
     var events = 0
     var configuration: EngineConfiguration
     /// Destinations the oracle checks besides every node's mesh address.
@@ -218,8 +221,16 @@ struct Mesh {
 
     /// The loop oracle: no node's forwarding chain may revisit a node, for any destination.
     mutating func oracle() {
+        let before = loops.count
         for d in destinations {
             for s in engines.indices where alive[s] { _ = path(from: s, to: d) }
+        }
+        if loops.count > before {
+            let since = loopSince ?? now
+            loopSince = since
+            longestLoop = max(longestLoop, now - since)
+        } else {
+            loopSince = nil
         }
     }
 
