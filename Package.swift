@@ -50,6 +50,18 @@ let package = Package(
             name: "filamentctl",
             dependencies: ["FilamentControl", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
+        // MARK: benchmarks (release builds only; see docs/benchmarks.md)
+        .target(name: "CFilamentBench", dependencies: ["CSodium"], path: "Sources/CFilamentBench"),
+        .executableTarget(
+            name: "filament-bench-crypto",
+            dependencies: ["FilamentCrypto", "FilamentCore", "CFilamentBench"],
+            path: "Sources/filament-bench-crypto",
+            linkerSettings: [.linkedLibrary("m")]),
+
+        // MARK: Linux building blocks of the daemon (sockets, epoll, TUN, netlink)
+        .target(name: "FilamentLinux", dependencies: ["FilamentCore", "CFilamentShim", "CNetlink"]),
+        .executableTarget(name: "filament-bench-udp", dependencies: ["FilamentLinux"]),
+
         // MARK: simulator
         .target(
             name: "FilamentSim",
@@ -75,6 +87,7 @@ let package = Package(
             dependencies: ["FilamentCrypto"],
             resources: [.copy("Vectors")]),
         .testTarget(name: "FilamentStateTests", dependencies: ["FilamentState", "filament-state-torture"]),
+        .testTarget(name: "FilamentLinuxTests", dependencies: ["FilamentLinux"]),
         .testTarget(
             name: "FilamentEngineTests",
             dependencies: ["FilamentEngine", .product(name: "PropertyBased", package: "swift-property-based")]),
@@ -83,3 +96,19 @@ let package = Package(
         .testTarget(name: "FilamentSimTests", dependencies: ["FilamentSim"], path: "firmware-sim/Tests/FilamentSimTests"),
     ]
 )
+
+// The wire decoder's libFuzzer target links only with -sanitize=fuzzer (it calls libFuzzer's driver), so it
+// exists only when FILAMENT_FUZZ is set; docs/wire-format.md "Fuzzing" gives the command.
+if Context.environment["FILAMENT_FUZZ"] != nil {
+    package.targets.append(.target(name: "CFuzzDriver", path: "Tests/Fuzz/CFuzzDriver"))
+    package.targets.append(.executableTarget(
+        name: "filament-fuzz-wire", dependencies: ["FilamentWire", "CFuzzDriver"], path: "Tests/Fuzz/filament-fuzz-wire"))
+    package.products.append(.executable(name: "filament-fuzz-wire", targets: ["filament-fuzz-wire"]))
+}
+
+// Wire codec throughput benchmark (a release build; docs/benchmarks.md "Wire codec").
+if Context.environment["FILAMENT_BENCH"] != nil {
+    package.targets.append(.executableTarget(
+        name: "filament-bench-wire", dependencies: ["FilamentCore", "FilamentWire"], path: "Tests/Bench/filament-bench-wire"))
+    package.products.append(.executable(name: "filament-bench-wire", targets: ["filament-bench-wire"]))
+}

@@ -101,3 +101,9 @@ public enum EngineNotification: Hashable, Sendable {
     case gatewayAdded(NodeID), gatewayChanged(NodeID), gatewayLost(NodeID)
     case selectedGatewayChanged(NodeID?)
 }
+
+/// Maps a node's public key to its mesh address (a hash, computed in FilamentCrypto). The engine needs
+/// it to find the route to a gateway (the route to the gateway's mesh address /128).
+public protocol NodeAddressResolver {
+    func meshAddress(of node: NodeID) -> IPv6Address
+}

@@ -1,10 +1,107 @@
 #ifndef FILAMENT_SHIM_H
 #define FILAMENT_SHIM_H
-// CFilamentShim exists for the few Linux calls Swift cannot make directly: the TUNSETIFF ioctl
-// (its request number is a macro Swift cannot import). All symbols are prefixed `filament_`.
+// CFilamentShim exists for the few Linux calls Swift cannot make directly:
+//  - the TUNSETIFF / SIOCGIFHWADDR ioctls (request numbers are function-like macros Swift cannot import);
+//  - recvmmsg/sendmmsg over preallocated arrays of mmsghdr/iovec/sockaddr/cmsg buffers, and the
+//    CMSG_* macros that build and parse IPV6_PKTINFO / IPV6_HOPLIMIT control messages;
+//  - AF_PACKET binding (struct sockaddr_ll and struct packet_mreq are not in Swift's Glibc module);
+//  - a few macros re-exported as `extern const` values.
+// All symbols are prefixed `filament_`. Only FilamentLinux imports this module; no C type reaches
+// public Swift API.
 
-/// Opens /dev/net/tun and attaches it to interface `name` (IFF_TUN | IFF_NO_PI).
-/// Returns the file descriptor, or -errno. `actual_name` (IFNAMSIZ bytes) receives the kernel's name.
+#include <stddef.h>
+#include <stdint.h>
+// Not part of Swift's Glibc module; included here so FilamentLinux sees them through this module.
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+
+// MARK: TUN
+
+/// Opens /dev/net/tun and attaches it to interface `name` (IFF_TUN | IFF_NO_PI), non-blocking,
+/// close-on-exec. Returns the file descriptor, or -errno. `actual_name` (IFNAMSIZ bytes) receives
+/// the kernel's name.
 int filament_tun_open(const char *name, char *actual_name);
+
+// MARK: constants Swift cannot import
+
+extern const int filament_IFNAMSIZ;
+extern const int filament_MSG_TRUNC;
+extern const int filament_EPOLLIN;
+extern const int filament_EPOLLERR;
+extern const int filament_EPOLLHUP;
+
+// MARK: batches of messages for recvmmsg / sendmmsg
+
+/// A preallocated set of `count` message slots, each with its own `buffer_size`-byte buffer, a
+/// sockaddr_storage for the peer address and a control buffer. Allocated once; receiving and sending
+/// reuse it, so no memory is allocated per packet. One batch is used by one thread.
+typedef struct filament_batch filament_batch;
+
+/// Nil when memory is exhausted or count/buffer_size is 0.
+filament_batch *filament_batch_create(unsigned count, unsigned buffer_size);
+void filament_batch_destroy(filament_batch *batch);
+unsigned filament_batch_count(const filament_batch *batch);
+unsigned filament_batch_buffer_size(const filament_batch *batch);
+/// The buffer of slot `i` (buffer_size bytes).
+uint8_t *filament_batch_buffer(filament_batch *batch, unsigned i);
+/// The received length of slot `i` after filament_batch_recv (the truncated length if the
+/// datagram was larger than the buffer).
+size_t filament_batch_length(const filament_batch *batch, unsigned i);
+/// 1 when slot `i` was truncated (MSG_TRUNC).
+int filament_batch_truncated(const filament_batch *batch, unsigned i);
+
+/// recvmmsg(fd, ..., min(max, count), MSG_DONTWAIT) into slots 0..<n. Returns n >= 0 or -errno.
+int filament_batch_recv(int fd, filament_batch *batch, unsigned max);
+/// sendmmsg(fd, slots start..<start+n, MSG_DONTWAIT). Returns messages sent or -errno.
+int filament_batch_send(int fd, filament_batch *batch, unsigned start, unsigned n);
+
+/// What one received IPv6 UDP datagram carried besides its payload.
+typedef struct filament_udp6_info {
+    uint8_t source[16];
+    uint8_t destination[16];   // from IPV6_PKTINFO (zero if absent)
+    uint32_t source_scope;     // sin6_scope_id of the source
+    uint32_t ifindex;          // arrival interface from IPV6_PKTINFO (0 if absent)
+    int32_t hop_limit;         // from IPV6_HOPLIMIT (-1 if absent)
+    uint16_t source_port;      // host order
+    uint16_t has_pktinfo;
+} filament_udp6_info;
+
+/// Fills `out` for slot `i` from its sockaddr_in6 and control messages. Returns 0, or -1 if the
+/// slot's address is not AF_INET6.
+int filament_batch_udp6_info(const filament_batch *batch, unsigned i, filament_udp6_info *out);
+/// Prepares slot `i` for sending `length` bytes (already in its buffer) to [dst%scope]:port.
+/// When `ifindex` is non-zero an IPV6_PKTINFO control message pins the outgoing interface.
+void filament_batch_set_udp6(filament_batch *batch, unsigned i, const uint8_t dst[16], uint32_t scope,
+                             uint16_t port, uint32_t ifindex, size_t length);
+
+/// What one received AF_PACKET (SOCK_DGRAM) frame carried besides its payload.
+typedef struct filament_ll_info {
+    uint8_t source[8];         // first 6 bytes: source MAC
+    uint32_t ifindex;
+    uint16_t protocol;         // EtherType, host order
+    uint8_t packet_type;       // PACKET_HOST, PACKET_BROADCAST, PACKET_MULTICAST, PACKET_OTHERHOST...
+    uint8_t address_length;
+} filament_ll_info;
+
+int filament_batch_ll_info(const filament_batch *batch, unsigned i, filament_ll_info *out);
+/// Prepares slot `i` for sending `length` bytes to MAC `dst` with `protocol` (host order) on `ifindex`.
+void filament_batch_set_ll(filament_batch *batch, unsigned i, const uint8_t dst[6], uint32_t ifindex,
+                           uint16_t protocol, size_t length);
+
+// MARK: AF_PACKET
+
+/// socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(protocol)) bound to `ifindex`.
+/// Returns the fd or -errno.
+int filament_packet_open(uint32_t ifindex, uint16_t protocol);
+/// PACKET_ADD_MEMBERSHIP for multicast MAC `mac` on `ifindex`. Returns 0 or -errno.
+int filament_packet_join(int fd, uint32_t ifindex, const uint8_t mac[6]);
+/// The hardware address of interface `name` (SIOCGIFHWADDR). Returns 0 or -errno.
+int filament_interface_mac(const char *name, uint8_t out[6]);
+
+// MARK: network namespaces
+
+/// Moves the calling thread into the network namespace at `path` (e.g. /run/netns/NAME).
+/// Returns 0 or -errno. Sockets created afterwards by this thread live in that namespace.
+int filament_enter_netns(const char *path);
 
 #endif

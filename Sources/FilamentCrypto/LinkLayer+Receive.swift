@@ -1,0 +1,181 @@
+import CSodium
+import FilamentCore
+
+extension LinkLayer {
+    /// Handles one datagram from `source` and returns what to do. Convenience form of the fast
+    /// path below: transport plaintexts come back as `.deliver` outputs.
+    public func receive(_ datagram: [UInt8], from source: Peer, now: Instant) -> [LinkOutput<Peer>] {
+        var out: [LinkOutput<Peer>] = []
+        var plaintext = [UInt8](repeating: 0, count: max(datagram.count, 1))
+        let delivery = datagram.withUnsafeBytes { d in
+            plaintext.withUnsafeMutableBytes { p in receive(d, from: source, now: now, plaintext: p, outputs: &out) }
+        }
+        if let delivery {
+            plaintext.removeLast(plaintext.count - delivery.count)
+            out.append(.deliver(plaintext, from: delivery.node, peer: delivery.peer))
+        }
+        return out
+    }
+
+    /// Fast path: handles one datagram. A transport plaintext is opened into `plaintext` (at least
+    /// datagram.count - 32 bytes) and described by the returned `LinkDelivery`, allocating nothing
+    /// in steady state; everything else (handshake replies, queued frames, session events) is
+    /// appended to `outputs`. Hostile input only ever increments a drop counter.
+    @inlinable
+    public func receive(_ datagram: UnsafeRawBufferPointer, from source: Peer, now: Instant,
+                        plaintext: UnsafeMutableRawBufferPointer, outputs: inout [LinkOutput<Peer>]) -> LinkDelivery<Peer>? {
+        guard datagram.count >= 4 else { noteDrop(.malformed); return nil }
+        switch LinkFrameType(rawValue: datagram[0]) {
+        case .transport: return receiveTransport(datagram, from: source, now: now, plaintext: plaintext, &outputs)
+        case .handshakeInitiation: receiveInitiation(datagram, from: source, now: now, &outputs)
+        case .handshakeResponse: receiveResponse(datagram, from: source, now: now, &outputs)
+        case .cookieReply: receiveCookieReply(datagram, now: now)
+        case .plaintextRouting, nil: noteDrop(.malformed)
+        }
+        return nil
+    }
+
+    @inlinable
+    func receiveTransport(_ d: UnsafeRawBufferPointer, from source: Peer, now: Instant,
+                          plaintext: UnsafeMutableRawBufferPointer, _ out: inout [LinkOutput<Peer>]) -> LinkDelivery<Peer>? {
+        guard let index = TransportSession.receiverIndex(of: d), plaintext.count >= d.count - TransportSession.overhead else {
+            noteDrop(.malformed); return nil
+        }
+        guard case .session(let peer, let session)? = indices[index], !expired(session, now) else {
+            noteDrop(.unknownIndex); return nil
+        }
+        switch session.open(d, into: plaintext) {
+        case .malformed: noteDrop(.malformed); return nil
+        case .replay: noteDrop(.replay); return nil
+        case .decryptFailed: noteDrop(.decryptFailure); return nil
+        case .opened(let n):
+            afterOpen(peer, session, from: source, now: now, &out)
+            return n > 0 ? LinkDelivery(count: n, node: peer.node, peer: source) : nil
+        }
+    }
+
+    @usableFromInline
+    func afterOpen(_ peer: LinkPeer<Peer>, _ session: TransportSession, from source: Peer, now: Instant, _ out: inout [LinkOutput<Peer>]) {
+        counters.packetsOpened &+= 1
+        peer.endpoint = source
+        if peer.next === session {
+            // First packet on a session we answered: the initiator has it, so switch to it.
+            peer.next = nil
+            install(session, for: peer, now: now, &out)
+        }
+    }
+
+    @usableFromInline
+    func receiveInitiation(_ d: UnsafeRawBufferPointer, from source: Peer, now: Instant, _ out: inout [LinkOutput<Peer>]) {
+        typealias F = HandshakeFrames
+        guard d.count == F.initiationLength, F.hasHeader(d, .handshakeInitiation) else { counters.count(.malformed); return }
+        let mac1 = myMac1Key.withUnsafeBytes { F.mac(key: $0, d, upTo: F.initiationMac1Offset) }
+        guard F.macMatches(d, at: F.initiationMac1Offset, mac1) else { counters.count(.wrongKey); return }
+        // Under load, demand proof that the source address is real before any DH work.
+        if now >= loadWindowStart + .seconds(1) { loadWindowStart = now; loadCount = 0 }
+        loadCount += 1
+        if loadCount > configuration.underLoadThreshold {
+            let cookie = currentCookie(for: source, now: now)
+            let mac2 = cookie.withUnsafeBytes { F.mac(key: $0, d, upTo: F.initiationMac1Offset + F.macLength) }
+            guard F.macMatches(d, at: F.initiationMac1Offset + F.macLength, mac2) else {
+                let nonce = Sodium.randomBytes(24)
+                let sealed = F.sealCookie(cookie, key: myCookieKey, nonce: nonce, ad: mac1)
+                let reply = F.header(.cookieReply) + Array(d[4..<8]) + nonce + sealed
+                assert(reply.count == F.cookieReplyLength)
+                counters.cookieRepliesSent += 1
+                out.append(.send(reply, to: source))
+                return
+            }
+        }
+        guard rateLimiter.allow(source, now: now) else { counters.count(.rateLimited); return }
+        let senderIndex = F.readLE32(d, 4)
+        guard let state = try? HandshakeState(pattern: .ikpsk2, initiator: false, prologue: F.prologue,
+                                              staticKey: staticKey, psk: networkKey),
+              let payload = try? state.readMessage(Array(d[8..<F.initiationMac1Offset])),
+              payload.count == F.initiationPayloadLength, let rs = state.rs
+        else { counters.count(.decryptFailure); return }
+        guard let node = NodeID(bytes: payload[0..<32]), let peer = peer(for: node), peer.remoteStatic == rs else {
+            counters.count(.wrongKey); return
+        }
+        let counter = payload[32..<40].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        if let last = peer.lastInitiationCounter, counter <= last { counters.count(.replay); return }
+        peer.lastInitiationCounter = counter
+        if let mine = peer.pending {
+            // Simultaneous initiation: the smaller key's initiation wins on both sides.
+            if nodeID < node {
+                counters.simultaneousInitiationsIgnored += 1
+                return
+            }
+            indices[mine.localIndex] = nil
+            peer.pending = nil
+            peer.attempts = 0
+        }
+        guard let message = try? state.writeMessage([]), let keys = try? state.split() else {
+            counters.count(.decryptFailure); return
+        }
+        let index = newIndex()
+        var frame = F.header(.handshakeResponse) + F.le32(index) + F.le32(senderIndex) + message
+        frame += frame.withUnsafeBytes { f in peer.mac1Key.withUnsafeBytes { F.mac(key: $0, f, upTo: f.count) } }
+        frame += [UInt8](repeating: 0, count: F.macLength)
+        assert(frame.count == F.responseLength)
+        let session = TransportSession(sender: keys.responderToInitiator, receiver: keys.initiatorToResponder,
+                                       localIndex: index, remoteIndex: senderIndex, createdAt: now, isInitiator: false,
+                                       rejectAfterMessages: configuration.rejectAfterMessages)
+        if let old = peer.next { indices[old.localIndex] = nil }
+        peer.next = session
+        indices[index] = .session(peer, session)
+        peer.endpoint = source
+        out.append(.send(frame, to: source))
+    }
+
+    @usableFromInline
+    func receiveResponse(_ d: UnsafeRawBufferPointer, from source: Peer, now: Instant, _ out: inout [LinkOutput<Peer>]) {
+        typealias F = HandshakeFrames
+        guard d.count == F.responseLength, F.hasHeader(d, .handshakeResponse) else { counters.count(.malformed); return }
+        guard case .handshake(let peer)? = indices[F.readLE32(d, 8)], let pending = peer.pending else {
+            counters.count(.unknownIndex); return
+        }
+        let mac1 = myMac1Key.withUnsafeBytes { F.mac(key: $0, d, upTo: F.responseMac1Offset) }
+        guard F.macMatches(d, at: F.responseMac1Offset, mac1) else { counters.count(.wrongKey); return }
+        guard rateLimiter.allow(source, now: now) else { counters.count(.rateLimited); return }
+        guard (try? pending.state.readMessage(Array(d[12..<F.responseMac1Offset]))) != nil,
+              let keys = try? pending.state.split()
+        else {
+            // The handshake state is spent; the retry timer sends a fresh initiation.
+            counters.count(.decryptFailure); return
+        }
+        indices[pending.localIndex] = nil
+        peer.pending = nil
+        peer.attempts = 0
+        peer.endpoint = source
+        let session = TransportSession(sender: keys.initiatorToResponder, receiver: keys.responderToInitiator,
+                                       localIndex: pending.localIndex, remoteIndex: F.readLE32(d, 4), createdAt: now,
+                                       isInitiator: true, rejectAfterMessages: configuration.rejectAfterMessages)
+        if let n = peer.next { indices[n.localIndex] = nil; peer.next = nil }
+        install(session, for: peer, now: now, &out)
+    }
+
+    @usableFromInline
+    func receiveCookieReply(_ d: UnsafeRawBufferPointer, now: Instant) {
+        typealias F = HandshakeFrames
+        guard d.count == F.cookieReplyLength, F.hasHeader(d, .cookieReply) else { counters.count(.malformed); return }
+        guard case .handshake(let peer)? = indices[F.readLE32(d, 4)], let pending = peer.pending else {
+            counters.count(.unknownIndex); return
+        }
+        guard let cookie = F.openCookie(Array(d[32..<64]), key: peer.cookieKey, nonce: Array(d[8..<32]), ad: pending.mac1) else {
+            counters.count(.decryptFailure); return
+        }
+        peer.cookie = cookie
+        peer.cookieReceivedAt = now
+    }
+
+    /// The cookie for `source`: keyed BLAKE2b-128 of its address bytes under a secret that is
+    /// replaced every `cookieSecretLifetime`.
+    private func currentCookie(for source: Peer, now: Instant) -> [UInt8] {
+        if cookieSecretBornAt == nil || now >= cookieSecretBornAt! + configuration.cookieSecretLifetime {
+            cookieSecret.withUnsafeMutableBytes { randombytes_buf($0.baseAddress!, $0.count) }
+            cookieSecretBornAt = now
+        }
+        return cookieSecret.withUnsafeBytes { k in source.cookieBytes.withUnsafeBytes { NoiseHash.keyedHash(key: k, $0, outputLength: 16) } }
+    }
+}

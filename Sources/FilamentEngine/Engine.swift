@@ -1,2 +1,0 @@
-import FilamentCore
-import FilamentWire

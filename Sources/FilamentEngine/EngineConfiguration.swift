@@ -1,0 +1,77 @@
+import FilamentCore
+
+/// Everything an operator or a test can tune. The defaults are the documented ones (docs/routing.md).
+public struct EngineConfiguration: Sendable {
+    // MARK: neighbours
+    /// Multicast hello period per interface. A dead neighbour is noticed after `neighbourHoldTime`.
+    public var helloInterval: Interval = .seconds(1)
+    /// IHUs ride in every Nth hello (and in every triggered hello).
+    public var ihuEveryNthHello: Int = 3
+    /// The full NodeID rides in the first hellos after an interface comes up and in every Nth hello.
+    public var nodeIDEveryNthHello: Int = 10
+    /// A neighbour that sent nothing for this long is down (its routes are flushed).
+    public var neighbourHoldTime: Interval = .milliseconds(2000)
+    /// While traffic is forwarded through a neighbour silent for this long, probe it.
+    public var probeSilence: Interval = .milliseconds(300)
+    /// Time between unanswered probes.
+    public var probeInterval: Interval = .milliseconds(150)
+    /// Unanswered probes before the neighbour is declared down.
+    public var probeLimit: Int = 3
+
+    // MARK: routes
+    /// Digest period per neighbour; also the `interval` carried in updates (route expiry = 3.5x).
+    public var digestInterval: Interval = .seconds(10)
+    /// Largest delay (random, uniform) before a batch of pending messages is flushed.
+    public var maxFlushDelay: Interval = .milliseconds(5)
+    /// A selected route is replaced only by one better by more than this (hysteresis).
+    public var switchHysteresis: UInt16 = 64
+    /// A changed metric is re-announced only if it moved by at least this much (or 1/16).
+    public var triggeredMetricDelta: UInt16 = 32
+    /// Source (feasibility distance) entries are forgotten after this long unused.
+    public var sourceGCTime: Interval = .seconds(180)
+    /// A seqno further ahead than this of a known source is refused (counted as a seqno jump).
+    public var maxSeqnoJump: UInt16 = 8192
+    /// Prefixes this node announces besides its own mesh address /128.
+    public var attachedPrefixes: [Prefix] = []
+
+    // MARK: bounds (hostile input)
+    public var maxNeighbours: Int = 64
+    public var maxRoutesPerNeighbour: Int = 20_000
+    public var maxSources: Int = 40_000
+    public var maxGateways: Int = 32
+    public var maxPendingRequests: Int = 256
+    public var maxFlows: Int = 4096
+    /// Seqno requests this node forwards or answers per second (token bucket).
+    public var seqnoRequestsPerSecond: Int = 64
+
+    // MARK: gateways
+    /// Set on a node with an uplink: it advertises itself (see `.uplinkChanged`).
+    public var gateway: GatewayConfiguration? = nil
+    /// If set, only gateways with one of these keys are accepted.
+    public var trustedGatewayKeys: [NodeID]? = nil
+    /// A gateway replaces the current one only if its score is lower by this fraction (percent).
+    public var gatewaySwitchPercent: Int = 20
+    /// New flows spread over up to this many gateways whose score is within `gatewaySpreadPercent` of the best.
+    public var gatewaySpreadCount: Int = 3
+    public var gatewaySpreadPercent: Int = 25
+    /// A flow unused this long forgets its gateway.
+    public var flowIdleTime: Interval = .seconds(300)
+
+    public init() {}
+}
+
+/// Settings of a node that offers an uplink.
+public struct GatewayConfiguration: Sendable {
+    public var name: String
+    public var offersIPv6: Bool
+    public var offersIPv4: Bool
+    /// Lifetime carried in adverts; adverts are refreshed after a third of it.
+    public var lifetimeSeconds: UInt16
+    /// After draining starts, the gateway keeps advertising "draining" this long, then withdraws.
+    public var drainTime: Interval
+    public init(name: String, offersIPv6: Bool = true, offersIPv4: Bool = true, lifetimeSeconds: UInt16 = 60,
+                drainTime: Interval = .seconds(30)) {
+        self.name = name; self.offersIPv6 = offersIPv6; self.offersIPv4 = offersIPv4
+        self.lifetimeSeconds = lifetimeSeconds; self.drainTime = drainTime
+    }
+}

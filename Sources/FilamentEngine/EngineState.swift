@@ -1,0 +1,109 @@
+import FilamentCore
+import FilamentWire
+
+// The engine's internal table entries. Small value types, one per protocol concept.
+
+/// One interface the engine sends hellos on.
+struct InterfaceState {
+    var mtu: Int
+    var helloSeqno: Seqno
+    var nextHello: Instant
+    var hellosSent: Int = 0
+    /// The next hello carries IHUs for every neighbour on the interface (set by changes).
+    var ihuSoon = false
+    /// The next hello carries the full NodeID (set after hearing an unknown router).
+    var nodeIDSoon = false
+    var lastNodeIDHello: Instant = .zero
+}
+
+/// A neighbour (RFC 8966 3.2.4): exists while the link layer has an authenticated session with it.
+struct Neighbour {
+    var node: NodeID
+    /// Bit 0 is the latest expected hello; 1 = received.
+    var history: UInt16
+    /// How many of the 16 history bits are meaningful (grows to 16 after the session starts).
+    var expected: Int
+    var lastHelloSeqno: Seqno?
+    var lastHelloTime: Instant
+    var helloInterval: Interval
+    /// The neighbour's rxcost of us, from its IHUs (0xFFFF: unknown).
+    var txcost: UInt16
+    var ihuExpiry: Instant
+    /// Last time anything arrived from it (hello, unicast, probe reply).
+    var lastHeard: Instant
+    var isUp = true
+    /// Outstanding probe: nonce, probes sent, when the next is due.
+    var probeNonce: UInt32? = nil
+    var probesSent = 0
+    var probeDue: Instant = .distantFuture
+    /// Messages waiting to be batched into packets for this neighbour.
+    var pending: [Message] = []
+    var flushDue: Instant = .distantFuture
+    /// Digest of the routes held from this neighbour (finite metrics): count and sum of entry hashes.
+    var routeCount = 0
+    var heldHash: UInt64 = 0
+    /// Routes from this neighbour stay valid at least until here (refreshed by matching digests).
+    var confirmedUntil: Instant = .zero
+    var lastFullRequest: Instant = .zero
+    var cost: Metric = .infinity
+    /// Hellos already counted as missed by the timer since the last hello.
+    var missedByTimer: UInt8 = 0
+
+    var rxcost: UInt16 {
+        let mask: UInt16 = expected >= 16 ? 0xFFFF : UInt16((1 << expected) - 1)
+        let received = (history & mask).nonzeroBitCount
+        if received == 0 { return 0xFFFF }
+        return UInt16(min(0xFFFE, 256 * max(expected, 1) / received))
+    }
+
+    /// ETX-style link cost: (1/df)(1/dr) scaled by 256; infinite when down or one-way.
+    func computedCost() -> Metric {
+        let rx = rxcost
+        guard isUp, rx != 0xFFFF, txcost != 0xFFFF else { return .infinity }
+        let c = (UInt32(max(rx, 256)) * UInt32(max(txcost, 256))) / 256
+        return Metric(UInt16(min(c, 0xFFFE)))
+    }
+}
+
+/// A route to a prefix through one neighbour (RFC 8966 3.2.6).
+struct Route {
+    var neighbour: NeighbourKey
+    var routerID: RouterID
+    var seqno: Seqno
+    /// The metric the neighbour announced (refmetric).
+    var advertisedMetric: Metric
+    var expires: Instant
+}
+
+/// All routes held for one prefix and which one is selected.
+struct PrefixRoutes {
+    var routes: [Route] = []
+    var selected: Int? = nil
+    func index(of n: NeighbourKey) -> Int? { routes.firstIndex { $0.neighbour == n } }
+}
+
+/// A source: (prefix, router id) with its feasibility distance (RFC 8966 3.2.5).
+struct SourceKey: Hashable, Comparable {
+    var prefix: Prefix
+    var routerID: RouterID
+    static func < (a: SourceKey, b: SourceKey) -> Bool { (a.prefix, a.routerID) < (b.prefix, b.routerID) }
+}
+
+struct Source {
+    var seqno: Seqno
+    var metric: Metric
+    var lastUsed: Instant
+}
+
+/// What this node announced for a prefix.
+struct Advertisement: Hashable {
+    var routerID: RouterID
+    var seqno: Seqno
+    var metric: Metric
+}
+
+/// A seqno request this node sent or forwarded, kept for duplicate suppression.
+struct PendingRequest {
+    var seqno: Seqno
+    var sentAt: Instant
+}

@@ -1,0 +1,257 @@
+import FilamentCore
+import FilamentWire
+
+// Event dispatch, neighbours (hello, IHU, probes) and sessions.
+extension RoutingEngine {
+    mutating func dispatch(_ event: EngineEvent, now: Instant) {
+        switch event {
+        case let .interfaceUp(i, mtu):
+            if interfaces[i] == nil {
+                interfaces[i] = InterfaceState(mtu: max(mtu, 256), helloSeqno: Seqno(UInt16(truncatingIfNeeded: random.next())),
+                                               nextHello: now + jitter(configuration.maxFlushDelay))
+            } else {
+                interfaces[i]!.mtu = max(mtu, 256)
+            }
+        case let .interfaceDown(i):
+            for key in neighbours.keys.filter({ $0.interface == i }).sorted() { removeNeighbour(key, now: now) }
+            interfaces[i] = nil
+        case let .sessionEstablished(key, node):
+            sessionEstablished(key, node: node, now: now)
+        case let .sessionClosed(key):
+            if neighbours[key] != nil { removeNeighbour(key, now: now) }
+        case let .multicastReceived(interface, packet):
+            counters.packetsReceived += 1
+            receiveMulticast(interface: interface, packet: packet, now: now)
+        case let .unicastReceived(from, packet):
+            counters.packetsReceived += 1
+            receiveUnicast(from: from, packet: packet, now: now)
+        case let .forwardedVia(key):
+            forwardedVia(key, now: now)
+        case let .uplinkChanged(status):
+            uplinkChanged(status, now: now)
+        case let .setDraining(on):
+            setDraining(on, now: now)
+        case let .setPreferredGateway(g):
+            gatewayState.pinned = g
+            reselectPrimaryGateway(now: now)
+        case .timer:
+            break
+        }
+    }
+
+    // MARK: sessions
+
+    mutating func sessionEstablished(_ key: NeighbourKey, node: NodeID, now: Instant) {
+        guard interfaces[key.interface] != nil else { counters.unknownNeighbourPackets += 1; return }
+        if neighbours[key] != nil { removeNeighbour(key, now: now) }
+        guard neighbours.count < configuration.maxNeighbours else { counters.tableFullDrops += 1; return }
+        // The Noise handshake was a two-way exchange: start with one hello heard and a nominal txcost so
+        // the link is usable at once; IHUs and hellos refine (or revoke) it within seconds.
+        var n = Neighbour(node: node, history: 1, expected: 1, lastHelloSeqno: nil, lastHelloTime: now,
+                          helloInterval: configuration.helloInterval, txcost: 256,
+                          ihuExpiry: now + ihuHoldTime, lastHeard: now)
+        n.cost = n.computedCost()
+        n.confirmedUntil = now + configuration.digestInterval * 4
+        neighbours[key] = n
+        out.append(.notify(.neighbourAdded(key)))
+        interfaces[key.interface]!.ihuSoon = true
+        scheduleHelloSoon(key.interface, now: now)
+        sendFullTable(to: key, now: now)
+    }
+
+    var ihuHoldTime: Interval { configuration.helloInterval * Int64(max(1, configuration.ihuEveryNthHello)) * 7 / 2 }
+
+    mutating func removeNeighbour(_ key: NeighbourKey, now: Instant) {
+        flushRoutes(from: key, now: now)
+        neighbours[key] = nil
+        out.append(.notify(.neighbourLost(key)))
+    }
+
+    /// Marks a neighbour down (silent past the hold time or unanswered probes): its routes go at once.
+    mutating func neighbourDown(_ key: NeighbourKey, now: Instant) {
+        guard var n = neighbours[key], n.isUp else { return }
+        n.isUp = false; n.cost = .infinity; n.probeNonce = nil; n.probeDue = .distantFuture
+        n.pending.removeAll(); n.flushDue = .distantFuture
+        neighbours[key] = n
+        counters.neighboursLost += 1
+        out.append(.notify(.neighbourLost(key)))
+        flushRoutes(from: key, now: now)
+    }
+
+    mutating func heard(_ key: NeighbourKey, now: Instant) {
+        guard var n = neighbours[key] else { return }
+        n.lastHeard = now
+        n.probeNonce = nil; n.probesSent = 0; n.probeDue = .distantFuture
+        let wasDown = !n.isUp
+        if wasDown {
+            n.isUp = true; n.history = 1; n.expected = 1; n.lastHelloSeqno = nil; n.lastHelloTime = now
+            n.confirmedUntil = now + configuration.digestInterval * 4
+        }
+        neighbours[key] = n
+        if wasDown {
+            out.append(.notify(.neighbourAdded(key)))
+            interfaces[key.interface]?.ihuSoon = true
+            scheduleHelloSoon(key.interface, now: now)
+            sendFullTable(to: key, now: now)
+            updateCost(key, now: now)
+        }
+    }
+
+    // MARK: multicast (hellos and IHUs)
+
+    mutating func receiveMulticast(interface: InterfaceID, packet: RoutingPacket, now: Instant) {
+        guard interfaces[interface] != nil else { counters.unknownNeighbourPackets += 1; return }
+        // The sender is named by the hello in the packet; IHUs without a hello are ignored.
+        var sender: RouterID? = nil
+        for m in packet.messages { if case let .hello(h) = m { sender = h.routerID; break } }
+        guard let rid = sender, rid != routerID else { return }
+        let key = NeighbourKey(interface: interface, routerID: rid)
+        guard neighbours[key] != nil else {
+            counters.hellosWithoutSession += 1
+            // Help the stranger start a session: our next hello (soon) carries our full key.
+            if now - interfaces[interface]!.lastNodeIDHello >= configuration.helloInterval {
+                interfaces[interface]!.nodeIDSoon = true
+                scheduleHelloSoon(interface, now: now)
+            }
+            return
+        }
+        for m in packet.messages {
+            counters.messagesReceived += 1
+            switch m {
+            case let .hello(h) where h.routerID == rid: receiveHello(h, from: key, now: now)
+            case let .ihu(ihu) where ihu.neighbour == routerID: receiveIHU(ihu, from: key, now: now)
+            default: break
+            }
+        }
+        updateCost(key, now: now)
+    }
+
+    mutating func receiveHello(_ h: Hello, from key: NeighbourKey, now: Instant) {
+        heard(key, now: now)
+        guard var n = neighbours[key] else { return }
+        if let last = n.lastHelloSeqno {
+            let d = Int(h.seqno.rawValue &- last.rawValue)
+            if d == 0 { return }
+            if d <= 16 {
+                n.history = (d >= 16 ? 0 : n.history << UInt16(d)) | 1
+                n.expected = min(16, n.expected + d)
+            } else {
+                n.history = 1; n.expected = 1 // the neighbour restarted or we missed a lot
+            }
+        } else if n.expected > 1 || n.history != 1 {
+            n.history = (n.history << 1) | 1; n.expected = min(16, n.expected + 1)
+        }
+        n.lastHelloSeqno = h.seqno
+        n.missedByTimer = 0
+        n.lastHelloTime = now
+        n.helloInterval = clampInterval(centiseconds: h.intervalCentiseconds, fallback: configuration.helloInterval)
+        neighbours[key] = n
+    }
+
+    mutating func receiveIHU(_ ihu: IHU, from key: NeighbourKey, now: Instant) {
+        guard var n = neighbours[key] else { return }
+        n.txcost = ihu.rxcost
+        let interval = clampInterval(centiseconds: ihu.intervalCentiseconds, fallback: configuration.helloInterval * 3)
+        n.ihuExpiry = now + interval * 7 / 2
+        neighbours[key] = n
+    }
+
+    func clampInterval(centiseconds: UInt16, fallback: Interval) -> Interval {
+        if centiseconds == 0 { return fallback }
+        let ms = Int64(centiseconds) * 10
+        return .milliseconds(min(max(ms, 50), 600_000))
+    }
+
+    /// Recomputes a neighbour's link cost; when it changed, re-evaluates every route through it.
+    mutating func updateCost(_ key: NeighbourKey, now: Instant) {
+        guard var n = neighbours[key] else { return }
+        let c = n.computedCost()
+        guard c != n.cost else { return }
+        let old = n.cost
+        n.cost = c
+        neighbours[key] = n
+        if old.isInfinite != c.isInfinite { out.append(.notify(.neighbourChanged(key))) }
+        var affected: [Prefix] = []
+        for (p, pr) in routes where pr.routes.contains(where: { $0.neighbour == key }) { affected.append(p) }
+        affected.sort()
+        for p in affected { reselect(p, now: now) }
+    }
+
+    // MARK: unicast
+
+    mutating func receiveUnicast(from key: NeighbourKey, packet: RoutingPacket, now: Instant) {
+        guard neighbours[key] != nil else { counters.unknownNeighbourPackets += 1; return }
+        heard(key, now: now)
+        for m in packet.messages {
+            counters.messagesReceived += 1
+            guard neighbours[key]?.isUp == true else { return }
+            switch m {
+            case let .update(u): receiveUpdate(u, from: key, now: now)
+            case let .routeRequest(r): receiveRouteRequest(r, from: key, now: now)
+            case let .seqnoRequest(r): receiveSeqnoRequest(r, from: key, now: now)
+            case let .digest(d): receiveDigest(d, from: key, now: now)
+            case let .gatewayAdvert(a): receiveGatewayAdvert(a, from: key, now: now)
+            case let .probe(p):
+                if !p.isReply {
+                    let reply = RoutingPacket(messages: [.probe(Probe(nonce: p.nonce, isReply: true))])
+                    out.append(.sendUnicast(to: key, packet: reply))
+                    countSent(reply, unicast: true)
+                }
+            case let .ihu(ihu) where ihu.neighbour == routerID: receiveIHU(ihu, from: key, now: now)
+            case .hello, .ihu: break
+            }
+        }
+    }
+
+    // MARK: probes
+
+    mutating func forwardedVia(_ key: NeighbourKey, now: Instant) {
+        guard var n = neighbours[key], n.isUp, n.probeNonce == nil,
+              now - n.lastHeard >= configuration.probeSilence else { return }
+        let nonce = UInt32(truncatingIfNeeded: random.next())
+        n.probeNonce = nonce; n.probesSent = 1; n.probeDue = now + configuration.probeInterval
+        neighbours[key] = n
+        sendProbe(nonce, to: key)
+    }
+
+    mutating func sendProbe(_ nonce: UInt32, to key: NeighbourKey) {
+        counters.probesSent += 1
+        let packet = RoutingPacket(messages: [.probe(Probe(nonce: nonce, isReply: false))])
+        out.append(.sendUnicast(to: key, packet: packet))
+        countSent(packet, unicast: true)
+    }
+
+    /// Hold-time, IHU and probe timers of every neighbour.
+    mutating func neighbourTimers(now: Instant) {
+        for key in neighbours.keys.sorted() {
+            guard let n = neighbours[key], n.isUp else { continue }
+            if now - n.lastHeard > configuration.neighbourHoldTime {
+                neighbourDown(key, now: now); continue
+            }
+            if n.probeNonce != nil, n.probeDue <= now {
+                if n.probesSent >= configuration.probeLimit { neighbourDown(key, now: now); continue }
+                neighbours[key]!.probesSent += 1
+                neighbours[key]!.probeDue = now + configuration.probeInterval
+                sendProbe(n.probeNonce!, to: key)
+            }
+            if n.txcost != 0xFFFF, n.ihuExpiry <= now {
+                neighbours[key]!.txcost = 0xFFFF
+                updateCost(key, now: now)
+            }
+            // Missed hellos degrade rxcost before the hold time ends.
+            let late = now - n.lastHelloTime
+            if late > n.helloInterval * 3 / 2 {
+                let missed = Int(late.nanoseconds / max(n.helloInterval.nanoseconds, 1))
+                let recorded = Int(neighbours[key]!.missedByTimer)
+                if missed > recorded {
+                    let d = missed - recorded
+                    neighbours[key]!.history = d >= 16 ? 0 : neighbours[key]!.history << UInt16(d)
+                    neighbours[key]!.expected = min(16, neighbours[key]!.expected + d)
+                    neighbours[key]!.missedByTimer = UInt8(min(missed, 255))
+                    if let s = neighbours[key]!.lastHelloSeqno { neighbours[key]!.lastHelloSeqno = s.advanced(by: UInt16(d)) }
+                    updateCost(key, now: now)
+                }
+            }
+        }
+    }
+}

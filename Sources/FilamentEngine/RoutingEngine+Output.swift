@@ -1,0 +1,138 @@
+import FilamentCore
+import FilamentWire
+
+// Batching, hellos, timers.
+extension RoutingEngine {
+    /// A uniformly random interval in [0, max].
+    mutating func jitter(_ max: Interval) -> Interval {
+        guard max.nanoseconds > 0 else { return .zero }
+        return Interval(nanoseconds: Int64(random.next(upperBound: UInt64(max.nanoseconds) + 1)))
+    }
+
+    mutating func countSent(_ packet: RoutingPacket, unicast: Bool) {
+        counters.packetsSent += 1
+        counters.messagesSent += UInt64(packet.messages.count)
+        counters.estimatedBytesSent += UInt64(EstimatedSize.onLink(packet, unicast: unicast))
+    }
+
+    /// Queues a message for one neighbour; it leaves with the next batch (within `maxFlushDelay`).
+    mutating func enqueue(_ m: Message, to key: NeighbourKey, now: Instant) {
+        guard var n = neighbours[key], n.isUp else { return }
+        n.pending.append(m)
+        if n.flushDue == .distantFuture { n.flushDue = now + jitter(configuration.maxFlushDelay) }
+        neighbours[key] = n
+    }
+
+    mutating func enqueueToAll(_ m: Message, now: Instant, except: NeighbourKey? = nil) {
+        for key in neighbours.keys.sorted() where key != except { enqueue(m, to: key, now: now) }
+    }
+
+    /// Packs each due neighbour's queue into as few packets as fit its interface MTU.
+    mutating func flush(now: Instant) {
+        for key in neighbours.keys.sorted() {
+            guard let n = neighbours[key], n.flushDue <= now, !n.pending.isEmpty else { continue }
+            let mtu = interfaces[key.interface]?.mtu ?? 1280
+            var batch: [Message] = []
+            var size = EstimatedSize.packetOverhead
+            for m in n.pending {
+                let s = EstimatedSize.of(m)
+                if !batch.isEmpty && size + s > mtu {
+                    emitUnicast(batch, size: size, to: key)
+                    batch.removeAll(keepingCapacity: true); size = EstimatedSize.packetOverhead
+                }
+                batch.append(m); size += s
+            }
+            if !batch.isEmpty { emitUnicast(batch, size: size, to: key) }
+            neighbours[key]!.pending.removeAll(keepingCapacity: true)
+            neighbours[key]!.flushDue = .distantFuture
+        }
+    }
+
+    mutating func emitUnicast(_ messages: [Message], size: Int, to key: NeighbourKey) {
+        let packet = RoutingPacket(messages: messages)
+        out.append(.sendUnicast(to: key, packet: packet))
+        countSent(packet, unicast: true)
+    }
+
+    mutating func scheduleHelloSoon(_ i: InterfaceID, now: Instant) {
+        guard var s = interfaces[i] else { return }
+        let soon = now + jitter(configuration.maxFlushDelay * 4)
+        if soon < s.nextHello { s.nextHello = soon }
+        interfaces[i] = s
+    }
+
+    /// Sends the hello of every interface whose hello is due (with IHUs every Nth time or when asked).
+    mutating func sendHellos(now: Instant) {
+        for i in interfaces.keys.sorted() {
+            guard var s = interfaces[i], s.nextHello <= now else { continue }
+            let includeNode = s.hellosSent < 3 || s.nodeIDSoon || s.hellosSent % max(1, configuration.nodeIDEveryNthHello) == 0
+            let includeIHU = s.ihuSoon || s.hellosSent % max(1, configuration.ihuEveryNthHello) == 0
+            let interval = configuration.helloInterval
+            var messages: [Message] = [.hello(Hello(routerID: routerID, node: includeNode ? node : nil, seqno: s.helloSeqno,
+                                                    intervalCentiseconds: centiseconds(interval)))]
+            if includeIHU {
+                let ihuInterval = centiseconds(interval * Int64(max(1, configuration.ihuEveryNthHello)))
+                for key in neighbours.keys.sorted() where key.interface == i {
+                    let n = neighbours[key]!
+                    messages.append(.ihu(IHU(neighbour: key.routerID, rxcost: n.isUp ? n.rxcost : 0xFFFF,
+                                             intervalCentiseconds: ihuInterval)))
+                }
+            }
+            s.helloSeqno = s.helloSeqno.advanced(by: 1)
+            s.hellosSent += 1
+            s.ihuSoon = false
+            if includeNode { s.nodeIDSoon = false; s.lastNodeIDHello = now }
+            // Jitter: the next hello comes after 90-100% of the interval (RFC 8966 3.4.3 avoids sync).
+            s.nextHello = now + interval - jitter(interval / 10)
+            interfaces[i] = s
+            let packet = RoutingPacket(messages: messages)
+            out.append(.sendMulticast(interface: i, packet: packet))
+            countSent(packet, unicast: false)
+        }
+    }
+
+    func centiseconds(_ i: Interval) -> UInt16 { UInt16(clamping: i.milliseconds / 10) }
+
+    /// Runs every timer that is due. Called after each event (cheap when nothing is due).
+    mutating func runTimers(now: Instant) {
+        lastNow = now
+        if neighbourCheckDue <= now { neighbourTimers(now: now) }
+        if housekeepingDue <= now {
+            housekeepingDue = now + .seconds(1)
+            seqnoRequestTokens = configuration.seqnoRequestsPerSecond
+            expireRoutes(now: now)
+            gatewayHousekeeping(now: now)
+        }
+        if digestDue <= now {
+            digestDue = now + configuration.digestInterval - jitter(configuration.digestInterval / 10)
+            let d = Message.digest(Digest(routeCount: UInt16(min(advertised.count, 0xFFFF)), hash: advertisedHash))
+            for key in neighbours.keys.sorted() where neighbours[key]!.isUp {
+                counters.digestsSent += 1
+                enqueue(d, to: key, now: now)
+            }
+        }
+        ownGatewayTimers(now: now)
+        sendHellos(now: now)
+        flush(now: now)
+        neighbourCheckDue = computeNeighbourCheckDue()
+    }
+
+    func computeNeighbourCheckDue() -> Instant {
+        var t = Instant.distantFuture
+        for n in neighbours.values where n.isUp {
+            t = min(t, n.lastHeard + configuration.neighbourHoldTime + Interval(nanoseconds: 1))
+            t = min(t, n.probeDue)
+            if n.txcost != 0xFFFF { t = min(t, n.ihuExpiry) }
+            t = min(t, n.lastHelloTime + n.helloInterval * Int64(n.missedByTimer + 1) + n.helloInterval / 2)
+        }
+        return t
+    }
+
+    func computeNextDeadline() -> Instant {
+        var t = min(digestDue, housekeepingDue, neighbourCheckDue)
+        for s in interfaces.values { t = min(t, s.nextHello) }
+        for n in neighbours.values where !n.pending.isEmpty { t = min(t, n.flushDue) }
+        t = min(t, ownGateway.nextAdvert)
+        return t
+    }
+}

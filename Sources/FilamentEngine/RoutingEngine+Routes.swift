@@ -1,0 +1,365 @@
+import FilamentCore
+import FilamentWire
+
+// Routes, sources and the feasibility condition (RFC 8966 3.5-3.8).
+extension RoutingEngine {
+    // MARK: feasibility
+
+    /// RFC 8966 3.5.1: an update (seqno, metric) for a source is feasible when no feasibility distance is
+    /// recorded, or its seqno is newer, or equal with a strictly smaller metric. Retractions always are.
+    func isFeasible(_ prefix: Prefix, _ rid: RouterID, _ seqno: Seqno, _ metric: Metric) -> Bool {
+        if metric.isInfinite { return true }
+        guard let s = sources[SourceKey(prefix: prefix, routerID: rid)] else { return true }
+        return seqno.isNewer(than: s.seqno) || (seqno == s.seqno && metric < s.metric)
+    }
+
+    func routeMetric(_ r: Route) -> Metric {
+        guard let n = neighbours[r.neighbour] else { return .infinity }
+        return r.advertisedMetric + n.cost
+    }
+
+    // MARK: receiving updates
+
+    /// Why an update is refused before it touches the tables (nil: acceptable).
+    mutating func rejectUpdate(_ u: Update, from key: NeighbourKey) -> Bool {
+        if u.routerID == routerID { counters.ownRouterIDClaims += 1; return true }
+        if ownPrefixes.contains(u.prefix) { counters.ownRouterIDClaims += 1; return true }
+        // Mesh addresses: only /128s inside the mesh prefix, and only from the router id they belong to.
+        if MeshPrefix.prefix.contains(u.prefix.address) && u.prefix.length >= MeshPrefix.prefix.length {
+            if u.prefix.length != 128 || u.prefix.address.low != u.routerID.rawValue {
+                counters.bogusPrefixes += 1; return true
+            }
+        }
+        if !u.metric.isInfinite && u.metric == .zero && u.routerID != key.routerID {
+            counters.absurdMetrics += 1; return true
+        }
+        if !u.metric.isInfinite, let s = sources[SourceKey(prefix: u.prefix, routerID: u.routerID)],
+           u.seqno.isNewer(than: s.seqno), u.seqno.rawValue &- s.seqno.rawValue > configuration.maxSeqnoJump {
+            counters.seqnoJumps += 1; return true
+        }
+        return false
+    }
+
+    mutating func receiveUpdate(_ u: Update, from key: NeighbourKey, now: Instant) {
+        counters.updatesProcessed += 1
+        if rejectUpdate(u, from: key) { return }
+        let interval = clampInterval(centiseconds: u.intervalCentiseconds, fallback: configuration.digestInterval)
+        var pr = routes[u.prefix] ?? PrefixRoutes()
+        let idx = pr.index(of: key)
+        if let i = idx { unholdRoute(pr.routes[i], prefix: u.prefix) }
+        if u.isRetraction {
+            guard let i = idx else { return }
+            removeRoute(at: i, from: &pr)
+        } else {
+            if !isFeasible(u.prefix, u.routerID, u.seqno, u.metric) { counters.unfeasibleUpdates += 1 }
+            let r = Route(neighbour: key, routerID: u.routerID, seqno: u.seqno, advertisedMetric: u.metric,
+                          expires: now + interval * 7 / 2)
+            if let i = idx {
+                pr.routes[i] = r
+            } else {
+                guard neighbours[key]!.routeCount < configuration.maxRoutesPerNeighbour else {
+                    counters.tableFullDrops += 1; return
+                }
+                pr.routes.append(r)
+            }
+            holdRoute(r, prefix: u.prefix)
+            // A satisfied seqno request is done.
+            let sk = SourceKey(prefix: u.prefix, routerID: u.routerID)
+            if let pending = pendingRequests[sk], u.seqno.isAtLeast(pending.seqno) { pendingRequests[sk] = nil }
+        }
+        routes[u.prefix] = pr
+        reselect(u.prefix, now: now)
+    }
+
+    /// Keeps the per-neighbour digest (count and hash of held finite routes) in step with the table.
+    mutating func holdRoute(_ r: Route, prefix: Prefix) {
+        neighbours[r.neighbour]?.routeCount += 1
+        neighbours[r.neighbour]?.heldHash &+= DigestHash.entry(prefix: prefix, routerID: r.routerID, seqno: r.seqno, metric: r.advertisedMetric)
+    }
+
+    mutating func unholdRoute(_ r: Route, prefix: Prefix) {
+        neighbours[r.neighbour]?.routeCount -= 1
+        neighbours[r.neighbour]?.heldHash &-= DigestHash.entry(prefix: prefix, routerID: r.routerID, seqno: r.seqno, metric: r.advertisedMetric)
+    }
+
+    func removeRoute(at i: Int, from pr: inout PrefixRoutes) {
+        pr.routes.remove(at: i)
+        if let s = pr.selected { pr.selected = s == i ? nil : (s > i ? s - 1 : s) }
+    }
+
+    /// Drops every route learned from `key` (neighbour down or gone) and re-selects.
+    mutating func flushRoutes(from key: NeighbourKey, now: Instant) {
+        var affected: [Prefix] = []
+        for (p, pr) in routes where pr.routes.contains(where: { $0.neighbour == key }) { affected.append(p) }
+        affected.sort()
+        for p in affected {
+            var pr = routes[p]!
+            if let i = pr.index(of: key) { unholdRoute(pr.routes[i], prefix: p); removeRoute(at: i, from: &pr) }
+            routes[p] = pr
+            reselect(p, now: now)
+        }
+    }
+
+    // MARK: selection
+
+    /// Picks the best feasible route for `prefix` (with hysteresis), updates the forwarding table and
+    /// announces the change when it matters. Requests a new seqno when only unfeasible routes remain.
+    mutating func reselect(_ prefix: Prefix, now: Instant) {
+        guard var pr = routes[prefix] else { return }
+        let old = pr.selected.map { pr.routes[$0] }
+        var best: Int? = nil
+        var bestMetric = Metric.infinity
+        for (i, r) in pr.routes.enumerated() {
+            let m = routeMetric(r)
+            guard !m.isInfinite, isFeasible(prefix, r.routerID, r.seqno, r.advertisedMetric) else { continue }
+            if m < bestMetric || (m == bestMetric && best != nil && r.neighbour < pr.routes[best!].neighbour) {
+                best = i; bestMetric = m
+            }
+        }
+        // Hysteresis: keep the current route unless the best one is clearly better.
+        if let s = pr.selected, let b = best, s != b {
+            let cur = pr.routes[s]
+            let cm = routeMetric(cur)
+            if !cm.isInfinite, isFeasible(prefix, cur.routerID, cur.seqno, cur.advertisedMetric),
+               UInt32(bestMetric.rawValue) + UInt32(configuration.switchHysteresis) >= UInt32(cm.rawValue) {
+                best = s; bestMetric = cm
+            }
+        }
+        pr.selected = best
+        let starving = best == nil && pr.routes.contains { !routeMetric($0).isInfinite }
+        if pr.routes.isEmpty { routes[prefix] = nil } else { routes[prefix] = pr }
+
+        // Forwarding table.
+        if let b = best {
+            let r = pr.routes[b]
+            let entry = ForwardingEntry(prefix: prefix, nextHop: r.neighbour, metric: bestMetric)
+            if installed[prefix] != entry {
+                if installed[prefix] == nil {
+                    installedLengths[Int(prefix.length)] += 1
+                    out.append(.notify(.routeAdded(prefix)))
+                } else if installed[prefix]!.nextHop != entry.nextHop {
+                    out.append(.notify(.routeChanged(prefix)))
+                }
+                installed[prefix] = entry
+                out.append(.installRoute(entry))
+            }
+        } else if installed[prefix] != nil {
+            installed[prefix] = nil
+            installedLengths[Int(prefix.length)] -= 1
+            out.append(.removeRoute(prefix))
+            out.append(.notify(.routeLost(prefix)))
+        }
+        let changedSource = old.map { o in best.map { pr.routes[$0].routerID != o.routerID || pr.routes[$0].seqno != o.seqno } ?? true } ?? false
+        announce(prefix, force: changedSource, now: now)
+        if starving { requestSeqno(for: prefix, now: now) }
+        if prefix.length == 128 { gatewayPathChanged(prefix.address, now: now) }
+    }
+
+    // MARK: announcing
+
+    /// What this node would announce for `prefix` now.
+    func desiredAdvertisement(_ prefix: Prefix) -> Advertisement? {
+        if ownPrefixes.contains(prefix) { return Advertisement(routerID: routerID, seqno: ownSeqno, metric: .zero) }
+        guard let pr = routes[prefix], let s = pr.selected else { return nil }
+        let r = pr.routes[s]
+        let m = routeMetric(r)
+        return m.isInfinite ? nil : Advertisement(routerID: r.routerID, seqno: r.seqno, metric: m)
+    }
+
+    /// Sends a triggered update (or retraction) to every neighbour when the announcement changed enough.
+    mutating func announce(_ prefix: Prefix, force: Bool, now: Instant) {
+        let want = desiredAdvertisement(prefix)
+        let have = advertised[prefix]
+        switch (have, want) {
+        case (nil, nil):
+            return
+        case let (h?, nil):
+            advertise(prefix, nil)
+            enqueueToAll(.update(Update(prefix: prefix, routerID: h.routerID, seqno: h.seqno, metric: .infinity,
+                                        intervalCentiseconds: updateIntervalCentiseconds)), now: now)
+        case let (h, w?):
+            if let h, !force, h.routerID == w.routerID, h.seqno == w.seqno {
+                let delta = h.metric.rawValue > w.metric.rawValue ? h.metric.rawValue - w.metric.rawValue : w.metric.rawValue - h.metric.rawValue
+                if delta < max(configuration.triggeredMetricDelta, h.metric.rawValue / 16) { return }
+            }
+            if let h, h == w { return }
+            advertise(prefix, w)
+            enqueueToAll(.update(Update(prefix: prefix, routerID: w.routerID, seqno: w.seqno, metric: w.metric,
+                                        intervalCentiseconds: updateIntervalCentiseconds)), now: now)
+        }
+    }
+
+    var updateIntervalCentiseconds: UInt16 { UInt16(min(configuration.digestInterval.milliseconds / 10, 0xFFFF)) }
+
+    /// Records an announcement in the advertised table (and its digest) and updates the feasibility
+    /// distance (RFC 8966 3.7.3).
+    mutating func advertise(_ prefix: Prefix, _ a: Advertisement?) {
+        if let old = advertised[prefix] {
+            advertisedHash &-= DigestHash.entry(prefix: prefix, routerID: old.routerID, seqno: old.seqno, metric: old.metric)
+        }
+        advertised[prefix] = a
+        guard let a else { return }
+        advertisedHash &+= DigestHash.entry(prefix: prefix, routerID: a.routerID, seqno: a.seqno, metric: a.metric)
+        guard a.routerID != routerID else { return }
+        let key = SourceKey(prefix: prefix, routerID: a.routerID)
+        if var s = sources[key] {
+            if a.seqno.isNewer(than: s.seqno) || (a.seqno == s.seqno && a.metric < s.metric) {
+                s.seqno = a.seqno; s.metric = a.metric
+            }
+            s.lastUsed = lastNow
+            sources[key] = s
+        } else if sources.count < configuration.maxSources {
+            sources[key] = Source(seqno: a.seqno, metric: a.metric, lastUsed: lastNow)
+        } else {
+            counters.tableFullDrops += 1
+        }
+    }
+
+    /// Queues the whole advertised table (and known gateway adverts) for one neighbour.
+    mutating func sendFullTable(to key: NeighbourKey, now: Instant) {
+        counters.fullTablesSent += 1
+        for p in advertised.keys.sorted() {
+            let a = advertised[p]!
+            enqueue(.update(Update(prefix: p, routerID: a.routerID, seqno: a.seqno, metric: a.metric,
+                                   intervalCentiseconds: updateIntervalCentiseconds)), to: key, now: now)
+        }
+        for g in gateways.keys.sorted() { enqueue(.gatewayAdvert(gateways[g]!.advert), to: key, now: now) }
+        enqueue(.digest(Digest(routeCount: UInt16(min(advertised.count, 0xFFFF)), hash: advertisedHash)), to: key, now: now)
+    }
+
+    // MARK: requests
+
+    mutating func receiveRouteRequest(_ r: RouteRequest, from key: NeighbourKey, now: Instant) {
+        guard let p = r.prefix else { sendFullTable(to: key, now: now); return }
+        if let a = advertised[p] {
+            enqueue(.update(Update(prefix: p, routerID: a.routerID, seqno: a.seqno, metric: a.metric,
+                                   intervalCentiseconds: updateIntervalCentiseconds)), to: key, now: now)
+        } else {
+            enqueue(.update(Update(prefix: p, routerID: routerID, seqno: ownSeqno, metric: .infinity,
+                                   intervalCentiseconds: updateIntervalCentiseconds)), to: key, now: now)
+        }
+    }
+
+    mutating func takeRequestToken() -> Bool {
+        guard seqnoRequestTokens > 0 else { counters.seqnoRequestsDropped += 1; return false }
+        seqnoRequestTokens -= 1
+        return true
+    }
+
+    /// RFC 8966 3.8.1.2: answer from our own source or a matching selected route, else forward towards the
+    /// source (never back to the requester), with hop count and duplicate suppression.
+    mutating func receiveSeqnoRequest(_ r: SeqnoRequest, from key: NeighbourKey, now: Instant) {
+        counters.seqnoRequestsReceived += 1
+        guard takeRequestToken() else { return }
+        if ownPrefixes.contains(r.prefix) {
+            if r.routerID == routerID, r.seqno.isNewer(than: ownSeqno) {
+                bumpOwnSeqno(now: now)
+            } else {
+                receiveRouteRequest(RouteRequest(prefix: r.prefix), from: key, now: now)
+            }
+            return
+        }
+        guard let pr = routes[r.prefix], let s = pr.selected else { counters.seqnoRequestsDropped += 1; return }
+        let sel = pr.routes[s]
+        if sel.routerID == r.routerID && sel.seqno.isAtLeast(r.seqno) {
+            receiveRouteRequest(RouteRequest(prefix: r.prefix), from: key, now: now)
+            return
+        }
+        guard r.hopCount > 1, sel.neighbour != key else { counters.seqnoRequestsDropped += 1; return }
+        let sk = SourceKey(prefix: r.prefix, routerID: r.routerID)
+        if let p = pendingRequests[sk], p.seqno.isAtLeast(r.seqno), now - p.sentAt < .seconds(2) {
+            counters.seqnoRequestsDropped += 1; return
+        }
+        guard pendingRequests[sk] != nil || pendingRequests.count < configuration.maxPendingRequests else {
+            counters.tableFullDrops += 1; return
+        }
+        pendingRequests[sk] = PendingRequest(seqno: r.seqno, sentAt: now)
+        counters.seqnoRequestsForwarded += 1
+        enqueue(.seqnoRequest(SeqnoRequest(prefix: r.prefix, routerID: r.routerID, seqno: r.seqno, hopCount: r.hopCount - 1)),
+                to: sel.neighbour, now: now)
+    }
+
+    /// Starvation: only unfeasible routes remain. Ask their neighbours for a newer seqno of the source we
+    /// hold a feasibility distance for (RFC 8966 3.8.2.1).
+    mutating func requestSeqno(for prefix: Prefix, now: Instant) {
+        guard let pr = routes[prefix] else { return }
+        var sent: [RouterID] = []
+        for r in pr.routes.sorted(by: { $0.neighbour < $1.neighbour }) where !routeMetric(r).isInfinite {
+            let sk = SourceKey(prefix: prefix, routerID: r.routerID)
+            let want = (sources[sk]?.seqno ?? r.seqno).advanced(by: 1)
+            if let p = pendingRequests[sk], p.seqno.isAtLeast(want), now - p.sentAt < .seconds(2) {
+                if !sent.contains(r.routerID) { continue }
+            } else {
+                guard pendingRequests[sk] != nil || pendingRequests.count < configuration.maxPendingRequests else {
+                    counters.tableFullDrops += 1; continue
+                }
+                pendingRequests[sk] = PendingRequest(seqno: want, sentAt: now)
+                sent.append(r.routerID)
+            }
+            counters.seqnoRequestsSent += 1
+            enqueue(.seqnoRequest(SeqnoRequest(prefix: prefix, routerID: r.routerID, seqno: want, hopCount: 64)),
+                    to: r.neighbour, now: now)
+        }
+    }
+
+    /// Moves the own seqno (persisted first by the driver) and announces every own prefix.
+    mutating func bumpOwnSeqno(now: Instant) {
+        seqnoCounter &+= 1
+        out.append(.persistSeqnoCounter(seqnoCounter))
+        for p in ownPrefixes { announce(p, force: true, now: now) }
+    }
+
+    // MARK: digests
+
+    mutating func receiveDigest(_ d: Digest, from key: NeighbourKey, now: Instant) {
+        guard var n = neighbours[key] else { return }
+        if Int(d.routeCount) == min(n.routeCount, 0xFFFF) && d.hash == n.heldHash {
+            n.confirmedUntil = now + configuration.digestInterval * 7 / 2
+            neighbours[key] = n
+            return
+        }
+        counters.digestMismatches += 1
+        guard now - n.lastFullRequest >= configuration.digestInterval / 2 || n.lastFullRequest == .zero else { return }
+        n.lastFullRequest = now
+        // Everything held from it must be re-sent; whatever is not (a lost retraction) expires soon.
+        n.confirmedUntil = now
+        neighbours[key] = n
+        let soon = now + .seconds(2)
+        for (p, pr) in routes {
+            guard let i = pr.index(of: key) else { continue }
+            if pr.routes[i].expires > soon { routes[p]!.routes[i].expires = soon }
+        }
+        enqueue(.routeRequest(RouteRequest(prefix: nil)), to: key, now: now)
+    }
+
+    // MARK: housekeeping
+
+    /// Route expiry, source garbage collection, request expiry.
+    mutating func expireRoutes(now: Instant) {
+        var expired: [Prefix] = []
+        for (p, pr) in routes {
+            for r in pr.routes {
+                let until = max(r.expires, neighbours[r.neighbour]?.confirmedUntil ?? .zero)
+                if until <= now { expired.append(p); break }
+            }
+        }
+        expired.sort()
+        for p in expired {
+            var pr = routes[p]!
+            var i = pr.routes.count - 1
+            while i >= 0 {
+                let r = pr.routes[i]
+                if max(r.expires, neighbours[r.neighbour]?.confirmedUntil ?? .zero) <= now {
+                    unholdRoute(r, prefix: p); removeRoute(at: i, from: &pr)
+                }
+                i -= 1
+            }
+            routes[p] = pr
+            reselect(p, now: now)
+        }
+        for k in sources.keys.filter({ now - sources[$0]!.lastUsed > configuration.sourceGCTime }).sorted() {
+            sources[k] = nil
+        }
+        for k in pendingRequests.keys.filter({ now - pendingRequests[$0]!.sentAt > .seconds(10) }) { pendingRequests[k] = nil }
+    }
+}

@@ -1,0 +1,36 @@
+import FilamentCore
+import FilamentWire
+
+extension RoutingEngine {
+    /// Every table, sorted (never in dictionary order).
+    public func snapshot() -> EngineSnapshot {
+        let ns = neighbours.keys.sorted().map { k -> NeighbourSnapshot in
+            let n = neighbours[k]!
+            return NeighbourSnapshot(key: k, node: n.node, rxcost: n.rxcost, txcost: n.txcost, cost: n.cost,
+                                     helloHistory: n.history, isUp: n.isUp)
+        }
+        var rs: [RouteSnapshot] = []
+        for p in routes.keys.sorted() {
+            let pr = routes[p]!
+            for (i, r) in pr.routes.enumerated().sorted(by: { $0.element.neighbour < $1.element.neighbour }) {
+                rs.append(RouteSnapshot(prefix: p, routerID: r.routerID, nextHop: r.neighbour, seqno: r.seqno,
+                                        advertisedMetric: r.advertisedMetric, metric: routeMetric(r),
+                                        feasible: isFeasible(p, r.routerID, r.seqno, r.advertisedMetric), selected: pr.selected == i))
+            }
+        }
+        let ss = sources.keys.sorted().map { k in
+            SourceSnapshot(prefix: k.prefix, routerID: k.routerID, seqno: sources[k]!.seqno, metric: sources[k]!.metric)
+        }
+        let gs = allGatewayIDs.map { g -> GatewaySnapshot in
+            let a = advert(of: g)!
+            return GatewaySnapshot(node: g, name: a.name, seqno: a.seqno, flags: a.flags, bandwidthDownKbps: a.bandwidthDownKbps,
+                                   bandwidthUpKbps: a.bandwidthUpKbps, load: a.load, pathMetric: pathMetric(g), score: score(g),
+                                   expires: g == node ? .distantFuture : gateways[g]!.expires)
+        }
+        return EngineSnapshot(node: node, routerID: routerID, meshAddress: meshAddress, seqno: ownSeqno, neighbours: ns,
+                              routes: rs, sources: ss, gateways: gs, selectedGateway: gatewayState.primary, counters: counters)
+    }
+
+    /// The installed forwarding entries, sorted by prefix.
+    public var forwardingTable: [ForwardingEntry] { installed.keys.sorted().map { installed[$0]! } }
+}

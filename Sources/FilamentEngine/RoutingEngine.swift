@@ -1,0 +1,128 @@
+import FilamentCore
+import FilamentWire
+
+/// The pure routing engine of one node (Babel family, RFC 8966 words). Events and `now` go in through
+/// `handle(_:now:)`; actions come out in a deterministic order, and `nextDeadline` says when to call again
+/// with `.timer`. No clock, no I/O, no globals; randomness (jitter) only from the injected seed.
+///
+/// A struct with `mutating` methods: the simulator keeps thousands in one array and tests copy one to
+/// compare before and after. The tables are dictionaries (copy-on-write), so a copy costs nothing until
+/// one side changes.
+public struct RoutingEngine {
+    // MARK: identity
+    public let node: NodeID
+    public let routerID: RouterID
+    public let meshAddress: IPv6Address
+    public internal(set) var configuration: EngineConfiguration
+    let signer: any MessageSigner
+    let verifier: any SignatureVerifier
+    let addresses: any NodeAddressResolver
+    var random: SeededRandom
+
+    // MARK: own source
+    /// The persisted 64-bit counter; the 16-bit route seqno and the 32-bit advert seqno are taken from it.
+    var seqnoCounter: UInt64
+    var ownSeqno: Seqno { Seqno(UInt16(truncatingIfNeeded: seqnoCounter)) }
+    var ownPrefixes: [Prefix]
+
+    // MARK: tables
+    var interfaces: [InterfaceID: InterfaceState] = [:]
+    var neighbours: [NeighbourKey: Neighbour] = [:]
+    var routes: [Prefix: PrefixRoutes] = [:]
+    var sources: [SourceKey: Source] = [:]
+    /// What this node last announced to every neighbour (finite metrics only), and its digest.
+    var advertised: [Prefix: Advertisement] = [:]
+    var advertisedHash: UInt64 = 0
+    var installed: [Prefix: ForwardingEntry] = [:]
+    /// How many installed prefixes have each length (0...128), for longest-prefix match.
+    var installedLengths = [Int](repeating: 0, count: 129)
+    var pendingRequests: [SourceKey: PendingRequest] = [:]
+    var seqnoRequestTokens: Int = 0
+    var gateways: [NodeID: GatewayEntry] = [:]
+    var gatewayState = GatewaySelectionState()
+    var ownGateway = OwnGatewayState()
+
+    // MARK: timers (one slot per kind; nextDeadline is the minimum)
+    var digestDue: Instant
+    var housekeepingDue: Instant
+    var neighbourCheckDue: Instant = .distantFuture
+    /// `now` of the latest event (for bookkeeping that has no other time at hand).
+    var lastNow: Instant
+    /// Actions produced by the current `handle` call.
+    var out: [EngineAction] = []
+    var counters = EngineCounters()
+    var startupPersistPending = true
+
+    /// - Parameters:
+    ///   - seqnoCounter: the last value the driver persisted; the engine starts one above it and reports
+    ///     the new value with `.persistSeqnoCounter` on the first `handle` call.
+    ///   - random: only used to seed the engine's own generator (jitter, probe nonces).
+    public init(node: NodeID, meshAddress: IPv6Address, configuration: EngineConfiguration, seqnoCounter: UInt64,
+                random: some RandomNumberGenerator, signer: any MessageSigner, verifier: any SignatureVerifier,
+                addresses: any NodeAddressResolver, now: Instant) {
+        self.node = node
+        self.meshAddress = meshAddress
+        self.routerID = RouterID(meshAddress: meshAddress)
+        self.configuration = configuration
+        var r = random
+        self.random = SeededRandom(seed: r.next())
+        self.signer = signer; self.verifier = verifier; self.addresses = addresses
+        self.seqnoCounter = seqnoCounter &+ 1
+        var own = [Prefix(host: meshAddress)]
+        for p in configuration.attachedPrefixes where !own.contains(p) { own.append(p) }
+        self.ownPrefixes = own.sorted()
+        self.digestDue = now + configuration.digestInterval
+        self.housekeepingDue = now + .seconds(1)
+        self.lastNow = now
+        self.seqnoRequestTokens = configuration.seqnoRequestsPerSecond
+        for p in ownPrefixes { advertise(p, Advertisement(routerID: routerID, seqno: ownSeqno, metric: .zero)) }
+    }
+
+    /// Processes one event at `now` and returns what the driver must do, in a deterministic order.
+    public mutating func handle(_ event: EngineEvent, now: Instant) -> [EngineAction] {
+        var actions: [EngineAction] = []
+        handle(event, now: now, into: &actions)
+        return actions
+    }
+
+    /// Same as `handle(_:now:)` but appends into a caller-owned buffer (no allocation once it has capacity).
+    public mutating func handle(_ event: EngineEvent, now: Instant, into actions: inout [EngineAction]) {
+        swap(&out, &actions)
+        lastNow = now
+        if startupPersistPending {
+            startupPersistPending = false
+            out.append(.persistSeqnoCounter(seqnoCounter))
+        }
+        dispatch(event, now: now)
+        runTimers(now: now)
+        swap(&out, &actions)
+    }
+
+    /// When the driver must next call `handle(.timer, now:)`.
+    public var nextDeadline: Instant { computeNextDeadline() }
+
+    /// The forwarding entry for `destination`: longest prefix match over the selected routes.
+    /// Nil for this node's own prefixes and for unreachable destinations.
+    public func lookup(_ destination: IPv6Address) -> ForwardingEntry? {
+        var length = 128
+        while length >= 0 {
+            if installedLengths[length] > 0, let p = Prefix(address: destination, length: length), let e = installed[p] {
+                return e
+            }
+            length -= 1
+        }
+        return nil
+    }
+
+    /// Whether `destination` is one of this node's own prefixes (delivered locally).
+    public func isLocal(_ destination: IPv6Address) -> Bool { ownPrefixes.contains { $0.contains(destination) } }
+
+    /// The gateway for a flow (e.g. a hash of its 5-tuple). A flow keeps its gateway while that gateway stays
+    /// reachable; a new flow goes to the pinned gateway or spreads over the best few by capacity.
+    public mutating func gateway(forFlow flowHash: UInt64, now: Instant) -> NodeID? {
+        selectGateway(forFlow: flowHash, now: now)
+    }
+
+    /// The gateway new flows prefer (hysteresis applied), nil when none is usable.
+    public var selectedGateway: NodeID? { gatewayState.primary }
+}

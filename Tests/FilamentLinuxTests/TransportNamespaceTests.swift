@@ -1,0 +1,169 @@
+import FilamentCore
+import FilamentLinux
+import Glibc
+import Testing
+
+/// Real sockets in two network namespaces joined by veth pairs (see TestNamespaces).
+@Suite(.enabled(if: TestNamespaces.available, TestNamespaces.skipMessage))
+struct TransportNamespaceTests {
+    static let fe80a1 = IPv6Address("fe80::a1")!
+    static let fe80b1 = IPv6Address("fe80::b1")!
+    static let fe80b2 = IPv6Address("fe80::b2")!
+
+    /// Multicast and unicast UDP cross the veth with the right source, destination, hop limit and
+    /// arrival interface; a hello sent on link 2 reaches only the socket of link 2.
+    @Test func udpMulticastAndUnicast() throws {
+        try TestNamespaces.withPair("udp", links: 2) { a, b in
+            let (a1, a2) = try NetworkNamespace.run(a) {
+                (try UDPTransport(interfaceName: "va1"), try UDPTransport(interfaceName: "va2"))
+            }
+            let (b1, b2) = try NetworkNamespace.run(b) {
+                (try UDPTransport(interfaceName: "vb1"), try UDPTransport(interfaceName: "vb2"))
+            }
+            let loop = try EventLoop(signals: [])
+            try loop.watch(a1.fileDescriptor, token: 1)
+            try loop.watch(b1.fileDescriptor, token: 2)
+            try loop.watch(b2.fileDescriptor, token: 3)
+
+            struct Got: Equatable { var source: IPv6Address; var destination: IPv6Address; var interface: InterfaceID; var hop: Int; var text: String }
+            var atB1: [Got] = [], atB2: [Got] = [], atA1: [Got] = []
+            func collect(_ d: UDPTransport.Datagram) -> Got {
+                Got(source: d.source, destination: d.destination, interface: d.interface, hop: d.hopLimit,
+                    text: String(decoding: d.payload, as: UTF8.self))
+            }
+
+            // A hello on link 2 only.
+            Array("hello-2".utf8).withUnsafeBytes { #expect(a2.enqueueMulticast(payload: $0)) }
+            #expect(try a2.flush() == 1)
+            try loop.run(seconds: 5, until: { !atB2.isEmpty }) { token in
+                if token == 2 { try b1.receive { atB1.append(collect($0)) } }
+                if token == 3 { try b2.receive { atB2.append(collect($0)) } }
+            }
+            #expect(atB2 == [Got(source: Self.fe80b2.replacingB(with: 0xa2), destination: UDPTransport.Configuration.defaultGroup,
+                                 interface: b2.interface, hop: 1, text: "hello-2")])
+
+            // A batch of 20 multicast hellos on link 1 in one sendmmsg.
+            for i in 0..<20 {
+                Array("hello-1-\(i)".utf8).withUnsafeBytes { _ = a1.enqueueMulticast(payload: $0) }
+            }
+            #expect(a1.pendingCount == 20)
+            #expect(try a1.flush() == 20)
+            try loop.run(seconds: 5, until: { atB1.count >= 20 }) { token in
+                if token == 2 { try b1.receive { atB1.append(collect($0)) } }
+                if token == 3 { try b2.receive { atB2.append(collect($0)) } }
+            }
+            #expect(atB1.map(\.text) == (0..<20).map { "hello-1-\($0)" })
+            #expect(atB1.allSatisfy { $0.interface == b1.interface && $0.source == Self.fe80a1 && $0.hop == 1 })
+            #expect(atB2.count == 1, "link-2 socket must not see link-1 hellos")
+
+            // Unicast reply from B to A's link-local address, hop limit 255.
+            Array("reply".utf8).withUnsafeBytes { _ = b1.enqueue(to: Self.fe80a1, payload: $0) }
+            #expect(try b1.flush() == 1)
+            try loop.run(seconds: 5, until: { !atA1.isEmpty }) { token in
+                if token == 1 { try a1.receive { atA1.append(collect($0)) } }
+            }
+            #expect(atA1 == [Got(source: Self.fe80b1, destination: Self.fe80a1, interface: a1.interface, hop: 255, text: "reply")])
+            #expect(b1.statistics.sent == 1 && a1.statistics.received == 1)
+        }
+    }
+
+    /// Unicast that does not arrive with hop limit 255 is dropped and counted (GTSM-style check).
+    @Test func udpHopLimitCheck() throws {
+        try TestNamespaces.withPair("gtsm") { a, b in
+            let receiver = try NetworkNamespace.run(a) { try UDPTransport(interfaceName: "va1") }
+            // A plain socket in B sending with hop limit 64, as anything from beyond the link would arrive.
+            try NetworkNamespace.run(b) { try sendPlainUDP(to: Self.fe80a1, scope: "vb1", port: UDPTransport.Configuration.defaultPort, hopLimit: 64) }
+            try TestNamespaces.waitUntil("dropped datagram", seconds: 5) {
+                try receiver.receive { _ in Issue.record("must be dropped") }
+                return receiver.statistics.droppedHopLimit == 1
+            }
+            #expect(receiver.statistics.received == 0)
+        }
+    }
+
+    /// While the only link-local address is tentative, binding works, sending is refused and counted
+    /// (not thrown); once DAD finishes, the same transport's hellos go out from that address.
+    @Test func udpWithTentativeAddress() throws {
+        try TestNamespaces.withPair("tent") { a, b in
+            try TestNamespaces.sh(["ip", "netns", "exec", a, "sysctl", "-qw", "net.ipv6.conf.va1.accept_dad=1",
+                                   "net.ipv6.conf.va1.dad_transmits=2"])
+            try TestNamespaces.sh(["ip", "-n", a, "addr", "del", "fe80::a1/64", "dev", "va1"])
+            try TestNamespaces.sh(["ip", "-n", a, "addr", "add", "fe80::a9/64", "dev", "va1"])
+            #expect(try TestNamespaces.sh(["ip", "-n", a, "-6", "addr", "show", "dev", "va1"]).contains("tentative"))
+            let sender = try NetworkNamespace.run(a) { try UDPTransport(interfaceName: "va1") }
+            let receiver = try NetworkNamespace.run(b) { try UDPTransport(interfaceName: "vb1") }
+            Array("early".utf8).withUnsafeBytes { _ = sender.enqueueMulticast(payload: $0) }
+            #expect(try sender.flush() == 0)
+            #expect(sender.statistics.droppedAddressNotReady == 1)
+            #expect(sender.pendingCount == 0)
+
+            try TestNamespaces.waitUntil("DAD to finish", seconds: 10) {
+                !(try TestNamespaces.sh(["ip", "-n", a, "-6", "addr", "show", "dev", "va1"]).contains("tentative"))
+            }
+            Array("later".utf8).withUnsafeBytes { _ = sender.enqueueMulticast(payload: $0) }
+            #expect(try sender.flush() == 1)
+            var got: [IPv6Address] = []
+            let loop = try EventLoop(signals: [])
+            try loop.watch(receiver.fileDescriptor, token: 1)
+            try loop.run(seconds: 5, until: { !got.isEmpty }) { _ in try receiver.receive { got.append($0.source) } }
+            #expect(got == [IPv6Address("fe80::a9")!])
+        }
+    }
+
+    /// Raw Ethernet frames with EtherType 0x88B5 cross the veth to the group MAC and to a unicast MAC.
+    @Test func rawEthernetFrames() throws {
+        try TestNamespaces.withPair("eth") { a, b in
+            let ea = try NetworkNamespace.run(a) { try RawEthernetTransport(interfaceName: "va1") }
+            let eb = try NetworkNamespace.run(b) { try RawEthernetTransport(interfaceName: "vb1") }
+            #expect(ea.address == MACAddress("02:00:00:00:0a:01"))
+            let loop = try EventLoop(signals: [])
+            try loop.watch(ea.fileDescriptor, token: 1)
+            try loop.watch(eb.fileDescriptor, token: 2)
+            var atB: [(MACAddress, Bool, String)] = [], atA: [(MACAddress, Bool, String)] = []
+
+            Array("hello".utf8).withUnsafeBytes { _ = ea.enqueueMulticast(payload: $0) }
+            Array("unicast-to-b".utf8).withUnsafeBytes { _ = ea.enqueue(to: eb.address, payload: $0) }
+            #expect(try ea.flush() == 2)
+            try loop.run(seconds: 5, until: { atB.count >= 2 }) { token in
+                if token == 2 { try eb.receive { atB.append(($0.source, $0.isMulticast, String(decoding: $0.payload.prefix(12), as: UTF8.self))) } }
+            }
+            #expect(atB.map(\.0) == [ea.address, ea.address])
+            #expect(atB.map(\.1) == [true, false])
+            // Ethernet pads short frames to 46 bytes of payload: compare the prefix.
+            #expect(atB[0].2.hasPrefix("hello"))
+            #expect(atB[1].2 == "unicast-to-b")
+
+            Array("back".utf8).withUnsafeBytes { _ = eb.enqueue(to: ea.address, payload: $0) }
+            #expect(try eb.flush() == 1)
+            try loop.run(seconds: 5, until: { !atA.isEmpty }) { token in
+                if token == 1 { try ea.receive { atA.append(($0.source, $0.isMulticast, String(decoding: $0.payload.prefix(4), as: UTF8.self))) } }
+            }
+            #expect(atA.first?.0 == eb.address && atA.first?.2 == "back")
+        }
+    }
+}
+
+extension IPv6Address {
+    /// The same address with its last 16 bits replaced (test helper).
+    func replacingB(with last: UInt16) -> IPv6Address { IPv6Address(high: high, low: (low & ~0xFFFF) | UInt64(last)) }
+}
+
+/// Sends one datagram "x" from an ordinary socket with the given unicast hop limit.
+func sendPlainUDP(to address: IPv6Address, scope: String, port: UInt16, hopLimit: Int32) throws {
+    let fd = socket(AF_INET6, Int32(SOCK_DGRAM.rawValue), 0)
+    guard fd >= 0 else { throw SystemError(operation: "socket", code: errno) }
+    defer { close(fd) }
+    var hops = hopLimit
+    _ = try Syscall.check("IPV6_UNICAST_HOPS", { Int(setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_UNICAST_HOPS, &hops, 4)) })
+    var sa = sockaddr_in6()
+    sa.sin6_family = sa_family_t(AF_INET6)
+    sa.sin6_port = port.bigEndian
+    sa.sin6_scope_id = try NetworkInterface.index(named: scope).rawValue
+    withUnsafeMutableBytes(of: &sa.sin6_addr) { raw in for i in 0..<16 { raw[i] = address.byte(i) } }
+    var byte: UInt8 = 0x78
+    _ = try Syscall.check("sendto", {
+        withUnsafePointer(to: &sa) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, &byte, 1, 0, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+        }
+    })
+}
