@@ -40,6 +40,8 @@ let package = Package(
         .executableTarget(name: "filament-state-torture", dependencies: ["FilamentState"]),
 
         // MARK: daemon
+        // One node without I/O: link layer + engine + codec (used by filamentd and the simulator).
+        .target(name: "FilamentNode", dependencies: ["FilamentCore", "FilamentWire", "FilamentEngine", "FilamentCrypto"]),
         .target(
             name: "FilamentDaemon",
             dependencies: ["FilamentCore", "FilamentWire", "FilamentEngine", "FilamentCrypto", "FilamentState",
@@ -92,6 +94,7 @@ let package = Package(
             name: "FilamentEngineTests",
             dependencies: ["FilamentEngine", .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "FilamentDaemonTests", dependencies: ["FilamentDaemon"]),
+        .testTarget(name: "FilamentNodeTests", dependencies: ["FilamentNode", "FilamentWire"]),
         .testTarget(name: "FilamentControlTests", dependencies: ["FilamentControl", "filamentctl"]),
         .testTarget(name: "FilamentSimTests", dependencies: ["FilamentSim"], path: "firmware-sim/Tests/FilamentSimTests"),
     ]

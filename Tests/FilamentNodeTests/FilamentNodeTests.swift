@@ -1,0 +1,97 @@
+import FilamentCore
+import FilamentCrypto
+import FilamentEngine
+import FilamentWire
+import Testing
+@testable import FilamentNode
+
+@Suite struct FilamentNodeTests {
+    /// Two nodes on one link complete a Noise handshake and become each other's neighbours with a route.
+    @Test func twoNodesBecomeNeighbours() throws {
+        let mesh = try NodeMesh(count: 2)
+        mesh.connect(0, 1, 1, 1)
+        mesh.run(for: .seconds(5))
+        let s0 = mesh.nodes[0].snapshot(), s1 = mesh.nodes[1].snapshot()
+        #expect(s0.neighbours.filter(\.isUp).map(\.node) == [mesh.nodes[1].nodeID])
+        #expect(s1.neighbours.filter(\.isUp).map(\.node) == [mesh.nodes[0].nodeID])
+        #expect(mesh.nodes[0].engine.lookup(mesh.nodes[1].meshAddress)?.nextHop.routerID == mesh.nodes[1].routerID)
+        #expect(mesh.nodes[1].engine.lookup(mesh.nodes[0].meshAddress) != nil)
+        #expect(mesh.persistedSeqno[0] != nil)
+    }
+
+    /// In a line of three, the ends learn routes to each other through the middle and an echo request
+    /// crosses two hops (hop limit decremented once, in transit) and the reply comes back.
+    @Test func threeNodeLineForwardsAcrossTwoHops() throws {
+        let mesh = try NodeMesh(count: 3)
+        mesh.connect(0, 1, 1, 1)
+        mesh.connect(1, 2, 2, 1)
+        mesh.run(for: .seconds(6))
+        let a = mesh.nodes[0], c = mesh.nodes[2]
+        let entry = try #require(a.engine.lookup(c.meshAddress))
+        #expect(entry.nextHop.routerID == mesh.nodes[1].routerID)
+        let request = mesh.echoRequest(from: 0, to: c.meshAddress, hopLimit: 64)
+        mesh.execute(0, a.forward(request, now: mesh.now))
+        mesh.run(for: .milliseconds(50))
+        let got = try #require(mesh.delivered[2]?.last)
+        #expect(got.count == request.count)
+        #expect(got[7] == 63)
+        #expect(Array(got[8...]) == Array(request[8...]))
+        #expect(mesh.nodes[1].counters.forwarded == 1)
+    }
+
+    /// A node with a different network key hears hellos but never becomes anyone's neighbour.
+    @Test func wrongNetworkKeyNeverBecomesNeighbour() throws {
+        let mesh = try NodeMesh(count: 2, networkKeys: [7, 8])
+        mesh.connect(0, 1, 1, 1)
+        mesh.run(for: .seconds(10))
+        #expect(mesh.nodes[0].snapshot().neighbours.isEmpty)
+        #expect(mesh.nodes[1].snapshot().neighbours.isEmpty)
+        #expect(mesh.nodes[0].link.counters[.wrongKey] + mesh.nodes[1].link.counters[.wrongKey] > 0)
+        #expect(mesh.nodes[0].engine.lookup(mesh.nodes[1].meshAddress) == nil)
+    }
+
+    /// A packet for an address nobody announces gets an ICMPv6 destination unreachable back to the local stack.
+    @Test func noRouteAnswersUnreachable() throws {
+        let mesh = try NodeMesh(count: 1)
+        let a = mesh.nodes[0]
+        let nowhere = IPv6Address("fd66:696c:616d::1234")!
+        let out = a.forward(mesh.echoRequest(from: 0, to: nowhere), now: mesh.now)
+        guard case let .deliver(reply)? = out.first else { Issue.record("no ICMPv6 error: \(out)"); return }
+        #expect(reply[6] == 58)
+        #expect(reply[40] == 1 && reply[41] == 0)
+        #expect(IPv6Packet.destination(of: reply) == a.meshAddress)
+        #expect(IPv6Packet.upperLayerChecksum(reply.enumerated().map { $0.offset == 42 || $0.offset == 43 ? 0 : $0.element }, nextHeader: 58)
+                == UInt16(reply[42]) << 8 | UInt16(reply[43]))
+        #expect(a.counters.noRoute == 1)
+    }
+
+    /// Garbage datagrams and malformed IP packets are counted drops, never a crash.
+    @Test func hostileInputIsCounted() throws {
+        let mesh = try NodeMesh(count: 1)
+        let a = mesh.nodes[0]
+        _ = a.interfaceUp(InterfaceID(1), linkMTU: 1500, now: mesh.now)
+        let peer = NodePeer(interface: InterfaceID(1), address: NodeMesh.linkLocal(node: 9, interface: InterfaceID(1)))
+        var random = SeededRandom(seed: 1)
+        for n in 0..<2000 {
+            var d = (0..<(n % 200)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            if !d.isEmpty, n % 3 == 0 { d[0] = 0x10 }
+            _ = a.receive(d, from: peer, now: mesh.now)
+            _ = a.forward(d, now: mesh.now)
+        }
+        #expect(a.counters.malformedIPPackets > 0)
+        #expect(a.counters.unknownFrameType + a.counters.undecodableRouting > 0)
+        #expect(a.snapshot().neighbours.isEmpty)
+    }
+
+    /// A hello whose full key does not hash to the router id it claims is refused.
+    @Test func helloWithMismatchedKeyIsRefused() throws {
+        let mesh = try NodeMesh(count: 2)
+        _ = mesh.nodes[0].interfaceUp(InterfaceID(1), linkMTU: 1500, now: mesh.now)
+        let liar = FilamentWire.Hello(routerID: RouterID(42), node: mesh.nodes[1].nodeID, seqno: Seqno(1), intervalCentiseconds: 100)
+        var frame: [UInt8] = []
+        try FilamentWire.RoutingPacket(messages: [.hello(liar)]).encodePlaintextFrame(into: &frame)
+        let out = mesh.nodes[0].receive(frame, from: NodePeer(interface: InterfaceID(1), address: NodeMesh.linkLocal(node: 1, interface: InterfaceID(1))), now: mesh.now)
+        #expect(mesh.nodes[0].counters.helloKeyMismatch == 1)
+        #expect(!out.contains { if case .send = $0 { true } else { false } })
+    }
+}
