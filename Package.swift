@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "FilamentEngine", targets: ["FilamentEngine"]),
         .executable(name: "filament-sim", targets: ["filament-sim"]),
         .executable(name: "filamentctl", targets: ["filamentctl"]),
+        .executable(name: "filamentd", targets: ["filamentd"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -45,7 +46,11 @@ let package = Package(
         .target(
             name: "FilamentDaemon",
             dependencies: ["FilamentCore", "FilamentWire", "FilamentEngine", "FilamentCrypto", "FilamentState",
+                           "FilamentNode", "FilamentLinux", "FilamentControl",
                            .product(name: "Yams", package: "Yams")]),
+        .executableTarget(
+            name: "filamentd",
+            dependencies: ["FilamentDaemon", "FilamentCore", "FilamentCrypto", "FilamentState", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .target(name: "FilamentControl"),
         .executableTarget(

@@ -1,0 +1,278 @@
+import FilamentControl
+import FilamentCore
+import FilamentCrypto
+import FilamentEngine
+import FilamentLinux
+import FilamentNode
+import FilamentState
+import Glibc
+
+/// The running daemon: one epoll loop drives a `FilamentNode` over UDP (IPv6 link-local, one socket
+/// per mesh interface), the TUN device that holds the node's mesh address, the netlink monitor
+/// (interfaces appearing and disappearing) and the control socket. docs/daemon.md describes it.
+///
+/// Forwarding uses the engine's own table (decision 0800): the kernel routes the whole mesh /48 to
+/// the TUN device; the daemon looks every packet up in the engine and sends it to the next hop.
+public final class DaemonRuntime {
+    public static let version = "0.1.0-dev"
+
+    var configuration: DaemonConfiguration
+    let configPath: String?
+    /// Interface patterns given on the command line (they win over the file, also after SIGHUP).
+    let interfaceOverride: [String]?
+    let log: DaemonLog
+    let state: StateDirectory
+    let seqnoCounter: PersistentCounter
+    let initiationCounter: PersistentCounter
+    let node: FilamentNode
+    let loop: EventLoop
+    let netlink: Netlink
+    let monitor: NetlinkMonitor
+    let tun: TunDevice
+    let tunMTU: Int
+    var control: ControlServer?
+    var transports: [InterfaceID: UDPTransport] = [:]
+    var matcher: InterfaceMatcher
+    let startedAt: Instant
+    var running = true
+    var nextReconcile: Instant
+    var answers: ControlAnswers!
+    /// Datagrams that had no open transport for their interface.
+    var sendDrops: UInt64 = 0
+    var tunWriteDrops: UInt64 = 0
+
+    static let tunToken: UInt64 = 1
+    static let monitorToken: UInt64 = 2
+    static let controlToken: UInt64 = 3
+    static let udpTokenBase: UInt64 = 0x1_0000_0000
+    static let clientTokenBase: UInt64 = 0x2_0000_0000
+
+    /// Prepares everything (state, identity, TUN, sockets); `run()` then serves until SIGTERM/SIGINT.
+    public init(configuration: DaemonConfiguration, configPath: String?, interfaceOverride: [String]?) throws(DaemonFailure) {
+        self.configuration = configuration
+        self.configPath = configPath
+        self.interfaceOverride = interfaceOverride
+        log = DaemonLog(level: configuration.logLevel)
+        matcher = InterfaceMatcher(Self.udpPatterns(configuration, interfaceOverride, log))
+
+        // State: refuse a directory others can write, lock it, load or create the identity.
+        do {
+            state = try StateDirectory(path: configuration.stateDirectory)
+            try state.lock()
+        } catch { throw DaemonFailure("state directory: \(error)") }
+        let identity = try Self.loadIdentity(state, log)
+        do {
+            seqnoCounter = try PersistentCounter(directory: state, name: PersistentCounter.Name.routingSeqno)
+            initiationCounter = try PersistentCounter(directory: state, name: PersistentCounter.Name.linkInitiation)
+        } catch { throw DaemonFailure("\(error)") }
+
+        let networkKey: SecretBytes
+        if let path = configuration.networkKeyFile {
+            do { networkKey = try NetworkKeyFile.load(path: path) } catch { throw DaemonFailure(error.description) }
+        } else {
+            networkKey = NetworkKey.openMesh()
+        }
+
+        // The loop first: it blocks the signals before anything else could start a thread.
+        do {
+            loop = try EventLoop()
+            netlink = try Netlink()
+            monitor = try NetlinkMonitor()
+            _ = try monitor.synchronise { _ in }
+        } catch { throw DaemonFailure("cannot start the event loop or netlink: \(error)") }
+
+        // TUN: the mesh address /128 and the mesh prefix route on it.
+        tunMTU = configuration.tun.mtu ?? Self.automaticTunMTU(links: Array(monitor.links.values), matcher: matcher)
+        do {
+            tun = try TunDevice(name: configuration.tun.name)
+            try netlink.setLink(tun.interface, up: true, mtu: tunMTU)
+            try netlink.addAddress(identity.nodeID.meshAddress, prefixLength: 128, interface: tun.interface, skipDAD: true)
+            try netlink.replaceRoute(KernelRoute(prefix: MeshPrefix.prefix, interface: tun.interface))
+        } catch { throw DaemonFailure("cannot set up TUN device \(configuration.tun.name): \(error)") }
+
+        var engineConfiguration = EngineConfiguration()
+        engineConfiguration.attachedPrefixes = configuration.attachedPrefixes
+        if !configuration.trustedGateways.isEmpty { engineConfiguration.trustedGatewayKeys = configuration.trustedGateways }
+        let nodeID = identity.nodeID
+        startedAt = MonotonicClock.now()
+        nextReconcile = startedAt
+        do {
+            node = try FilamentNode(identity: identity, networkKey: networkKey, seqnoCounter: seqnoCounter.current,
+                                    initiationCounterFloor: initiationCounter.current, configuration: engineConfiguration,
+                                    seed: UInt64.random(in: 0 ... .max), now: startedAt)
+        } catch { throw DaemonFailure("cannot start the link layer: \(error)") }
+        log.info("node \(nodeID.hex) address \(nodeID.meshAddress) on \(tun.name) (mtu \(tunMTU))")
+        if configuration.gateway != nil { log.warning("gateway settings are not implemented by this version; acting as a plain node") }
+
+        do {
+            try loop.watch(tun.fileDescriptor, token: Self.tunToken)
+            try loop.watch(monitor.fileDescriptor, token: Self.monitorToken)
+        } catch { throw DaemonFailure("\(error)") }
+        do {
+            let server = try ControlServer(path: configuration.controlSocket, group: configuration.controlGroup) { [unowned self] r in
+                self.answer(r)
+            }
+            control = server
+            try loop.watch(server.listenFD, token: Self.controlToken)
+        } catch { throw DaemonFailure("\(error)") }
+        let monitorRef = monitor
+        answers = ControlAnswers(name: configuration.name, version: Self.version) { id in
+            monitorRef.links[id]?.name ?? "if\(id.rawValue)"
+        }
+        if let preferred = configuration.preferredGateway { execute(node.handle(.setPreferredGateway(preferred), now: startedAt)) }
+        reconcileInterfaces(now: startedAt)
+    }
+
+    static func loadIdentity(_ state: StateDirectory, _ log: DaemonLog) throws(DaemonFailure) -> NodeKeyPair {
+        let loaded: IdentityFile.Loaded
+        do { loaded = try IdentityFile.loadOrCreate(in: state) } catch { throw DaemonFailure("\(error)") }
+        if loaded.origin == .created { log.info("created a new identity in \(state.path)") }
+        return loaded.takeKeyPair()
+    }
+
+    /// Serves until SIGTERM or SIGINT, then shuts down cleanly. Returns the exit status.
+    public func run() -> Int32 {
+        while running {
+            let pendingOutput = control?.flushAll() ?? false
+            do {
+                try loop.wait(until: min(node.nextDeadline, nextReconcile), maxWait: pendingOutput ? .milliseconds(20) : .seconds(1)) { event in
+                    try self.handle(event)
+                }
+            } catch {
+                log.error("event loop: \(error)")
+                running = false
+            }
+            flushTransports()
+        }
+        shutdown()
+        return 0
+    }
+
+    func handle(_ event: EventLoop.Event) throws {
+        let now = MonotonicClock.now()
+        switch event {
+        case .readable(let token):
+            switch token {
+            case Self.tunToken: try readTun(now: now)
+            case Self.monitorToken:
+                try monitor.receive { e in self.log.debug("netlink: \(e)") }
+                reconcileInterfaces(now: now)
+            case Self.controlToken:
+                for fd in control?.acceptClients() ?? [] { try loop.watch(fd, token: Self.clientTokenBase + UInt64(fd)) }
+            case Self.udpTokenBase..<Self.clientTokenBase:
+                try readUDP(InterfaceID(UInt32(truncatingIfNeeded: token - Self.udpTokenBase)), now: now)
+            default:
+                let fd = Int32(truncatingIfNeeded: token - Self.clientTokenBase)
+                if control?.service(fd) == false { try? loop.unwatch(fd) }
+            }
+        case .signal(.terminate), .signal(.interrupt):
+            log.info("stopping")
+            running = false
+        case .signal(.hangup):
+            reload(now: now)
+        case .deadlineReached:
+            if now >= nextReconcile { reconcileInterfaces(now: now) }
+            if now >= node.nextDeadline { execute(node.tick(now: now)) }
+        }
+    }
+
+    // MARK: - Data paths
+
+    func readTun(now: Instant) throws {
+        for _ in 0..<8 {
+            let n = try tun.receive { packet in self.execute(self.node.forward(Array(packet), now: now)) }
+            if n < tun.batchSize { break }
+            flushTransports()
+        }
+    }
+
+    func readUDP(_ interface: InterfaceID, now: Instant) throws {
+        guard let t = transports[interface] else { return }
+        for _ in 0..<8 {
+            let n = try t.receive { d in
+                self.execute(self.node.receive(Array(d.payload), from: NodePeer(interface: d.interface, address: d.source), now: now))
+            }
+            if n < t.configuration.batchSize { break }
+            flushTransports()
+        }
+    }
+
+    func flushTransports() {
+        for id in transports.keys.sorted() {
+            guard let t = transports[id], t.pendingCount > 0 else { continue }
+            do { _ = try t.flush() } catch { log.warning("send on \(t.interfaceName): \(error)") }
+        }
+    }
+
+    /// Executes a node's outputs in order.
+    func execute(_ outputs: [NodeOutput]) {
+        for o in outputs {
+            switch o {
+            case let .send(datagram, to: peer):
+                enqueue(datagram, on: peer.interface, to: peer.address)
+            case let .sendMulticast(datagram, interface):
+                enqueue(datagram, on: interface, to: nil)
+            case let .deliver(packet):
+                let ok = (try? packet.withUnsafeBytes { try tun.write($0) }) ?? false
+                if !ok { tunWriteDrops += 1 }
+            case let .installRoute(entry):
+                log.debug("route \(entry.prefix) via \(entry.nextHop) metric \(entry.metric)")
+            case let .removeRoute(prefix):
+                log.debug("route \(prefix) gone")
+            case let .persistSeqnoCounter(v):
+                do { try seqnoCounter.advance(to: v) } catch { log.error("cannot persist the routing seqno: \(error)") }
+            case let .persistInitiationCounter(v):
+                do { try initiationCounter.advance(to: v) } catch { log.error("cannot persist the initiation counter: \(error)") }
+            case let .notify(n):
+                switch n {
+                case .neighbourAdded(let k): log.info("neighbour \(k) up")
+                case .neighbourLost(let k): log.info("neighbour \(k) lost")
+                default: log.debug("\(n)")
+                }
+            }
+        }
+    }
+
+    func enqueue(_ datagram: [UInt8], on interface: InterfaceID, to address: IPv6Address?) {
+        guard let t = transports[interface] else { sendDrops += 1; return }
+        for attempt in 0..<2 {
+            let ok = datagram.withUnsafeBytes { bytes in
+                address.map { t.enqueue(to: $0, payload: bytes) } ?? t.enqueueMulticast(payload: bytes)
+            }
+            if ok { return }
+            if attempt == 0 { _ = try? t.flush() }
+        }
+        sendDrops += 1
+    }
+
+    // MARK: - Control
+
+    func answer(_ request: ControlRequest) -> [UInt8] {
+        let s = node.snapshot()
+        switch request.command {
+        case "status":
+            let uptime = Int((MonotonicClock.now() - startedAt).seconds)
+            return ControlServer.encode(ControlResponse(id: request.id, result: answers.status(s, uptimeSeconds: uptime, meshInterfaces: transports.count)))
+        case "neighbours":
+            return ControlServer.encode(ControlResponse(id: request.id, result: answers.neighbours(s, node: node)))
+        case "routes":
+            return ControlServer.encode(ControlResponse(id: request.id, result: answers.routes(s, node: node)))
+        case "gateways":
+            return ControlServer.encode(ControlResponse(id: request.id, result: answers.gateways(s)))
+        default:
+            return ControlServer.encode(ControlResponse<String>(id: request.id, error: ControlError(
+                code: "unknown_command", message: "'\(request.command)' is not implemented by filamentd \(Self.version) yet")))
+        }
+    }
+
+    // MARK: - Shutdown
+
+    func shutdown() {
+        let now = MonotonicClock.now()
+        for id in transports.keys.sorted() { closeTransport(id, now: now) }
+        control?.shutdown()
+        control = nil
+        tun.close()  // its address and the mesh route go with it
+        log.info("stopped")
+    }
+}
