@@ -163,7 +163,8 @@ public final class DaemonRuntime {
                 try readUDP(InterfaceID(UInt32(truncatingIfNeeded: token - Self.udpTokenBase)), now: now)
             default:
                 let fd = Int32(truncatingIfNeeded: token - Self.clientTokenBase)
-                if control?.service(fd) == false { try? loop.unwatch(fd) }
+                // A client that is gone was closed by the server; closing removed it from epoll too.
+                _ = control?.service(fd)
             }
         case .signal(.terminate), .signal(.interrupt):
             log.info("stopping")

@@ -41,6 +41,8 @@ public final class FilamentNode {
     var interfaceMTUs: [InterfaceID: Int] = [:]
     /// When the engine was last told that traffic went through a neighbour.
     var lastForwardedVia: [NeighbourKey: Instant] = [:]
+    /// The latest hello seqno per neighbour (restart detection).
+    var helloSeqnos: [NeighbourKey: Seqno] = [:]
     /// ICMPv6 error token bucket (RFC 4443 2.4(f)).
     var icmpTokens = 10
     var icmpRefilledAt = Instant.zero
@@ -161,6 +163,18 @@ public final class FilamentNode {
                 knownNodes[h.routerID] = node
             }
             let key = NeighbourKey(interface: peer.interface, routerID: h.routerID)
+            let last = helloSeqnos[key]
+            if neighbourNodes[key] != nil { helloSeqnos[key] = h.seqno }  // bounded by the sessions
+            if let last, let node = neighbourNodes[key] {
+                // A hello seqno that jumped (the engine starts each interface at a random one) means the
+                // neighbour restarted and lost its session: drop ours at once and handshake again, rather
+                // than wait for the old session to expire.
+                let d = h.seqno.rawValue &- last.rawValue
+                if d > 16 {
+                    counters.neighbourRestarts += 1
+                    closeSession(key, node: node, now: now, &out)
+                }
+            }
             if let node = knownNodes[h.routerID] {
                 // Start (or re-aim) a handshake when there is no session with this router here.
                 if neighbourPeers[key] == nil, sessionKeys[node] == nil || !link.hasSession(with: node, now: now) {
@@ -203,11 +217,19 @@ public final class FilamentNode {
         }
     }
 
+    /// Ends the session with a neighbour and tells the engine (its routes through it go at once).
+    func closeSession(_ key: NeighbourKey, node: NodeID, now: Instant, _ out: inout [NodeOutput]) {
+        forget(key)
+        runLink(link.disconnect(node), now: now, &out)
+        runEngine(.sessionClosed(key), now: now, &out)
+    }
+
     func forget(_ key: NeighbourKey) {
         if let node = neighbourNodes[key], sessionKeys[node] == key { sessionKeys[node] = nil }
         neighbourPeers[key] = nil
         neighbourNodes[key] = nil
         lastForwardedVia[key] = nil
+        helloSeqnos[key] = nil
     }
 
     func receiveSessionPayload(_ plaintext: [UInt8], from node: NodeID, peer: NodePeer, now: Instant, _ out: inout [NodeOutput]) {
@@ -256,6 +278,11 @@ public final class FilamentNode {
                 out.append(.persistSeqnoCounter(v))
             case let .notify(n):
                 out.append(.notify(n))
+                // The engine gave up on a neighbour (silent past its hold time, or probes unanswered):
+                // its session goes too, so that the next hello starts a fresh handshake.
+                if case let .neighbourLost(key) = n, let node = neighbourNodes[key] {
+                    closeSession(key, node: node, now: now, &out)
+                }
             }
         }
         actionBuffer = actions

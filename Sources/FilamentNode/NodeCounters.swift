@@ -9,6 +9,8 @@ public struct NodeCounters: Hashable, Sendable {
     public var helloKeyMismatch: UInt64 = 0
     /// Hellos from this node's own router id (a loop, or someone claiming our id).
     public var ownHellos: UInt64 = 0
+    /// Neighbours whose hello seqno jumped (restarted): their session was dropped and renegotiated.
+    public var neighbourRestarts: UInt64 = 0
     /// Session payloads with an unknown inner type byte.
     public var unknownInnerType: UInt64 = 0
     /// IP packets that are not well-formed IPv6 (too short, wrong version, wrong length).

@@ -95,3 +95,32 @@ import Testing
         #expect(!out.contains { if case .send = $0 { true } else { false } })
     }
 }
+
+extension FilamentNodeTests {
+    /// A middle node that restarts (same key, persisted seqno) is a neighbour again within seconds and
+    /// the ends reach each other through it again.
+    @Test func restartedNodeRejoins() throws {
+        let mesh = try NodeMesh(count: 3)
+        mesh.connect(0, 1, 1, 1)
+        mesh.connect(1, 2, 2, 1)
+        mesh.run(for: .seconds(6))
+        #expect(mesh.nodes[0].engine.lookup(mesh.nodes[2].meshAddress) != nil)
+        // Restart node 1: a fresh FilamentNode with the same identity and its persisted counters.
+        let identity = try NodeKeyPair(seed: SecretBytes(copying: [UInt8](repeating: 2, count: 32)))
+        mesh.nodes[1] = try FilamentNode(identity: identity, networkKey: SecretBytes(copying: [UInt8](repeating: 7, count: 32)),
+                                         seqnoCounter: mesh.persistedSeqno[1] ?? 0, initiationCounterFloor: 5000,
+                                         seed: 999, now: mesh.now)
+        mesh.queue.removeAll { $0.node == 1 }
+        mesh.execute(1, mesh.nodes[1].interfaceUp(InterfaceID(1), linkMTU: 1500, now: mesh.now))
+        mesh.execute(1, mesh.nodes[1].interfaceUp(InterfaceID(2), linkMTU: 1500, now: mesh.now))
+        mesh.run(for: .seconds(3))
+        #expect(mesh.nodes[1].snapshot().neighbours.filter(\.isUp).count == 2)
+        let entry = try #require(mesh.nodes[0].engine.lookup(mesh.nodes[2].meshAddress))
+        #expect(entry.nextHop.routerID == mesh.nodes[1].routerID)
+        let request = mesh.echoRequest(from: 0, to: mesh.nodes[2].meshAddress)
+        let before = mesh.delivered[2]?.count ?? 0
+        mesh.execute(0, mesh.nodes[0].forward(request, now: mesh.now))
+        mesh.run(for: .milliseconds(50))
+        #expect((mesh.delivered[2]?.count ?? 0) == before + 1)
+    }
+}
