@@ -98,7 +98,7 @@ let package = Package(
         .testTarget(
             name: "FilamentEngineTests",
             dependencies: ["FilamentEngine", .product(name: "PropertyBased", package: "swift-property-based")]),
-        .testTarget(name: "FilamentDaemonTests", dependencies: ["FilamentDaemon"]),
+        .testTarget(name: "FilamentDaemonTests", dependencies: ["FilamentDaemon", "filamentd", "filamentctl"]),
         .testTarget(name: "FilamentNodeTests", dependencies: ["FilamentNode", "FilamentWire"]),
         .testTarget(name: "FilamentControlTests", dependencies: ["FilamentControl", "filamentctl"]),
         .testTarget(name: "FilamentSimTests", dependencies: ["FilamentSim"], path: "firmware-sim/Tests/FilamentSimTests"),

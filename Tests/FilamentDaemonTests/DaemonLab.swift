@@ -1,0 +1,168 @@
+import Foundation
+import Glibc
+import Testing
+
+/// Real `filamentd` processes in network namespaces for the integration tests. Namespaces are named
+/// `fild-<pid>-<tag><i>`, joined in a line by veth pairs with DAD disabled, and deleted by `close()`
+/// (every test calls it in a `defer`); stale ones of dead test processes are removed before the first
+/// lab starts. Daemons are stopped by PID. Every wait is bounded.
+final class DaemonLab {
+    static let available: Bool = getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip")
+    static let skipMessage: Comment = "needs root and iproute2 (network namespaces); run the tests as root"
+
+    static let binDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    static var filamentd: String { binDirectory.appendingPathComponent("filamentd").path }
+    static var filamentctl: String { binDirectory.appendingPathComponent("filamentctl").path }
+
+    static let staleCleanup: Void = {
+        guard let out = try? sh(["ip", "netns", "list"]) else { return }
+        for line in out.split(separator: "\n") {
+            let name = String(line.split(separator: " ").first ?? "")
+            let parts = name.split(separator: "-")
+            guard parts.count >= 3, parts[0] == "fild", let pid = Int32(parts[1]), pid != getpid() else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { _ = try? sh(["ip", "netns", "del", name]) }
+        }
+    }()
+
+    struct CommandFailed: Error, CustomStringConvertible {
+        var command: [String]
+        var status: Int32
+        var output: String
+        var description: String { "\(command.joined(separator: " ")) exited \(status): \(output)" }
+    }
+
+    let tag: String
+    let count: Int
+    let directory: String
+    var daemons: [Int: Process] = [:]
+
+    /// `count` namespaces in a line: node i's `v<i>r` is joined to node i+1's `v<i+1>l`.
+    init(tag: String, count: Int) throws {
+        _ = Self.staleCleanup
+        self.tag = tag
+        self.count = count
+        directory = "/tmp/fild-\(getpid())-\(tag)"
+        try? FileManager.default.removeItem(atPath: directory)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        do {
+            for i in 1...count {
+                let ns = namespace(i)
+                _ = try? Self.sh(["ip", "netns", "del", ns])
+                try Self.sh(["ip", "netns", "add", ns])
+                try Self.sh(["ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.all.accept_dad=0",
+                             "net.ipv6.conf.default.accept_dad=0"])
+                try Self.sh(["ip", "-n", ns, "link", "set", "lo", "up"])
+                try FileManager.default.createDirectory(atPath: stateDirectory(i), withIntermediateDirectories: false,
+                                                        attributes: [.posixPermissions: 0o700])
+            }
+            for i in 1..<count {
+                try Self.sh(["ip", "link", "add", "v\(i)r", "netns", namespace(i), "type", "veth",
+                             "peer", "name", "v\(i + 1)l", "netns", namespace(i + 1)])
+                try Self.sh(["ip", "-n", namespace(i), "link", "set", "v\(i)r", "up"])
+                try Self.sh(["ip", "-n", namespace(i + 1), "link", "set", "v\(i + 1)l", "up"])
+            }
+        } catch {
+            close()
+            throw error
+        }
+    }
+
+    func namespace(_ i: Int) -> String { "fild-\(getpid())-\(tag)\(i)" }
+    func stateDirectory(_ i: Int) -> String { "\(directory)/state\(i)" }
+    func socket(_ i: Int) -> String { "\(directory)/control\(i).sock" }
+    func logFile(_ i: Int) -> String { "\(directory)/filamentd\(i).log" }
+
+    /// Starts node i's daemon (mesh interfaces `v*`), appending to its log.
+    func start(_ i: Int, extra: [String] = []) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+        p.arguments = ["netns", "exec", namespace(i), Self.filamentd, "--state-dir", stateDirectory(i),
+                       "--control-socket", socket(i), "--interface", "v*", "--log-level", "debug"] + extra
+        if !FileManager.default.fileExists(atPath: logFile(i)) { FileManager.default.createFile(atPath: logFile(i), contents: nil) }
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logFile(i)))
+        log.seekToEndOfFile()
+        p.standardOutput = log
+        p.standardError = log
+        try p.run()
+        daemons[i] = p
+    }
+
+    /// Sends SIGTERM to node i's daemon (by PID) and waits up to `seconds` for it to exit; SIGKILL after.
+    /// Returns its exit status, nil if it had to be killed.
+    @discardableResult
+    func stop(_ i: Int, seconds: Double = 5) -> Int32? {
+        guard let p = daemons.removeValue(forKey: i) else { return nil }
+        let pid = p.processIdentifier
+        kill(pid, SIGTERM)
+        let deadline = Date().addingTimeInterval(seconds)
+        while p.isRunning && Date() < deadline { usleep(20_000) }
+        if p.isRunning {
+            kill(pid, SIGKILL)
+            p.waitUntilExit()
+            return nil
+        }
+        return p.terminationStatus
+    }
+
+    /// Stops every daemon and deletes the namespaces and files.
+    func close() {
+        for i in daemons.keys.sorted() { stop(i, seconds: 3) }
+        for i in 1...count { _ = try? Self.sh(["ip", "netns", "del", namespace(i)]) }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// The daemon's log so far (for failure messages).
+    func log(_ i: Int) -> String { (try? String(contentsOfFile: logFile(i), encoding: .utf8)) ?? "" }
+
+    /// `filamentctl <command> --json` against node i, parsed; nil while the daemon does not answer.
+    func control(_ i: Int, _ command: String) -> Any? {
+        guard let out = try? Self.sh([Self.filamentctl, command, "--socket", socket(i), "--json"], timeout: 5) else { return nil }
+        return try? JSONSerialization.jsonObject(with: Data(out.utf8))
+    }
+
+    /// Node ids of node i's neighbours.
+    func neighbours(_ i: Int) -> [String]? {
+        (control(i, "neighbours") as? [[String: Any]])?.compactMap { $0["node_id"] as? String }
+    }
+
+    func status(_ i: Int) -> [String: Any]? { control(i, "status") as? [String: Any] }
+
+    /// One ping from node i to `address`; the output when it got an answer, nil otherwise.
+    func ping(from i: Int, _ address: String) -> String? {
+        try? Self.sh(["ip", "netns", "exec", namespace(i), "ping", "-6", "-n", "-c", "1", "-W", "1", address], timeout: 5)
+    }
+
+    /// Polls `condition` every 200 ms for up to `seconds`.
+    static func waitUntil(seconds: Double, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        repeat {
+            if condition() { return true }
+            usleep(200_000)
+        } while Date() < deadline
+        return condition()
+    }
+
+    /// Runs a command (bounded) and returns its output; throws on non-zero exit.
+    @discardableResult
+    static func sh(_ args: [String], timeout: Double = 20) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: args[0].hasPrefix("/") ? args[0] : "/usr/bin/env")
+        p.arguments = args[0].hasPrefix("/") ? Array(args.dropFirst()) : args
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let pid = p.processIdentifier
+        let timer = DispatchWorkItem { kill(pid, SIGKILL) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: timer)
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        timer.cancel()
+        let text = String(decoding: data, as: UTF8.self)
+        guard p.terminationStatus == 0, p.terminationReason == .exit else {
+            throw CommandFailed(command: args, status: p.terminationStatus, output: text)
+        }
+        return text
+    }
+}

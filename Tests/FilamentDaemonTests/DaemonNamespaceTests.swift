@@ -1,0 +1,62 @@
+import Foundation
+import Glibc
+import Testing
+
+/// The real `filamentd` binary in network namespaces (needs root; skipped otherwise).
+@Suite(.serialized, .enabled(if: DaemonLab.available, DaemonLab.skipMessage))
+struct DaemonNamespaceTests {
+    /// Three daemons in a line become neighbours (the middle one has two) and ping6 crosses two hops
+    /// from node 1 to node 3's mesh address, with the hop limit decremented once on the way.
+    @Test func threeNodeLinePings() throws {
+        let lab = try DaemonLab(tag: "line", count: 3)
+        defer { lab.close() }
+        for i in 1...3 { try lab.start(i) }
+        let formed = DaemonLab.waitUntil(seconds: 10) {
+            lab.neighbours(1)?.count == 1 && lab.neighbours(2)?.count == 2 && lab.neighbours(3)?.count == 1
+        }
+        #expect(formed, "neighbours did not form:\n\(lab.log(2))")
+        let node1 = try #require(lab.status(1)?["node_id"] as? String)
+        let node3 = try #require(lab.status(3)?["node_id"] as? String)
+        #expect(Set(lab.neighbours(2) ?? []) == [node1, node3])
+        let address3 = try #require(lab.status(3)?["address"] as? String)
+        var reply: String?
+        _ = DaemonLab.waitUntil(seconds: 10) { reply = lab.ping(from: 1, address3); return reply != nil }
+        let text = try #require(reply, "no ping reply from \(address3):\n\(lab.log(1))")
+        #expect(text.contains("ttl=63"), "expected one forwarding hop: \(text)")
+    }
+
+    /// A daemon holding another network key hears hellos but never becomes a neighbour.
+    @Test func wrongNetworkKeyNeverBecomesNeighbour() throws {
+        let lab = try DaemonLab(tag: "key", count: 2)
+        defer { lab.close() }
+        for (i, byte) in [(1, "11"), (2, "22")] {
+            let path = "\(lab.directory)/network\(i).key"
+            try (String(repeating: byte, count: 32) + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+            chmod(path, 0o600)
+            try lab.start(i, extra: ["--network-key-file", path])
+        }
+        #expect(DaemonLab.waitUntil(seconds: 5) { lab.status(1) != nil && lab.status(2) != nil })
+        usleep(4_000_000)  // several hello intervals and handshake attempts
+        #expect(lab.neighbours(1) == [])
+        #expect(lab.neighbours(2) == [])
+        #expect(lab.log(1).contains("mesh interface v1r up"))
+    }
+
+    /// Restarting the middle node (SIGTERM, clean exit, start again) keeps its mesh address, and ping
+    /// across it works again.
+    @Test func restartedMiddleNodeKeepsAddressAndRoutingReturns() throws {
+        let lab = try DaemonLab(tag: "rst", count: 3)
+        defer { lab.close() }
+        for i in 1...3 { try lab.start(i) }
+        #expect(DaemonLab.waitUntil(seconds: 10) { lab.neighbours(2)?.count == 2 })
+        let address2 = try #require(lab.status(2)?["address"] as? String)
+        let address3 = try #require(lab.status(3)?["address"] as? String)
+        #expect(DaemonLab.waitUntil(seconds: 10) { lab.ping(from: 1, address3) != nil })
+        #expect(lab.stop(2) == 0, "SIGTERM did not end the daemon cleanly:\n\(lab.log(2))")
+        #expect(lab.ping(from: 1, address3) == nil)
+        try lab.start(2)
+        #expect(DaemonLab.waitUntil(seconds: 5) { lab.status(2) != nil })
+        #expect(lab.status(2)?["address"] as? String == address2)
+        #expect(DaemonLab.waitUntil(seconds: 10) { lab.ping(from: 1, address3) != nil }, "no route back:\n\(lab.log(1))")
+    }
+}
