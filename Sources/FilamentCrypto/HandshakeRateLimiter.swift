@@ -15,13 +15,16 @@ struct HandshakeRateLimiter<Source: Hashable> {
         self.capacity = capacity
     }
 
-    private var full: Int64 { burst &* refill }
+    private var full: Int64 {
+        let (f, overflow) = burst.multipliedReportingOverflow(by: refill)
+        return overflow ? .max / 2 : f
+    }
 
     /// Takes one token for `source`; false if it has none.
     mutating func allow(_ source: Source, now: Instant) -> Bool {
         var (c, at) = credit[source] ?? (full, now)
         let elapsed = max((now - at).nanoseconds, 0)
-        c = min(full, c &+ elapsed)
+        c = min(full, c.addingReportingOverflow(elapsed).overflow ? full : c + elapsed)
         guard c >= refill else {
             credit[source] = (c, now)
             return false
@@ -36,7 +39,10 @@ struct HandshakeRateLimiter<Source: Hashable> {
 
     /// Forgets sources whose bucket has refilled.
     mutating func purge(now: Instant) {
-        credit = credit.filter { _, v in v.0 &+ max((now - v.1).nanoseconds, 0) < full }
+        credit = credit.filter { _, v in
+            let (c, overflow) = v.0.addingReportingOverflow(max((now - v.1).nanoseconds, 0))
+            return !overflow && c < full
+        }
     }
 
     var trackedSources: Int { credit.count }

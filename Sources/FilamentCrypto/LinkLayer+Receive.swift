@@ -54,23 +54,28 @@ extension LinkLayer {
         }
     }
 
-    @usableFromInline
+    @inlinable
     func afterOpen(_ peer: LinkPeer<Peer>, _ session: TransportSession, from source: Peer, now: Instant, _ out: inout [LinkOutput<Peer>]) {
-        counters.packetsOpened &+= 1
+        openedPackets &+= 1
         peer.endpoint = source
         if peer.next === session {
             // First packet on a session we answered: the initiator has it, so switch to it.
             peer.next = nil
-            install(session, for: peer, now: now, &out)
+            promote(session, for: peer, now: now, &out)
         }
+    }
+
+    @usableFromInline
+    func promote(_ session: TransportSession, for peer: LinkPeer<Peer>, now: Instant, _ out: inout [LinkOutput<Peer>]) {
+        install(session, for: peer, now: now, &out)
     }
 
     @usableFromInline
     func receiveInitiation(_ d: UnsafeRawBufferPointer, from source: Peer, now: Instant, _ out: inout [LinkOutput<Peer>]) {
         typealias F = HandshakeFrames
-        guard d.count == F.initiationLength, F.hasHeader(d, .handshakeInitiation) else { counters.count(.malformed); return }
+        guard d.count == F.initiationLength, F.hasHeader(d, .handshakeInitiation) else { storedCounters.count(.malformed); return }
         let mac1 = myMac1Key.withUnsafeBytes { F.mac(key: $0, d, upTo: F.initiationMac1Offset) }
-        guard F.macMatches(d, at: F.initiationMac1Offset, mac1) else { counters.count(.wrongKey); return }
+        guard F.macMatches(d, at: F.initiationMac1Offset, mac1) else { storedCounters.count(.wrongKey); return }
         // Under load, demand proof that the source address is real before any DH work.
         if now >= loadWindowStart + .seconds(1) { loadWindowStart = now; loadCount = 0 }
         loadCount += 1
@@ -82,28 +87,28 @@ extension LinkLayer {
                 let sealed = F.sealCookie(cookie, key: myCookieKey, nonce: nonce, ad: mac1)
                 let reply = F.header(.cookieReply) + Array(d[4..<8]) + nonce + sealed
                 assert(reply.count == F.cookieReplyLength)
-                counters.cookieRepliesSent += 1
+                storedCounters.cookieRepliesSent += 1
                 out.append(.send(reply, to: source))
                 return
             }
         }
-        guard rateLimiter.allow(source, now: now) else { counters.count(.rateLimited); return }
+        guard rateLimiter.allow(source, now: now) else { storedCounters.count(.rateLimited); return }
         let senderIndex = F.readLE32(d, 4)
         guard let state = try? HandshakeState(pattern: .ikpsk2, initiator: false, prologue: F.prologue,
                                               staticKey: staticKey, psk: networkKey),
               let payload = try? state.readMessage(Array(d[8..<F.initiationMac1Offset])),
               payload.count == F.initiationPayloadLength, let rs = state.rs
-        else { counters.count(.decryptFailure); return }
+        else { storedCounters.count(.decryptFailure); return }
         guard let node = NodeID(bytes: payload[0..<32]), let peer = peer(for: node), peer.remoteStatic == rs else {
-            counters.count(.wrongKey); return
+            storedCounters.count(.wrongKey); return
         }
         let counter = payload[32..<40].reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        if let last = peer.lastInitiationCounter, counter <= last { counters.count(.replay); return }
+        if let last = peer.lastInitiationCounter, counter <= last { storedCounters.count(.replay); return }
         peer.lastInitiationCounter = counter
         if let mine = peer.pending {
             // Simultaneous initiation: the smaller key's initiation wins on both sides.
             if nodeID < node {
-                counters.simultaneousInitiationsIgnored += 1
+                storedCounters.simultaneousInitiationsIgnored += 1
                 return
             }
             indices[mine.localIndex] = nil
@@ -111,7 +116,7 @@ extension LinkLayer {
             peer.attempts = 0
         }
         guard let message = try? state.writeMessage([]), let keys = try? state.split() else {
-            counters.count(.decryptFailure); return
+            storedCounters.count(.decryptFailure); return
         }
         let index = newIndex()
         var frame = F.header(.handshakeResponse) + F.le32(index) + F.le32(senderIndex) + message
@@ -131,18 +136,18 @@ extension LinkLayer {
     @usableFromInline
     func receiveResponse(_ d: UnsafeRawBufferPointer, from source: Peer, now: Instant, _ out: inout [LinkOutput<Peer>]) {
         typealias F = HandshakeFrames
-        guard d.count == F.responseLength, F.hasHeader(d, .handshakeResponse) else { counters.count(.malformed); return }
+        guard d.count == F.responseLength, F.hasHeader(d, .handshakeResponse) else { storedCounters.count(.malformed); return }
         guard case .handshake(let peer)? = indices[F.readLE32(d, 8)], let pending = peer.pending else {
-            counters.count(.unknownIndex); return
+            storedCounters.count(.unknownIndex); return
         }
         let mac1 = myMac1Key.withUnsafeBytes { F.mac(key: $0, d, upTo: F.responseMac1Offset) }
-        guard F.macMatches(d, at: F.responseMac1Offset, mac1) else { counters.count(.wrongKey); return }
-        guard rateLimiter.allow(source, now: now) else { counters.count(.rateLimited); return }
+        guard F.macMatches(d, at: F.responseMac1Offset, mac1) else { storedCounters.count(.wrongKey); return }
+        guard rateLimiter.allow(source, now: now) else { storedCounters.count(.rateLimited); return }
         guard (try? pending.state.readMessage(Array(d[12..<F.responseMac1Offset]))) != nil,
               let keys = try? pending.state.split()
         else {
             // The handshake state is spent; the retry timer sends a fresh initiation.
-            counters.count(.decryptFailure); return
+            storedCounters.count(.decryptFailure); return
         }
         indices[pending.localIndex] = nil
         peer.pending = nil
@@ -151,19 +156,25 @@ extension LinkLayer {
         let session = TransportSession(sender: keys.initiatorToResponder, receiver: keys.responderToInitiator,
                                        localIndex: pending.localIndex, remoteIndex: F.readLE32(d, 4), createdAt: now,
                                        isInitiator: true, rejectAfterMessages: configuration.rejectAfterMessages)
-        if let n = peer.next { indices[n.localIndex] = nil; peer.next = nil }
+        if let n = peer.next {
+            // The neighbour already holds this unconfirmed session as its current one and may be
+            // sending on it: keep it receiving as the previous session instead of dropping it.
+            peer.next = nil
+            if let c = peer.current { indices[c.localIndex] = nil }
+            peer.current = n
+        }
         install(session, for: peer, now: now, &out)
     }
 
     @usableFromInline
     func receiveCookieReply(_ d: UnsafeRawBufferPointer, now: Instant) {
         typealias F = HandshakeFrames
-        guard d.count == F.cookieReplyLength, F.hasHeader(d, .cookieReply) else { counters.count(.malformed); return }
+        guard d.count == F.cookieReplyLength, F.hasHeader(d, .cookieReply) else { storedCounters.count(.malformed); return }
         guard case .handshake(let peer)? = indices[F.readLE32(d, 4)], let pending = peer.pending else {
-            counters.count(.unknownIndex); return
+            storedCounters.count(.unknownIndex); return
         }
         guard let cookie = F.openCookie(Array(d[32..<64]), key: peer.cookieKey, nonce: Array(d[8..<32]), ad: pending.mac1) else {
-            counters.count(.decryptFailure); return
+            storedCounters.count(.decryptFailure); return
         }
         peer.cookie = cookie
         peer.cookieReceivedAt = now

@@ -23,7 +23,15 @@ public final class LinkLayer<Peer: LinkPeerAddress> {
     public let nodeID: NodeID
     public let configuration: LinkConfiguration
     /// Counters of events and drops.
-    public internal(set) var counters = LinkCounters()
+    public var counters: LinkCounters {
+        var c = storedCounters
+        c.packetsSealed = sealedPackets
+        c.packetsOpened = openedPackets
+        return c
+    }
+    var storedCounters = LinkCounters()
+    @usableFromInline var sealedPackets: UInt64 = 0
+    @usableFromInline var openedPackets: UInt64 = 0
 
     let staticKey: X25519KeyPair
     var networkKey: SecretBytes
@@ -78,11 +86,13 @@ public final class LinkLayer<Peer: LinkPeerAddress> {
     public func connect(to node: NodeID, at address: Peer, now: Instant) -> [LinkOutput<Peer>] {
         var out: [LinkOutput<Peer>] = []
         guard let peer = peer(for: node) else {
-            counters.count(.wrongKey)
+            storedCounters.count(.wrongKey)
             return out
         }
         peer.endpoint = address
-        if usableCurrent(peer, now) == nil, peer.pending == nil { startHandshake(peer, now: now, &out) }
+        if usableCurrent(peer, now) == nil, peer.pending == nil, !awaitsConfirmation(peer, now) {
+            startHandshake(peer, now: now, &out)
+        }
         return out
     }
 
@@ -121,20 +131,27 @@ public final class LinkLayer<Peer: LinkPeerAddress> {
         return nil
     }
 
-    @usableFromInline
+    @inlinable
     func afterSeal(_ peer: LinkPeer<Peer>, _ session: TransportSession, now: Instant, _ outputs: inout [LinkOutput<Peer>]) {
-        counters.packetsSealed &+= 1
-        if peer.pending == nil, peer.next == nil, needsRekey(session, now) { startHandshake(peer, now: now, &outputs) }
+        sealedPackets &+= 1
+        if session.sendCounter >= configuration.rekeyAfterMessages || now >= session.rekeyAt {
+            startHandshakeForRekey(peer, session, now: now, &outputs)
+        }
     }
 
     @usableFromInline
     func queueAndHandshake(_ plaintext: [UInt8], _ peer: LinkPeer<Peer>, now: Instant, _ outputs: inout [LinkOutput<Peer>]) {
         enqueue(plaintext, for: peer)
-        if peer.pending == nil { startHandshake(peer, now: now, &outputs) }
+        if peer.pending == nil, !awaitsConfirmation(peer, now) { startHandshake(peer, now: now, &outputs) }
     }
 
     @usableFromInline
-    func noteDrop(_ reason: LinkDropReason) { counters.count(reason) }
+    func noteDrop(_ reason: LinkDropReason) { storedCounters.count(reason) }
+
+    @usableFromInline
+    func startHandshakeForRekey(_ peer: LinkPeer<Peer>, _ session: TransportSession, now: Instant, _ out: inout [LinkOutput<Peer>]) {
+        if peer.pending == nil, peer.next == nil, needsRekey(session, now) { startHandshake(peer, now: now, &out) }
+    }
 
     /// Forgets every session with `node` (e.g. the neighbour was removed).
     public func disconnect(_ node: NodeID) -> [LinkOutput<Peer>] {
@@ -143,7 +160,7 @@ public final class LinkLayer<Peer: LinkPeerAddress> {
         for s in peer.sessions { indices[s.localIndex] = nil }
         if let p = peer.pending { indices[p.localIndex] = nil }
         peer.current = nil; peer.previous = nil; peer.next = nil; peer.pending = nil; peer.attempts = 0
-        if !peer.queue.isEmpty { counters.count(.handshakeTimeout, UInt64(peer.queue.count)); peer.queue = [] }
+        if !peer.queue.isEmpty { storedCounters.count(.handshakeTimeout, UInt64(peer.queue.count)); peer.queue = [] }
         if peer.reportedUp { peer.reportedUp = false; out.append(.sessionClosed(node)) }
         return out
     }
@@ -180,7 +197,7 @@ public final class LinkLayer<Peer: LinkPeerAddress> {
                 if peer.attempts >= configuration.handshakeMaxAttempts {
                     peer.attempts = 0
                     if !peer.queue.isEmpty {
-                        counters.count(.handshakeTimeout, UInt64(peer.queue.count))
+                        storedCounters.count(.handshakeTimeout, UInt64(peer.queue.count))
                         peer.queue = []
                     }
                 } else {
@@ -189,8 +206,7 @@ public final class LinkLayer<Peer: LinkPeerAddress> {
             } else if peer.pending == nil, peer.next == nil, let c = peer.current, needsRekey(c, now) {
                 // (A `next` session means the neighbour is rekeying already.)
                 startHandshake(peer, now: now, &out)
-            } else if peer.pending == nil, peer.current == nil, !peer.queue.isEmpty,
-                      peer.next.map({ now >= $0.createdAt + configuration.handshakeRetryInterval }) ?? true {
+            } else if peer.pending == nil, peer.current == nil, !peer.queue.isEmpty, !awaitsConfirmation(peer, now) {
                 // Data waits and the neighbour never confirmed its session: initiate ourselves.
                 startHandshake(peer, now: now, &out)
             }
@@ -229,10 +245,17 @@ public final class LinkLayer<Peer: LinkPeerAddress> {
         return p
     }
 
-    @usableFromInline
+    /// Whether the neighbour just initiated (our answer's session is not confirmed yet and is
+    /// younger than the retry interval): then we wait instead of initiating ourselves.
+    func awaitsConfirmation(_ peer: LinkPeer<Peer>, _ now: Instant) -> Bool {
+        guard let n = peer.next else { return false }
+        return now < n.createdAt + configuration.handshakeRetryInterval
+    }
+
+    @inlinable
     func expired(_ s: TransportSession, _ now: Instant) -> Bool { now >= s.createdAt + configuration.rejectAfterTime }
 
-    @usableFromInline
+    @inlinable
     func usableCurrent(_ peer: LinkPeer<Peer>, _ now: Instant) -> TransportSession? {
         guard let c = peer.current, !expired(c, now), !c.isSendExhausted else { return nil }
         return c
@@ -248,7 +271,7 @@ public final class LinkLayer<Peer: LinkPeerAddress> {
 
     func enqueue(_ plaintext: [UInt8], for peer: LinkPeer<Peer>) {
         guard peer.queue.count < configuration.queueLimit else {
-            counters.count(.queueFull)
+            storedCounters.count(.queueFull)
             return
         }
         peer.queue.append(plaintext)
@@ -295,7 +318,7 @@ public final class LinkLayer<Peer: LinkPeerAddress> {
         peer.pending = PendingHandshake(state: state, localIndex: index, sentAt: now, mac1: mac1)
         peer.attempts += 1
         indices[index] = .handshake(peer)
-        counters.initiationsSent += 1
+        storedCounters.initiationsSent += 1
         out.append(.send(frame, to: endpoint))
     }
 
@@ -307,8 +330,9 @@ public final class LinkLayer<Peer: LinkPeerAddress> {
         peer.previous = peer.current
         peer.previousRetiredAt = now
         peer.current = session
+        session.rekeyAt = rekeyTime(session)
         indices[session.localIndex] = .session(peer, session)
-        counters.handshakesCompleted += 1
+        storedCounters.handshakesCompleted += 1
         guard let endpoint = peer.endpoint else { return }
         if !peer.reportedUp {
             peer.reportedUp = true
@@ -324,7 +348,7 @@ public final class LinkLayer<Peer: LinkPeerAddress> {
         var frame = [UInt8](repeating: 0, count: plaintext.count + TransportSession.overhead)
         let r = plaintext.withUnsafeBytes { p in frame.withUnsafeMutableBytes { session.seal(p, into: $0) } }
         if case .sealed = r {
-            counters.packetsSealed &+= 1
+            sealedPackets &+= 1
             out.append(.send(frame, to: endpoint))
         }
     }

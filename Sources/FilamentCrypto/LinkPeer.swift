@@ -1,6 +1,7 @@
 import FilamentCore
 
 /// An initiation of ours waiting for its response.
+@usableFromInline
 final class PendingHandshake {
     let state: HandshakeState
     let localIndex: UInt32
@@ -29,11 +30,11 @@ final class LinkPeer<Peer: LinkPeerAddress> {
     /// Key that opens cookie replies it sends us.
     let cookieKey: SecretBytes
     @usableFromInline var endpoint: Peer?
-    var current: TransportSession?
+    @usableFromInline var current: TransportSession?
     var previous: TransportSession?
     var previousRetiredAt: Instant = .zero
-    var next: TransportSession?
-    var pending: PendingHandshake?
+    @usableFromInline var next: TransportSession?
+    @usableFromInline var pending: PendingHandshake?
     var attempts = 0
     var lastInitiationCounter: UInt64?
     var cookie: [UInt8]?

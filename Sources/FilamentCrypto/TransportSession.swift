@@ -24,10 +24,12 @@ package final class TransportSession {
     private let receiver: CipherState
     package let localIndex: UInt32
     package let remoteIndex: UInt32
-    package let createdAt: Instant
+    @usableFromInline package let createdAt: Instant
+    /// When the owner should start a new handshake by time (set by `LinkLayer`; `.distantFuture` if never).
+    @usableFromInline package var rekeyAt: Instant = .distantFuture
     package let isInitiator: Bool
     package let rejectAfterMessages: UInt64
-    package private(set) var sendCounter: UInt64 = 0
+    @usableFromInline package private(set) var sendCounter: UInt64 = 0
     package private(set) var receivedAny = false
     private var replay = ReplayWindow()
 
@@ -43,7 +45,7 @@ package final class TransportSession {
     }
 
     /// Whether the send counter has reached the limit (no more packets may be sealed).
-    package var isSendExhausted: Bool { sendCounter >= rejectAfterMessages }
+    @usableFromInline package var isSendExhausted: Bool { sendCounter >= rejectAfterMessages }
 
     /// Seals `plaintext` into a complete transport frame in `frame` (needs plaintext.count + 32 bytes).
     @usableFromInline

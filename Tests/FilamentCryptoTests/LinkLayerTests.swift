@@ -247,4 +247,54 @@ import Testing
         #expect(h.delivered[TestAddress(id: 1)] == (0..<50).map { [UInt8($0)] })
         #expect(h.layer(1).nextDeadline <= h.now + .seconds(10))
     }
+
+    /// If the initiator's keepalive is lost and the responder, holding data, initiates itself, packets the first initiator still sends on the first session are received (that session is kept as "previous"), and the queued data arrives.
+    @Test func lostKeepaliveThenResponderInitiates() {
+        let h = pair()
+        h.connect(1, 2)
+        h.run(maxFrames: 1)                       // initiation reaches 2; its response is in the pipe
+        h.send(2, 1, [42])                        // 2 has only an unconfirmed session: queued
+        h.filter = { $0.bytes.first != 0x04 }     // 1's keepalive will be lost
+        h.run()
+        h.filter = { _ in true }
+        #expect(h.delivered[TestAddress(id: 1)] == nil)
+        h.advance(.seconds(1))                    // 2 initiates itself
+        #expect(h.pipe.count == 1 && h.pipe[0].bytes.first == 0x01)
+        h.run(maxFrames: 1)                       // 1 answers; response in the pipe
+        h.send(1, 2, [7])                         // 1 still uses the first session
+        let early = h.pipe.removeLast()
+        h.run(maxFrames: 1)                       // 2 installs the new session, flushes [42]
+        h.pipe.append(early)
+        h.run()
+        #expect(h.delivered[TestAddress(id: 2)] == [[7]])
+        #expect(h.delivered[TestAddress(id: 1)] == [[42]])
+        #expect(h.layer(2).counters.totalDrops == 0)
+    }
+
+    /// One node with sessions to two neighbours keeps them apart: each plaintext reaches only its addressee, from the right NodeID.
+    @Test func threeNodes() {
+        let h = LinkHarness()
+        h.add(1, seed: 1); h.add(2, seed: 2, rngSeed: 2); h.add(3, seed: 3, rngSeed: 3)
+        h.connect(1, 2); h.connect(1, 3); h.run()
+        h.send(1, 2, [2]); h.send(1, 3, [3]); h.send(2, 1, [12]); h.send(3, 1, [13]); h.run()
+        #expect(h.delivered[TestAddress(id: 2)] == [[2]])
+        #expect(h.delivered[TestAddress(id: 3)] == [[3]])
+        #expect(h.delivered[TestAddress(id: 1)] == [[12], [13]])
+        let frame = h.layer(3).send([9], to: h.ids[TestAddress(id: 1)]!, now: h.now)
+        guard case .send(let bytes, _)? = frame.first else { Issue.record("no frame"); return }
+        let out = h.layer(1).receive(bytes, from: TestAddress(id: 3), now: h.now)
+        #expect(out == [.deliver([9], from: h.ids[TestAddress(id: 3)]!, peer: TestAddress(id: 3))])
+    }
+
+    /// A frame on a session older than `rejectAfterTime` is not accepted (counted as an unknown index).
+    @Test func staleSessionRejected() {
+        var c = LinkConfiguration(); c.rejectAfterTime = .seconds(30); c.rekeyAfterTime = .seconds(100)
+        let h = LinkHarness()
+        h.add(1, seed: 1, configuration: c); h.add(2, seed: 2, rngSeed: 9, configuration: c)
+        h.connect(1, 2); h.run()
+        let out = h.layer(1).send([1], to: h.ids[TestAddress(id: 2)]!, now: h.now)
+        guard case .send(let bytes, _)? = out.first else { Issue.record("no frame"); return }
+        #expect(h.layer(2).receive(bytes, from: TestAddress(id: 1), now: h.now + .seconds(31)).isEmpty)
+        #expect(h.layer(2).counters[.unknownIndex] == 1)
+    }
 }
