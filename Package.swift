@@ -28,6 +28,7 @@ let package = Package(
             name: "CNetlink", path: "Sources/CNetlink", pkgConfig: "libnl-route-3.0",
             providers: [.apt(["libnl-3-dev", "libnl-route-3-dev"])]),
         .target(name: "CFilamentShim", path: "Sources/CFilamentShim"),
+        .target(name: "CFilamentBenchAlloc", path: "Sources/CFilamentBenchAlloc"),
 
         // MARK: pure Swift, no I/O
         .target(name: "FilamentCore"),
@@ -68,6 +69,11 @@ let package = Package(
         // MARK: Linux building blocks of the daemon (sockets, epoll, TUN, netlink)
         .target(name: "FilamentLinux", dependencies: ["FilamentCore", "CFilamentShim", "CNetlink"]),
         .executableTarget(name: "filament-bench-udp", dependencies: ["FilamentLinux"]),
+
+        // MARK: benchmarks (release builds only; docs/benchmarks.md)
+        .executableTarget(
+            name: "filament-bench-engine",
+            dependencies: ["FilamentEngine", "FilamentCore", "FilamentWire", "CFilamentBenchAlloc"]),
 
         // MARK: simulator
         .target(

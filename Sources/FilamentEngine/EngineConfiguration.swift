@@ -3,14 +3,19 @@ import FilamentCore
 /// Everything an operator or a test can tune. The defaults are the documented ones (docs/routing.md).
 public struct EngineConfiguration: Sendable {
     // MARK: neighbours
-    /// Multicast hello period per interface. A dead neighbour is noticed after `neighbourHoldTime`.
-    public var helloInterval: Interval = .seconds(1)
+    /// Multicast hello period per interface while nothing changes on it (idle mesh: quiet).
+    public var helloInterval: Interval = .seconds(4)
+    /// Hello period for `fastHelloPeriod` after a change on the interface (neighbour added, lost or
+    /// changed cost, interface up, stranger heard).
+    public var fastHelloInterval: Interval = .milliseconds(750)
+    public var fastHelloPeriod: Interval = .seconds(10)
     /// IHUs ride in every Nth hello (and in every triggered hello).
     public var ihuEveryNthHello: Int = 3
     /// The full NodeID rides in the first hellos after an interface comes up and in every Nth hello.
     public var nodeIDEveryNthHello: Int = 10
-    /// A neighbour that sent nothing for this long is down (its routes are flushed).
-    public var neighbourHoldTime: Interval = .milliseconds(2000)
+    /// A neighbour that sent nothing for this many of its announced hello intervals (in halves: 5 = 2.5
+    /// intervals, one lost hello tolerated) is down and its routes are flushed.
+    public var holdHalfIntervals: Int64 = 5
     /// While traffic is forwarded through a neighbour silent for this long, probe it.
     public var probeSilence: Interval = .milliseconds(300)
     /// Time between unanswered probes.

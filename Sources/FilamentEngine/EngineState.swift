@@ -14,6 +14,8 @@ struct InterfaceState {
     /// The next hello carries the full NodeID (set after hearing an unknown router).
     var nodeIDSoon = false
     var lastNodeIDHello: Instant = .zero
+    /// Fast hellos until then (something changed on the interface).
+    var fastUntil: Instant = .zero
 }
 
 /// A neighbour (RFC 8966 3.2.4): exists while the link layer has an authenticated session with it.
@@ -48,6 +50,8 @@ struct Neighbour {
     var cost: Metric = .infinity
     /// Hellos already counted as missed by the timer since the last hello.
     var missedByTimer: UInt8 = 0
+    /// Our own prefixes as this neighbour re-announced them (entry hashes; they count in its digest).
+    var echoes: [Prefix: UInt64] = [:]
 
     var rxcost: UInt16 {
         let mask: UInt16 = expected >= 16 ? 0xFFFF : UInt16((1 << expected) - 1)

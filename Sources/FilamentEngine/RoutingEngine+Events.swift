@@ -9,6 +9,7 @@ extension RoutingEngine {
             if interfaces[i] == nil {
                 interfaces[i] = InterfaceState(mtu: max(mtu, 256), helloSeqno: Seqno(UInt16(truncatingIfNeeded: random.next())),
                                                nextHello: now + jitter(configuration.maxFlushDelay))
+                changed(i, now: now)
             } else {
                 interfaces[i]!.mtu = max(mtu, 256)
             }
@@ -53,17 +54,36 @@ extension RoutingEngine {
         n.cost = n.computedCost()
         n.confirmedUntil = now + configuration.digestInterval * 4
         neighbours[key] = n
+        neighbourOrder = neighbours.keys.sorted()
         out.append(.notify(.neighbourAdded(key)))
         interfaces[key.interface]!.ihuSoon = true
+        changed(key.interface, now: now)
         scheduleHelloSoon(key.interface, now: now)
         sendFullTable(to: key, now: now)
     }
 
-    var ihuHoldTime: Interval { configuration.helloInterval * Int64(max(1, configuration.ihuEveryNthHello)) * 7 / 2 }
+    /// IHUs are announced with the slow interval (an upper bound whatever the hello pace), held 3.5x.
+    var ihuInterval: Interval { configuration.helloInterval * Int64(max(1, configuration.ihuEveryNthHello)) }
+    var ihuHoldTime: Interval { ihuInterval * 7 / 2 }
+
+    func holdTime(_ n: Neighbour) -> Interval { n.helloInterval * configuration.holdHalfIntervals / 2 }
+
+    /// Something changed on the interface: hello fast for a while so neighbours notice quickly.
+    mutating func changed(_ i: InterfaceID, now: Instant) {
+        guard interfaces[i] != nil else { return }
+        let until = now + configuration.fastHelloPeriod
+        if interfaces[i]!.fastUntil < until {
+            let wasSlow = interfaces[i]!.fastUntil <= now
+            interfaces[i]!.fastUntil = until
+            // Announce the faster pace at once (the last hello promised the slow interval).
+            if wasSlow { scheduleHelloSoon(i, now: now) }
+        }
+    }
 
     mutating func removeNeighbour(_ key: NeighbourKey, now: Instant) {
         flushRoutes(from: key, now: now)
         neighbours[key] = nil
+        neighbourOrder = neighbours.keys.sorted()
         out.append(.notify(.neighbourLost(key)))
     }
 
@@ -75,6 +95,7 @@ extension RoutingEngine {
         neighbours[key] = n
         counters.neighboursLost += 1
         out.append(.notify(.neighbourLost(key)))
+        changed(key.interface, now: now)
         flushRoutes(from: key, now: now)
     }
 
@@ -91,6 +112,7 @@ extension RoutingEngine {
         if wasDown {
             out.append(.notify(.neighbourAdded(key)))
             interfaces[key.interface]?.ihuSoon = true
+            changed(key.interface, now: now)
             scheduleHelloSoon(key.interface, now: now)
             sendFullTable(to: key, now: now)
             updateCost(key, now: now)
@@ -109,7 +131,7 @@ extension RoutingEngine {
         guard neighbours[key] != nil else {
             counters.hellosWithoutSession += 1
             // Help the stranger start a session: our next hello (soon) carries our full key.
-            if now - interfaces[interface]!.lastNodeIDHello >= configuration.helloInterval {
+            if now - interfaces[interface]!.lastNodeIDHello >= configuration.fastHelloInterval {
                 interfaces[interface]!.nodeIDSoon = true
                 scheduleHelloSoon(interface, now: now)
             }
@@ -151,7 +173,7 @@ extension RoutingEngine {
     mutating func receiveIHU(_ ihu: IHU, from key: NeighbourKey, now: Instant) {
         guard var n = neighbours[key] else { return }
         n.txcost = ihu.rxcost
-        let interval = clampInterval(centiseconds: ihu.intervalCentiseconds, fallback: configuration.helloInterval * 3)
+        let interval = clampInterval(centiseconds: ihu.intervalCentiseconds, fallback: ihuInterval)
         n.ihuExpiry = now + interval * 7 / 2
         neighbours[key] = n
     }
@@ -170,7 +192,10 @@ extension RoutingEngine {
         let old = n.cost
         n.cost = c
         neighbours[key] = n
-        if old.isInfinite != c.isInfinite { out.append(.notify(.neighbourChanged(key))) }
+        if old.isInfinite != c.isInfinite {
+            out.append(.notify(.neighbourChanged(key)))
+            changed(key.interface, now: now)
+        }
         var affected: [Prefix] = []
         for (p, pr) in routes where pr.routes.contains(where: { $0.neighbour == key }) { affected.append(p) }
         affected.sort()
@@ -223,9 +248,9 @@ extension RoutingEngine {
 
     /// Hold-time, IHU and probe timers of every neighbour.
     mutating func neighbourTimers(now: Instant) {
-        for key in neighbours.keys.sorted() {
+        for key in neighbourOrder {
             guard let n = neighbours[key], n.isUp else { continue }
-            if now - n.lastHeard > configuration.neighbourHoldTime {
+            if now - n.lastHeard > holdTime(n) {
                 neighbourDown(key, now: now); continue
             }
             if n.probeNonce != nil, n.probeDue <= now {
@@ -240,7 +265,7 @@ extension RoutingEngine {
             }
             // Missed hellos degrade rxcost before the hold time ends.
             let late = now - n.lastHelloTime
-            if late > n.helloInterval * 3 / 2 {
+            if late >= n.helloInterval * 3 / 2 {
                 let missed = Int(late.nanoseconds / max(n.helloInterval.nanoseconds, 1))
                 let recorded = Int(neighbours[key]!.missedByTimer)
                 if missed > recorded {

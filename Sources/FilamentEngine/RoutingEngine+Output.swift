@@ -17,38 +17,45 @@ extension RoutingEngine {
 
     /// Queues a message for one neighbour; it leaves with the next batch (within `maxFlushDelay`).
     mutating func enqueue(_ m: Message, to key: NeighbourKey, now: Instant) {
-        guard var n = neighbours[key], n.isUp else { return }
-        n.pending.append(m)
-        if n.flushDue == .distantFuture { n.flushDue = now + jitter(configuration.maxFlushDelay) }
-        neighbours[key] = n
+        guard neighbours[key]?.isUp == true else { return }
+        if neighbours[key]!.flushDue == .distantFuture {
+            let due = now + jitter(configuration.maxFlushDelay)
+            neighbours[key]!.flushDue = due
+        }
+        neighbours[key]!.pending.append(m) // in place: the queue is never copied
     }
 
     mutating func enqueueToAll(_ m: Message, now: Instant, except: NeighbourKey? = nil) {
-        for key in neighbours.keys.sorted() where key != except { enqueue(m, to: key, now: now) }
+        for key in neighbourOrder where key != except { enqueue(m, to: key, now: now) }
     }
 
     /// Packs each due neighbour's queue into as few packets as fit its interface MTU.
     mutating func flush(now: Instant) {
-        for key in neighbours.keys.sorted() {
+        for key in neighbourOrder {
             guard let n = neighbours[key], n.flushDue <= now, !n.pending.isEmpty else { continue }
             let mtu = interfaces[key.interface]?.mtu ?? 1280
-            var batch: [Message] = []
+            // Take the queue out (no copy), pack it, and put its buffer back for reuse.
+            var queue: [Message] = []
+            swap(&queue, &neighbours[key]!.pending)
+            var start = 0
             var size = EstimatedSize.packetOverhead
-            for m in n.pending {
+            for (i, m) in queue.enumerated() {
                 let s = EstimatedSize.of(m)
-                if !batch.isEmpty && size + s > mtu {
-                    emitUnicast(batch, size: size, to: key)
-                    batch.removeAll(keepingCapacity: true); size = EstimatedSize.packetOverhead
+                if i > start && size + s > mtu {
+                    emitUnicast(Array(queue[start..<i]), to: key)
+                    start = i; size = EstimatedSize.packetOverhead
                 }
-                batch.append(m); size += s
+                size += s
             }
-            if !batch.isEmpty { emitUnicast(batch, size: size, to: key) }
-            neighbours[key]!.pending.removeAll(keepingCapacity: true)
+            emitUnicast(start == 0 ? queue : Array(queue[start...]), to: key)
+            // Keep a small queue's buffer; give back the memory of a big one (a full table).
+            if queue.count <= 64 { queue.removeAll(keepingCapacity: true) } else { queue = [] }
+            swap(&queue, &neighbours[key]!.pending)
             neighbours[key]!.flushDue = .distantFuture
         }
     }
 
-    mutating func emitUnicast(_ messages: [Message], size: Int, to key: NeighbourKey) {
+    mutating func emitUnicast(_ messages: [Message], to key: NeighbourKey) {
         let packet = RoutingPacket(messages: messages)
         out.append(.sendUnicast(to: key, packet: packet))
         countSent(packet, unicast: true)
@@ -67,12 +74,13 @@ extension RoutingEngine {
             guard var s = interfaces[i], s.nextHello <= now else { continue }
             let includeNode = s.hellosSent < 3 || s.nodeIDSoon || s.hellosSent % max(1, configuration.nodeIDEveryNthHello) == 0
             let includeIHU = s.ihuSoon || s.hellosSent % max(1, configuration.ihuEveryNthHello) == 0
-            let interval = configuration.helloInterval
+            // The hello announces the interval until the next one: fast while something changed recently.
+            let interval = now < s.fastUntil ? configuration.fastHelloInterval : configuration.helloInterval
             var messages: [Message] = [.hello(Hello(routerID: routerID, node: includeNode ? node : nil, seqno: s.helloSeqno,
                                                     intervalCentiseconds: centiseconds(interval)))]
             if includeIHU {
-                let ihuInterval = centiseconds(interval * Int64(max(1, configuration.ihuEveryNthHello)))
-                for key in neighbours.keys.sorted() where key.interface == i {
+                let ihuInterval = centiseconds(self.ihuInterval)
+                for key in neighbourOrder where key.interface == i {
                     let n = neighbours[key]!
                     messages.append(.ihu(IHU(neighbour: key.routerID, rxcost: n.isUp ? n.rxcost : 0xFFFF,
                                              intervalCentiseconds: ihuInterval)))
@@ -106,7 +114,7 @@ extension RoutingEngine {
         if digestDue <= now {
             digestDue = now + configuration.digestInterval - jitter(configuration.digestInterval / 10)
             let d = Message.digest(Digest(routeCount: UInt16(min(advertised.count, 0xFFFF)), hash: advertisedHash))
-            for key in neighbours.keys.sorted() where neighbours[key]!.isUp {
+            for key in neighbourOrder where neighbours[key]!.isUp {
                 counters.digestsSent += 1
                 enqueue(d, to: key, now: now)
             }
@@ -120,7 +128,7 @@ extension RoutingEngine {
     func computeNeighbourCheckDue() -> Instant {
         var t = Instant.distantFuture
         for n in neighbours.values where n.isUp {
-            t = min(t, n.lastHeard + configuration.neighbourHoldTime + Interval(nanoseconds: 1))
+            t = min(t, n.lastHeard + holdTime(n) + Interval(nanoseconds: 1))
             t = min(t, n.probeDue)
             if n.txcost != 0xFFFF { t = min(t, n.ihuExpiry) }
             t = min(t, n.lastHelloTime + n.helloInterval * Int64(n.missedByTimer + 1) + n.helloInterval / 2)

@@ -22,8 +22,7 @@ extension RoutingEngine {
 
     /// Why an update is refused before it touches the tables (nil: acceptable).
     mutating func rejectUpdate(_ u: Update, from key: NeighbourKey) -> Bool {
-        if u.routerID == routerID { counters.ownRouterIDClaims += 1; return true }
-        if ownPrefixes.contains(u.prefix) { counters.ownRouterIDClaims += 1; return true }
+        if u.routerID == routerID || ownPrefixes.contains(u.prefix) { return true } // see receiveEcho
         // Mesh addresses: only /128s inside the mesh prefix, and only from the router id they belong to.
         if MeshPrefix.prefix.contains(u.prefix.address) && u.prefix.length >= MeshPrefix.prefix.length {
             if u.prefix.length != 128 || u.prefix.address.low != u.routerID.rawValue {
@@ -42,14 +41,21 @@ extension RoutingEngine {
 
     mutating func receiveUpdate(_ u: Update, from key: NeighbourKey, now: Instant) {
         counters.updatesProcessed += 1
+        if u.routerID == routerID || ownPrefixes.contains(u.prefix) { receiveEcho(u, from: key, now: now); return }
         if rejectUpdate(u, from: key) { return }
         let interval = clampInterval(centiseconds: u.intervalCentiseconds, fallback: configuration.digestInterval)
-        var pr = routes[u.prefix] ?? PrefixRoutes()
+        // Taken out of the table while it changes, so its route array is not copied (no allocation).
+        let existing = routes.removeValue(forKey: u.prefix)
+        var pr = existing ?? PrefixRoutes()
         let idx = pr.index(of: key)
+        if idx == nil && (u.isRetraction || neighbours[key]!.routeCount >= configuration.maxRoutesPerNeighbour) {
+            if !u.isRetraction { counters.tableFullDrops += 1 }
+            if let existing { routes[u.prefix] = existing }
+            return
+        }
         if let i = idx { unholdRoute(pr.routes[i], prefix: u.prefix) }
         if u.isRetraction {
-            guard let i = idx else { return }
-            removeRoute(at: i, from: &pr)
+            removeRoute(at: idx!, from: &pr)
         } else {
             if !isFeasible(u.prefix, u.routerID, u.seqno, u.metric) { counters.unfeasibleUpdates += 1 }
             let r = Route(neighbour: key, routerID: u.routerID, seqno: u.seqno, advertisedMetric: u.metric,
@@ -57,9 +63,6 @@ extension RoutingEngine {
             if let i = idx {
                 pr.routes[i] = r
             } else {
-                guard neighbours[key]!.routeCount < configuration.maxRoutesPerNeighbour else {
-                    counters.tableFullDrops += 1; return
-                }
                 pr.routes.append(r)
             }
             holdRoute(r, prefix: u.prefix)
@@ -69,6 +72,28 @@ extension RoutingEngine {
         }
         routes[u.prefix] = pr
         reselect(u.prefix, now: now)
+    }
+
+    /// A neighbour re-announces our own prefix to us (Babel has no split horizon): nothing to route, but
+    /// it counts in that neighbour's digest, so it is remembered (bounded by the own prefixes). A newer
+    /// seqno than ours for our own router id means we lost our counter: jump past it (RFC 8966 3.5.5).
+    mutating func receiveEcho(_ u: Update, from key: NeighbourKey, now: Instant) {
+        guard ownPrefixes.contains(u.prefix), u.routerID == routerID else {
+            counters.ownRouterIDClaims += 1; return
+        }
+        guard var n = neighbours[key] else { return }
+        if let old = n.echoes[u.prefix] { n.routeCount -= 1; n.heldHash &-= old }
+        if u.isRetraction {
+            n.echoes[u.prefix] = nil
+        } else {
+            let h = DigestHash.entry(prefix: u.prefix, routerID: u.routerID, seqno: u.seqno, metric: u.metric)
+            n.echoes[u.prefix] = h; n.routeCount += 1; n.heldHash &+= h
+        }
+        neighbours[key] = n
+        if !u.isRetraction, u.seqno.isNewer(than: ownSeqno) {
+            seqnoCounter &+= UInt64(u.seqno.rawValue &- ownSeqno.rawValue)
+            bumpOwnSeqno(now: now)
+        }
     }
 
     /// Keeps the per-neighbour digest (count and hash of held finite routes) in step with the table.
@@ -223,6 +248,7 @@ extension RoutingEngine {
             enqueue(.update(Update(prefix: p, routerID: a.routerID, seqno: a.seqno, metric: a.metric,
                                    intervalCentiseconds: updateIntervalCentiseconds)), to: key, now: now)
         }
+        if let own = ownGateway.current { enqueue(.gatewayAdvert(own), to: key, now: now) }
         for g in gateways.keys.sorted() { enqueue(.gatewayAdvert(gateways[g]!.advert), to: key, now: now) }
         enqueue(.digest(Digest(routeCount: UInt16(min(advertised.count, 0xFFFF)), hash: advertisedHash)), to: key, now: now)
     }
@@ -357,7 +383,9 @@ extension RoutingEngine {
             routes[p] = pr
             reselect(p, now: now)
         }
-        for k in sources.keys.filter({ now - sources[$0]!.lastUsed > configuration.sourceGCTime }).sorted() {
+        // A source still announced keeps its feasibility distance (forgetting it could admit a loop).
+        for k in sources.keys.filter({ now - sources[$0]!.lastUsed > configuration.sourceGCTime
+                                       && advertised[$0.prefix]?.routerID != $0.routerID }).sorted() {
             sources[k] = nil
         }
         for k in pendingRequests.keys.filter({ now - pendingRequests[$0]!.sentAt > .seconds(10) }) { pendingRequests[k] = nil }

@@ -28,6 +28,8 @@ public struct RoutingEngine {
     // MARK: tables
     var interfaces: [InterfaceID: InterfaceState] = [:]
     var neighbours: [NeighbourKey: Neighbour] = [:]
+    /// The neighbour keys, sorted (kept in step with `neighbours`; iteration order for output).
+    var neighbourOrder: [NeighbourKey] = []
     var routes: [Prefix: PrefixRoutes] = [:]
     var sources: [SourceKey: Source] = [:]
     /// What this node last announced to every neighbour (finite metrics only), and its digest.

@@ -1,0 +1,286 @@
+import FilamentCore
+import FilamentWire
+import Testing
+@testable import FilamentEngine
+
+/// One engine driven by hand: a clock we set and actions we inspect.
+struct Bench {
+    var engine: RoutingEngine
+    var now = Instant.zero
+    let interface = InterfaceID(1)
+
+    init(_ i: Int = 0, configuration: EngineConfiguration = EngineConfiguration(), counter: UInt64 = 0) {
+        engine = makeEngine(i, configuration: configuration, counter: counter)
+    }
+
+    func key(_ j: Int) -> NeighbourKey { NeighbourKey(interface: interface, routerID: TestIdentity.routerID(j)) }
+
+    @discardableResult
+    mutating func handle(_ e: EngineEvent) -> [EngineAction] { engine.handle(e, now: now) }
+
+    /// Advances the clock to `t`, firing every timer on the way; returns all actions.
+    @discardableResult
+    mutating func advance(to t: Instant) -> [EngineAction] {
+        var all: [EngineAction] = []
+        var guardCount = 0
+        while engine.nextDeadline <= t && guardCount < 100_000 {
+            guardCount += 1
+            now = max(now, engine.nextDeadline)
+            all += engine.handle(.timer, now: now)
+        }
+        now = t
+        return all
+    }
+    @discardableResult
+    mutating func advance(by d: Interval) -> [EngineAction] { advance(to: now + d) }
+
+    /// Interface up and neighbours j... established, initial chatter flushed.
+    mutating func connect(_ js: [Int]) {
+        handle(.interfaceUp(interface, mtu: 1400))
+        for j in js { handle(.sessionEstablished(key(j), node: TestIdentity.node(j))) }
+        advance(by: .milliseconds(100))
+    }
+
+    mutating func receive(_ messages: [Message], from j: Int) -> [EngineAction] {
+        var a = handle(.unicastReceived(from: key(j), packet: RoutingPacket(messages: messages)))
+        a += advance(by: .milliseconds(50))
+        return a
+    }
+}
+
+func unicastMessages(_ actions: [EngineAction], to key: NeighbourKey? = nil) -> [Message] {
+    actions.flatMap { a -> [Message] in
+        if case let .sendUnicast(k, p) = a, key == nil || k == key! { return p.messages }
+        return []
+    }
+}
+
+func updates(_ actions: [EngineAction], to key: NeighbourKey? = nil) -> [Update] {
+    unicastMessages(actions, to: key).compactMap { if case let .update(u) = $0 { return u }; return nil }
+}
+
+func update(_ j: Int, prefix: Prefix? = nil, seqno: UInt16 = 1, metric: UInt16 = 0, rid: Int? = nil) -> Message {
+    .update(Update(prefix: prefix ?? Prefix(host: TestIdentity.address(j)), routerID: TestIdentity.routerID(rid ?? j),
+                   seqno: Seqno(seqno), metric: Metric(metric), intervalCentiseconds: 1000))
+}
+
+@Suite struct EngineUnitTests {
+    /// The first call reports the seqno counter one above the persisted value, so a restart moves it.
+    @Test func firstCallPersistsCounter() {
+        var b = Bench(counter: 41)
+        let a = b.handle(.timer)
+        #expect(a.first == .persistSeqnoCounter(42))
+        #expect(b.engine.snapshot().seqno == Seqno(42))
+    }
+
+    /// An interface coming up sends a hello soon, carrying the full NodeID, then hellos keep coming.
+    @Test func helloOnInterfaceUp() {
+        var b = Bench()
+        b.handle(.interfaceUp(b.interface, mtu: 1400))
+        #expect(b.engine.nextDeadline <= b.now + .milliseconds(20))
+        let a = b.advance(by: .seconds(12))
+        let hellos = a.compactMap { a -> Hello? in
+            if case let .sendMulticast(_, p) = a, case let .hello(h)? = p.messages.first { return h }
+            return nil
+        }
+        #expect(hellos.count >= 10) // fast pace after the change
+        #expect(hellos.first?.node == TestIdentity.node(0))
+        #expect(hellos.first?.routerID == TestIdentity.routerID(0))
+        // Later hellos promise the slow interval once the fast period is over.
+        #expect(hellos.last?.intervalCentiseconds == 400)
+    }
+
+    /// Hellos from a router without a session create no neighbour; they are counted and our next hello
+    /// carries our key so the stranger can start a handshake.
+    @Test func helloWithoutSessionIgnored() {
+        var b = Bench()
+        b.handle(.interfaceUp(b.interface, mtu: 1400))
+        b.advance(by: .seconds(30))
+        let hello = RoutingPacket(messages: [.hello(Hello(routerID: TestIdentity.routerID(5), seqno: Seqno(1), intervalCentiseconds: 400))])
+        b.handle(.multicastReceived(interface: b.interface, packet: hello))
+        #expect(b.engine.snapshot().neighbours.isEmpty)
+        #expect(b.engine.snapshot().counters.hellosWithoutSession == 1)
+        let a = b.advance(by: .milliseconds(100))
+        let withNode = a.contains { if case let .sendMulticast(_, p) = $0, case let .hello(h)? = p.messages.first { return h.node != nil }; return false }
+        #expect(withNode)
+    }
+
+    /// A new session makes a neighbour and sends it our full table (own /128) at once.
+    @Test func sessionSendsFullTable() {
+        var b = Bench()
+        b.handle(.interfaceUp(b.interface, mtu: 1400))
+        let a = b.handle(.sessionEstablished(b.key(1), node: TestIdentity.node(1))) + b.advance(by: .milliseconds(10))
+        #expect(a.contains(.notify(.neighbourAdded(b.key(1)))))
+        let u = updates(a, to: b.key(1))
+        #expect(u.contains { $0.prefix == Prefix(host: TestIdentity.address(0)) && $0.metric == .zero })
+        #expect(unicastMessages(a, to: b.key(1)).contains { if case .digest = $0 { return true }; return false })
+    }
+
+    /// A received update installs a route with metric = announced + link cost; lookup does longest match.
+    @Test func updateInstallsRouteAndLongestPrefixMatch() {
+        var b = Bench()
+        b.connect([1, 2])
+        let p64 = Prefix("2001:db8:1::/48")!
+        let p128 = Prefix("2001:db8:1::5/128")!
+        let a = b.receive([update(1, prefix: p64, metric: 100), update(1, metric: 0)], from: 1)
+            + b.receive([update(2, prefix: p128, metric: 0)], from: 2)
+        #expect(a.contains(.installRoute(ForwardingEntry(prefix: p64, nextHop: b.key(1), metric: Metric(356)))))
+        #expect(b.engine.lookup(IPv6Address("2001:db8:1::5")!)?.nextHop == b.key(2))
+        #expect(b.engine.lookup(IPv6Address("2001:db8:1::6")!)?.nextHop == b.key(1))
+        #expect(b.engine.lookup(IPv6Address("2001:db8:2::6")!) == nil)
+        #expect(b.engine.lookup(TestIdentity.address(1))?.metric == Metric(256))
+        // And it is re-announced to the other neighbour with our metric.
+        #expect(updates(a, to: b.key(2)).contains { $0.prefix == p64 && $0.metric == Metric(356) })
+    }
+
+    /// The feasibility condition: once we announced (seqno, metric), an update for that source with the same
+    /// seqno and a metric not smaller is not selected; a newer seqno is.
+    @Test func feasibilityCondition() {
+        var b = Bench()
+        b.connect([1, 2, 3])
+        let p = Prefix("2001:db8::/32")!
+        b.receive([update(3, prefix: p, seqno: 10, metric: 100)], from: 1) // via 1: 356, announced: FD (10, 356)
+        #expect(b.engine.lookup(IPv6Address("2001:db8::1")!)?.nextHop == b.key(1))
+        // Neighbour 1 loses it; neighbour 2 offers the same seqno with metric 400 (>= FD 356): unfeasible.
+        let a = b.receive([update(3, prefix: p, seqno: 10, metric: 400)], from: 2)
+            + b.receive([.update(Update(prefix: p, routerID: TestIdentity.routerID(3), seqno: Seqno(10), metric: .infinity,
+                                         intervalCentiseconds: 1000))], from: 1)
+        #expect(b.engine.lookup(IPv6Address("2001:db8::1")!) == nil)
+        #expect(b.engine.snapshot().routes.contains { $0.prefix == p && !$0.feasible })
+        #expect(b.engine.snapshot().counters.unfeasibleUpdates == 1)
+        // Starvation: we ask neighbour 2 for a newer seqno of the source.
+        let req = unicastMessages(a, to: b.key(2)).compactMap { if case let .seqnoRequest(r) = $0 { return r }; return nil }
+        #expect(req.contains { $0.prefix == p && $0.seqno == Seqno(11) && $0.routerID == TestIdentity.routerID(3) })
+        // The lost route is retracted to the other neighbours.
+        #expect(updates(a, to: b.key(3)).contains { $0.prefix == p && $0.isRetraction })
+        // A newer seqno is feasible whatever its metric.
+        b.receive([update(3, prefix: p, seqno: 11, metric: 2000)], from: 2)
+        #expect(b.engine.lookup(IPv6Address("2001:db8::1")!)?.nextHop == b.key(2))
+    }
+
+    /// Hostile updates: a mesh /128 from a router id it does not hash to, a zero metric from a non-source,
+    /// a seqno jump, and a claim on our own address are counted and dropped.
+    @Test func hostileUpdatesDropped() {
+        var b = Bench()
+        b.connect([1, 2])
+        b.receive([update(3, metric: 300, rid: 2)], from: 1)              // address of 3 from router id 2
+        b.receive([update(3, prefix: Prefix("2001:db8::/32")!, metric: 0)], from: 1) // metric 0, router id 3 != 1
+        b.receive([update(4, seqno: 5, metric: 300)], from: 1)
+        b.receive([update(4, seqno: 5 &+ 20_000, metric: 300)], from: 2)   // jump
+        b.receive([update(0, seqno: 9, metric: 300, rid: 2)], from: 1)    // our address, someone else's id
+        let c = b.engine.snapshot().counters
+        #expect(c.bogusPrefixes == 1)
+        #expect(c.absurdMetrics == 1)
+        #expect(c.seqnoJumps == 1)
+        #expect(c.ownRouterIDClaims == 1)
+        #expect(b.engine.lookup(TestIdentity.address(3)) == nil)
+        #expect(b.engine.lookup(TestIdentity.address(4))?.nextHop == b.key(1))
+    }
+
+    /// A seqno request for our own prefix with a newer seqno moves the counter (persisted) and re-announces.
+    @Test func seqnoRequestBumpsOwnSeqno() {
+        var b = Bench(counter: 9)
+        b.connect([1])
+        let a = b.receive([.seqnoRequest(SeqnoRequest(prefix: Prefix(host: TestIdentity.address(0)), routerID: TestIdentity.routerID(0),
+                                                      seqno: Seqno(11), hopCount: 10))], from: 1)
+        #expect(a.contains(.persistSeqnoCounter(11)))
+        #expect(updates(a, to: b.key(1)).contains { $0.prefix == Prefix(host: TestIdentity.address(0)) && $0.seqno == Seqno(11) })
+    }
+
+    /// A seqno request we cannot answer is forwarded towards the source (hop count - 1), never back, and a
+    /// duplicate is suppressed.
+    @Test func seqnoRequestForwardedOnce() {
+        var b = Bench()
+        b.connect([1, 2, 3])
+        b.receive([update(5, seqno: 3, metric: 256)], from: 1)
+        let req = Message.seqnoRequest(SeqnoRequest(prefix: Prefix(host: TestIdentity.address(5)), routerID: TestIdentity.routerID(5),
+                                                    seqno: Seqno(4), hopCount: 5))
+        let a = b.receive([req], from: 2)
+        let fwd = unicastMessages(a, to: b.key(1)).compactMap { if case let .seqnoRequest(r) = $0 { return r }; return nil }
+        #expect(fwd == [SeqnoRequest(prefix: Prefix(host: TestIdentity.address(5)), routerID: TestIdentity.routerID(5), seqno: Seqno(4), hopCount: 4)])
+        let again = b.receive([req], from: 3)
+        #expect(unicastMessages(again, to: b.key(1)).allSatisfy { if case .seqnoRequest = $0 { return false }; return true })
+        // From the next hop itself: never sent back.
+        let back = b.receive([req], from: 1)
+        #expect(unicastMessages(back).allSatisfy { if case .seqnoRequest = $0 { return false }; return true })
+        #expect(b.engine.snapshot().counters.seqnoRequestsForwarded == 1)
+    }
+
+    /// A digest that differs from what we hold from that neighbour makes us ask for its full table.
+    @Test func digestMismatchRequestsFullTable() {
+        var b = Bench()
+        b.connect([1])
+        b.receive([update(1)], from: 1)
+        let ok = b.receive([.digest(Digest(routeCount: 1, hash: DigestHash.entry(prefix: Prefix(host: TestIdentity.address(1)),
+            routerID: TestIdentity.routerID(1), seqno: Seqno(1), metric: .zero)))], from: 1)
+        #expect(!unicastMessages(ok).contains(.routeRequest(RouteRequest(prefix: nil))))
+        let bad = b.receive([.digest(Digest(routeCount: 2, hash: 7))], from: 1)
+        #expect(unicastMessages(bad, to: b.key(1)).contains(.routeRequest(RouteRequest(prefix: nil))))
+        #expect(b.engine.snapshot().counters.digestMismatches == 1)
+    }
+
+    /// Without IHUs the link becomes one-way after the IHU hold time: its routes are unusable.
+    @Test func oneWayLinkDetected() {
+        var b = Bench()
+        b.connect([1])
+        b.receive([update(1)], from: 1)
+        #expect(b.engine.lookup(TestIdentity.address(1)) != nil)
+        // Hellos keep coming (the link is not dead) but no IHU names us.
+        var seq: UInt16 = 1
+        for _ in 0..<20 {
+            b.handle(.multicastReceived(interface: b.interface, packet: RoutingPacket(messages: [
+                .hello(Hello(routerID: TestIdentity.routerID(1), seqno: Seqno(seq), intervalCentiseconds: 400))])))
+            seq &+= 1
+            b.advance(by: .seconds(4))
+        }
+        #expect(b.engine.snapshot().neighbours.first?.txcost == 0xFFFF)
+        #expect(b.engine.lookup(TestIdentity.address(1)) == nil)
+    }
+
+    /// A silent neighbour carrying traffic is probed and declared down after the unanswered probes (< 1 s).
+    @Test func probesDetectDeadNeighbour() {
+        var b = Bench()
+        b.connect([1])
+        b.receive([update(1)], from: 1)
+        let start = b.now
+        var lost: Instant? = nil
+        var probes = 0
+        while b.now - start < .seconds(3) && lost == nil {
+            let a = b.handle(.forwardedVia(b.key(1))) + b.advance(by: .milliseconds(10))
+            probes += unicastMessages(a).filter { if case .probe = $0 { return true }; return false }.count
+            if b.engine.lookup(TestIdentity.address(1)) == nil { lost = b.now }
+        }
+        #expect(probes == 3)
+        #expect(lost.map { $0 - start < .milliseconds(1000) } == true)
+    }
+
+    /// A probe is answered at once with the same nonce.
+    @Test func probeAnswered() {
+        var b = Bench()
+        b.connect([1])
+        let a = b.handle(.unicastReceived(from: b.key(1), packet: RoutingPacket(messages: [.probe(Probe(nonce: 77, isReply: false))])))
+        #expect(unicastMessages(a, to: b.key(1)) == [.probe(Probe(nonce: 77, isReply: true))])
+    }
+
+    /// The neighbour table is bounded.
+    @Test func neighbourTableBounded() {
+        var c = EngineConfiguration(); c.maxNeighbours = 3
+        var b = Bench(configuration: c)
+        b.connect([1, 2, 3, 4, 5])
+        #expect(b.engine.snapshot().neighbours.count == 3)
+        #expect(b.engine.snapshot().counters.tableFullDrops == 2)
+    }
+
+    /// The same seed and events give the same actions (no dictionary order leaks out).
+    @Test func deterministic() {
+        func run() -> [EngineAction] {
+            var b = Bench()
+            var all = [b.handle(.interfaceUp(b.interface, mtu: 1400))].flatMap { $0 }
+            for j in [5, 3, 9, 1, 7] { all += b.handle(.sessionEstablished(b.key(j), node: TestIdentity.node(j))) }
+            for j in [5, 3, 9, 1, 7] { all += b.receive([update(j), update(j + 20, metric: 300)], from: j) }
+            all += b.advance(by: .seconds(30))
+            return all
+        }
+        #expect(run() == run())
+    }
+}

@@ -1,0 +1,140 @@
+import FilamentCore
+import FilamentWire
+import Testing
+@testable import FilamentEngine
+
+@Suite struct MeshTests {
+    /// A line of 5 converges fast: every node reaches every other, with no loop at any instant.
+    @Test func lineConverges() {
+        var m = Mesh.line(5)
+        let t = m.runUntilConverged(within: .seconds(5))
+        #expect(t.map { $0 < .milliseconds(200) } == true)
+        #expect(m.loops.isEmpty, "\(m.loops.prefix(3))")
+        #expect(m.path(from: 0, to: TestIdentity.address(4)) == [0, 1, 2, 3, 4])
+    }
+
+    /// A triangle uses the direct links.
+    @Test func triangleUsesDirectLinks() {
+        var m = Mesh.ring(3)
+        m.run(for: .seconds(2))
+        #expect(m.path(from: 0, to: TestIdentity.address(1)) == [0, 1])
+        #expect(m.path(from: 2, to: TestIdentity.address(0)) == [2, 0])
+        #expect(m.loops.isEmpty)
+    }
+
+    /// A 4x4 grid converges under 1 s and takes shortest paths.
+    @Test func gridConverges() {
+        var m = Mesh.grid(4, 4)
+        let t = m.runUntilConverged(within: .seconds(5))
+        #expect(t.map { $0 < .seconds(1) } == true)
+        #expect(m.path(from: 0, to: TestIdentity.address(15))?.count == 7)
+        #expect(m.loops.isEmpty, "\(m.loops.prefix(3))")
+    }
+
+    /// A ring reroutes around a silently broken link (idle: by hold time), never looping.
+    @Test func ringRerouteIdle() {
+        var m = Mesh.ring(6)
+        m.run(for: .seconds(30))
+        #expect(m.path(from: 0, to: TestIdentity.address(1)) == [0, 1])
+        m.cut(0, 1)
+        m.run(for: .seconds(12))
+        #expect(m.path(from: 0, to: TestIdentity.address(1)) == [0, 5, 4, 3, 2, 1])
+        let reachable = m.allPairsReachable()
+        #expect(reachable)
+        #expect(m.loops.isEmpty, "\(m.loops.prefix(3))")
+    }
+
+    /// With traffic flowing, a silently dead relay is probed and the flow recovers in about a second.
+    @Test func relayDiesUnderTraffic() {
+        var m = Mesh.grid(3, 3)
+        m.run(for: .seconds(30))
+        let before = m.path(from: 0, to: TestIdentity.address(8))!
+        let relay = before[1]
+        m.kill(relay)
+        let log = m.runWithTraffic(from: 0, to: 8, for: .seconds(4))
+        let outage = Mesh.outage(log)
+        #expect(outage < .milliseconds(1500), "outage \(outage)")
+        #expect(log.last?.1 == true)
+        #expect(m.loops.isEmpty, "\(m.loops.prefix(3))")
+    }
+
+    /// A restarted node (seqno from its persisted counter) is accepted at once by its neighbours.
+    @Test func restartAcceptedAtOnce() {
+        var m = Mesh.line(4)
+        m.run(for: .seconds(20))
+        let oldSeqno = m.engines[3].snapshot().seqno
+        m.kill(3)
+        m.run(for: .milliseconds(200))
+        m.restart(3, neighbours: [2])
+        let t = m.runUntilConverged(within: .seconds(3), step: .milliseconds(5))
+        #expect(t.map { $0 < .milliseconds(100) } == true, "took \(String(describing: t))")
+        #expect(m.engines[3].snapshot().seqno.isNewer(than: oldSeqno))
+        #expect(m.loops.isEmpty)
+    }
+
+    /// Two meshes that converged apart merge when one link joins them.
+    @Test func partitionAndMerge() {
+        var m = Mesh(nodes: 8)
+        for i in 0..<3 { m.connect(i, i + 1) }
+        for i in 4..<7 { m.connect(i, i + 1) }
+        m.connect(0, 3); m.connect(4, 7)
+        m.run(for: .seconds(10))
+        #expect(m.path(from: 0, to: TestIdentity.address(5)) == nil)
+        m.connect(2, 6)
+        let t = m.runUntilConverged(within: .seconds(3))
+        #expect(t.map { $0 < .milliseconds(500) } == true)
+        // Partition again: each side loses the other, then merges once more.
+        m.disconnect(2, 6)
+        m.run(for: .seconds(2))
+        #expect(m.path(from: 0, to: TestIdentity.address(5)) == nil)
+        m.connect(3, 7)
+        #expect(m.runUntilConverged(within: .seconds(3)) != nil)
+        #expect(m.loops.isEmpty, "\(m.loops.prefix(3))")
+    }
+
+    /// When a destination vanishes, no one counts to infinity: the route disappears everywhere quickly
+    /// and only a handful of updates for it are sent.
+    @Test func noCountToInfinity() {
+        var m = Mesh.ring(5)
+        m.run(for: .seconds(20))
+        let sentBefore = m.engines.map { $0.snapshot().counters.messagesSent }.reduce(0, +)
+        m.disconnect(0, 1); m.disconnect(0, 4)     // node 0 is cut off from everyone
+        m.run(for: .seconds(3))
+        for i in 1..<5 { #expect(m.engines[i].lookup(TestIdentity.address(0)) == nil) }
+        let sentAfter = m.engines.map { $0.snapshot().counters.messagesSent }.reduce(0, +)
+        #expect(sentAfter - sentBefore < 120, "messages \(sentAfter - sentBefore)")
+        #expect(m.loops.isEmpty, "\(m.loops.prefix(3))")
+    }
+
+    /// Steady state is quiet: in a 4x4 grid each node sends well under babeld's 261 B/s and digests agree.
+    @Test func quietSteadyState() {
+        var m = Mesh.grid(4, 4)
+        m.checkLoops = false
+        m.run(for: .seconds(30))
+        let bps = m.controlBytesPerNodePerSecond(over: .seconds(60))
+        #expect(bps < 150, "\(bps) B/s")
+        #expect(m.engines.allSatisfy { $0.snapshot().counters.digestMismatches == 0 })
+    }
+
+    /// A lost update is repaired by the digest: the receiver notices the difference and asks for the full table.
+    @Test func digestRepairsLostUpdate() {
+        var m = Mesh.line(3)
+        m.run(for: .seconds(5))
+        let seqno = m.engines[1].snapshot().seqno
+        // Node 1 moves its seqno while its link to 0 silently drops packets: node 0 misses the update.
+        m.cut(0, 1)
+        m.deliver(1, event: .unicastReceived(from: Mesh.key(1, to: 2), packet: RoutingPacket(messages: [
+            .seqnoRequest(SeqnoRequest(prefix: Prefix(host: TestIdentity.address(1)), routerID: TestIdentity.routerID(1),
+                                       seqno: seqno.advanced(by: 1), hopCount: 3))])))
+        m.run(for: .milliseconds(100))
+        m.heal(0, 1)
+        func heldSeqno() -> Seqno? {
+            m.engines[0].snapshot().routes.first { $0.prefix == Prefix(host: TestIdentity.address(1)) }?.seqno
+        }
+        #expect(heldSeqno() == seqno)
+        m.run(for: .seconds(12))  // node 1's next digest disagrees with what node 0 holds
+        #expect(heldSeqno() == seqno.advanced(by: 1))
+        #expect(m.engines[0].snapshot().counters.digestMismatches >= 1)
+        #expect(m.loops.isEmpty)
+    }
+}
