@@ -46,4 +46,33 @@ import Testing
             #expect(written == bytes.count)
         }
     }
+
+    /// Every committed corpus file still decodes (as a packet, or as a 0x10 frame), so format changes
+    /// cannot leave the fuzz corpus stale without a failing test.
+    @Test func committedCorpusDecodes() throws {
+        let here = "\(#filePath)"
+        let root = String(here[..<here.range(of: "/Tests/FilamentWireTests/")!.lowerBound])
+        let dir = root + "/Tests/Fuzz/corpus/wire"
+        var names: [String] = []
+        for seed in 0..<48 { names.append("packet-\(seed)") }
+        for seed in 0..<8 { names.append("frame-\(seed)") }
+        for i in 0..<10 { names.append("golden-\(i)") }
+        for name in names {
+            guard let f = fopen(dir + "/" + name, "rb") else { Issue.record("missing corpus file \(name)"); continue }
+            var bytes: [UInt8] = []
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            while true {
+                let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, f) }
+                if n == 0 { break }
+                bytes += chunk[0..<n]
+            }
+            fclose(f)
+            var report = DecodeReport()
+            if name.hasPrefix("frame-") {
+                #expect(throws: Never.self, "\(name)") { try RoutingPacket.decodePlaintextFrame(bytes[...], report: &report) }
+            } else {
+                #expect(throws: Never.self, "\(name)") { try RoutingPacket.decode(bytes[...], report: &report) }
+            }
+        }
+    }
 }
