@@ -18,6 +18,7 @@ const int filament_MSG_TRUNC = MSG_TRUNC;
 const int filament_EPOLLIN = EPOLLIN;
 const int filament_EPOLLERR = EPOLLERR;
 const int filament_EPOLLHUP = EPOLLHUP;
+const int filament_EPOLLOUT = EPOLLOUT;
 
 // Mirrored layouts Swift reads field by field: keep them fixed.
 _Static_assert(sizeof(filament_udp6_info) == 48, "filament_udp6_info layout changed");
@@ -107,6 +108,25 @@ int filament_batch_send(int fd, filament_batch *b, unsigned start, unsigned n) {
     if (n > b->count - start) n = b->count - start;
     int r = sendmmsg(fd, b->messages + start, n, MSG_DONTWAIT);
     return r < 0 ? -errno : r;
+}
+
+void filament_batch_move(filament_batch *b, unsigned from, unsigned to) {
+    if (from == to || from >= b->count || to >= b->count) return;
+    memcpy(b->buffers + (size_t)to * b->buffer_size, b->buffers + (size_t)from * b->buffer_size, b->iovecs[from].iov_len);
+    b->iovecs[to].iov_len = b->iovecs[from].iov_len;
+    b->names[to] = b->names[from];
+    struct msghdr *dst = &b->messages[to].msg_hdr, *src = &b->messages[from].msg_hdr;
+    dst->msg_namelen = src->msg_namelen;
+    dst->msg_flags = 0;
+    if (src->msg_control && src->msg_controllen) {
+        uint8_t *control = b->control + (size_t)to * FILAMENT_CONTROL_SIZE;
+        memcpy(control, src->msg_control, src->msg_controllen);
+        dst->msg_control = control;
+        dst->msg_controllen = src->msg_controllen;
+    } else {
+        dst->msg_control = NULL;
+        dst->msg_controllen = 0;
+    }
 }
 
 int filament_batch_udp6_info(const filament_batch *b, unsigned i, filament_udp6_info *out) {

@@ -20,6 +20,8 @@ public final class EventLoop {
     public enum Event: Equatable, Sendable {
         /// The descriptor registered with `token` is readable (or has an error/hangup to collect).
         case readable(token: UInt64)
+        /// The descriptor has room to write again (only while writable interest is on).
+        case writable(token: UInt64)
         /// One of the handled signals arrived.
         case signal(Signal)
         /// The deadline passed to `wait` has been reached.
@@ -74,6 +76,16 @@ public final class EventLoop {
         try add(fd, token: token)
     }
 
+    /// Turns reporting of `.writable(token:)` for a watched `fd` on or off. Turn it on when a
+    /// transport's `flush()` left datagrams queued (the socket buffer was full), off once it drained.
+    public func setWritableInterest(_ fd: Int32, token: UInt64, _ on: Bool) throws(SystemError) {
+        precondition(token != Self.signalToken, "token UInt64.max is reserved")
+        var ev = epoll_event()
+        ev.events = UInt32(bitPattern: filament_EPOLLIN | (on ? filament_EPOLLOUT : 0))
+        ev.data.u64 = token
+        _ = try Syscall.check("epoll_ctl(MOD, \(fd))", { Int(epoll_ctl(epollFD, EPOLL_CTL_MOD, fd, &ev)) })
+    }
+
     /// Stops watching `fd`. Call before closing it.
     public func unwatch(_ fd: Int32) throws(SystemError) {
         var ev = epoll_event()
@@ -89,7 +101,7 @@ public final class EventLoop {
 
     /// Waits until a watched descriptor is readable, a signal arrives, `deadline` is reached, or
     /// `maxWait` has passed — whichever comes first — and calls `handle` for each event (readable
-    /// descriptors first, then signals, then `.deadlineReached` if `now >= deadline`). Returns the
+    /// (and writable) descriptors first, then signals, then `.deadlineReached` if `now >= deadline`). Returns the
     /// number of events handled (0 when `maxWait` elapsed with nothing to report).
     /// Allocates nothing.
     @discardableResult
@@ -105,11 +117,20 @@ public final class EventLoop {
         }
         var handled = 0
         var sawSignalFD = false
+        let readableMask = UInt32(bitPattern: filament_EPOLLIN | filament_EPOLLERR | filament_EPOLLHUP)
+        let writableMask = UInt32(bitPattern: filament_EPOLLOUT)
         for i in 0..<n {
             let token = events[i].data.u64
             if token == Self.signalToken { sawSignalFD = true; continue }
-            handled += 1
-            try handle(.readable(token: token))
+            let bits = events[i].events
+            if bits & readableMask != 0 {
+                handled += 1
+                try handle(.readable(token: token))
+            }
+            if bits & writableMask != 0 {
+                handled += 1
+                try handle(.writable(token: token))
+            }
         }
         if sawSignalFD {
             while let s = try readSignal() {

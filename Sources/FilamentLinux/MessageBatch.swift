@@ -46,4 +46,15 @@ struct SendQueue {
     var start = 0
     var end = 0
     var pending: Int { end - start }
+
+    /// Makes room at the tail: an empty queue restarts at slot 0; a queue whose tail is full but
+    /// whose head was sent moves its pending slots to the front (at most `batch.count` copies, only
+    /// after the socket refused more — not on the normal path).
+    mutating func makeRoom(in batch: MessageBatch) {
+        if pending == 0 { self = SendQueue(); return }
+        guard end == batch.count, start > 0 else { return }
+        for i in 0..<pending { filament_batch_move(batch.raw, UInt32(start + i), UInt32(i)) }
+        end = pending
+        start = 0
+    }
 }

@@ -120,7 +120,7 @@ public final class RawEthernetTransport {
     /// False (and a counted drop) when the queue is full.
     @discardableResult
     public func enqueue(to destination: MACAddress, _ write: (UnsafeMutableRawBufferPointer) -> Int) -> Bool {
-        if queue.pending == 0 { queue = SendQueue() }
+        queue.makeRoom(in: sendBatch)
         guard queue.end < sendBatch.count else { statistics.droppedQueueFull += 1; return false }
         let slot = queue.end
         let length = write(sendBatch.buffer(slot))

@@ -197,11 +197,11 @@ public final class UDPTransport {
     /// Queues a datagram to `destination` (a link-local unicast address or a group; the scope is this
     /// interface) and `port` (default: the configured port). `write` fills the slot's buffer
     /// (`bufferSize` bytes) and returns the length used. Returns false (and counts a drop) when the
-    /// queue is full: `flush()` first.
+    /// queue is full (`batchSize` datagrams waiting): `flush()` first.
     @discardableResult
     public func enqueue(to destination: IPv6Address, port: UInt16? = nil,
                         _ write: (UnsafeMutableRawBufferPointer) -> Int) -> Bool {
-        if queue.pending == 0 { queue = SendQueue() }
+        queue.makeRoom(in: sendBatch)
         guard queue.end < sendBatch.count else { statistics.droppedQueueFull += 1; return false }
         let slot = queue.end
         let length = write(sendBatch.buffer(slot))

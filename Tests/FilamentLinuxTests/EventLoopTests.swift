@@ -45,6 +45,30 @@ import Testing
         try loop.unwatch(fds[0])
     }
 
+    /// Writable interest reports a full pipe only once it has room again, and stops when turned off.
+    @Test func writableInterest() throws {
+        let loop = try EventLoop(signals: [])
+        var fds: [Int32] = [0, 0]
+        #expect(makeNonBlockingPipe(&fds))
+        defer { close(fds[0]); close(fds[1]) }
+        var chunk = [UInt8](repeating: 1, count: 4096)
+        var filled = 0
+        while write(fds[1], &chunk, chunk.count) > 0 && filled < 10_000 { filled += 1 }
+        #expect(errno == EAGAIN)
+        try loop.watch(fds[1], token: 5)
+        try loop.setWritableInterest(fds[1], token: 5, true)
+        var seen: [EventLoop.Event] = []
+        try loop.wait(until: .distantFuture, maxWait: .milliseconds(20)) { seen.append($0) }
+        #expect(seen.isEmpty, "a full pipe is not writable")
+        for _ in 0..<filled { _ = read(fds[0], &chunk, chunk.count) }
+        try loop.wait(until: .distantFuture, maxWait: .seconds(1)) { seen.append($0) }
+        #expect(seen == [.writable(token: 5)])
+        try loop.setWritableInterest(fds[1], token: 5, false)
+        seen = []
+        try loop.wait(until: .distantFuture, maxWait: .milliseconds(20)) { seen.append($0) }
+        #expect(seen.isEmpty)
+    }
+
     /// SIGHUP, SIGTERM and SIGINT raised on the loop's thread arrive through the signalfd as events.
     @Test func signalsBecomeEvents() throws {
         // A dedicated thread: blocking signals must not leak into the test runner's pool threads.

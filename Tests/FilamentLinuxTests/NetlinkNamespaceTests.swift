@@ -7,8 +7,8 @@ import Testing
 /// TUN, netlink commands and the netlink monitor, inside namespaces the tests create.
 @Suite(.enabled(if: TestNamespaces.available, TestNamespaces.skipMessage))
 struct NetlinkNamespaceTests {
-    /// A TUN device gets MTU, up state, an address and a route through netlink, and a ping the kernel
-    /// routes into it is read from it as an ICMPv6 echo request to the pinged address.
+    /// A TUN device gets MTU, up state, an address and a route through netlink, and a datagram the
+    /// kernel routes into it is read from it intact (source = the added address, destination, port).
     @Test func tunReceivesRoutedPacket() throws {
         try TestNamespaces.withNamespace("tun") { ns in
             let (tun, netlink) = try NetworkNamespace.run(ns) { (try TunDevice(name: "fil0"), try Netlink()) }
@@ -23,20 +23,23 @@ struct NetlinkNamespaceTests {
             #expect(link?.isAdministrativelyUp == true)
             #expect(try TestNamespaces.sh(["ip", "-n", ns, "-6", "route", "show", "fd99::/64"]).contains("dev fil0"))
 
-            let ping = try TestNamespaces.spawn(["ip", "netns", "exec", ns, "ping", "-6", "-c", "3", "-i", "0.2", "-W", "1", "fd99::5"])
-            defer { ping.terminate(); ping.waitUntilExit() }
+            // A datagram from an ordinary socket in the namespace: the kernel routes it into fil0.
+            try NetworkNamespace.run(ns) {
+                try sendPlainUDP(to: IPv6Address("fd99::5")!, scope: nil, port: 4242, hopLimit: 64)
+            }
             let loop = try EventLoop(signals: [])
             try loop.watch(tun.fileDescriptor, token: 7)
             var packets: [[UInt8]] = []
-            // The kernel also sends its own router solicitations into fil0: wait for the echo request.
-            let isEcho = { (p: [UInt8]) in p.count > 40 && p[6] == 58 && p[40] == 128 }
-            try loop.run(seconds: 5, until: { packets.contains(where: isEcho) }) { _ in
+            // The kernel also sends its own router solicitations into fil0: wait for our datagram.
+            let isOurs = { (p: [UInt8]) in p.count >= 49 && p[0] >> 4 == 6 && p[6] == 17 }
+            try loop.run(seconds: 5, until: { packets.contains(where: isOurs) }) { _ in
                 try tun.receive { packets.append(Array($0)) }
             }
-            let p = try #require(packets.first(where: isEcho))
-            #expect(p[0] >> 4 == 6)
+            let p = try #require(packets.first(where: isOurs))
+            #expect(IPv6Address(bytes: p[8..<24]) == IPv6Address("fd00:f11::1"), "source: the address we added")
             #expect(IPv6Address(bytes: p[24..<40]) == IPv6Address("fd99::5"))
-            #expect(p[40] == 128, "ICMPv6 echo request")
+            #expect(UInt16(p[42]) << 8 | UInt16(p[43]) == 4242, "UDP destination port")
+            #expect(p[48] == 0x78, "payload")
             // Writing a packet back is accepted by the device.
             #expect(try p.withUnsafeBytes { try tun.write($0) })
         }
@@ -94,7 +97,7 @@ struct NetlinkNamespaceTests {
     }
 
     /// The monitor reports a veth going down and up, an address added (tentative while DAD runs, then
-    /// not), and a default route appearing and disappearing.
+    /// not) and removed, a default route appearing and disappearing, and interfaces appearing/disappearing.
     @Test func monitorReportsLinkAddressAndDefaultRoute() throws {
         try TestNamespaces.withPair("mon") { a, _ in
             let monitor = try NetworkNamespace.run(a) { try NetlinkMonitor() }
@@ -134,6 +137,12 @@ struct NetlinkNamespaceTests {
             try expectEvent("default absent") { $0 == .defaultRouteChanged(ipv4: false, present: false) }
             try TestNamespaces.sh(["ip", "-n", a, "addr", "del", "fd55::1/64", "dev", "va1"])
             try expectEvent("address removed") { if case .addressRemoved(let x) = $0 { x.address == fd55 } else { false } }
+
+            try TestNamespaces.sh(["ip", "-n", a, "link", "add", "xa", "type", "veth", "peer", "name", "xb"])
+            try expectEvent("appeared") { if case .interfaceAppeared(let l) = $0 { l.name == "xb" } else { false } }
+            #expect(events.contains { if case .interfaceAppeared(let l) = $0 { l.name == "xa" && !l.isUp } else { false } })
+            try TestNamespaces.sh(["ip", "-n", a, "link", "del", "xa"])
+            try expectEvent("disappeared") { if case .interfaceDisappeared(let l) = $0 { l.name == "xa" } else { false } }
         }
     }
 

@@ -9,9 +9,13 @@ import Testing
 /// once per process before the first namespace is made. Code runs inside a namespace through
 /// `NetworkNamespace.run` (a thread that setns'd); see docs/decisions/0503-namespace-tests.md.
 enum TestNamespaces {
-    /// Root with iproute2 and network-namespace support; tests that need them skip otherwise.
+    /// Root with iproute2 and network-namespace support (probed once by creating and deleting a
+    /// namespace); tests that need them skip otherwise.
     static let available: Bool = {
-        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip") || FileManager.default.isExecutableFile(atPath: "/sbin/ip") || FileManager.default.isExecutableFile(atPath: "/usr/bin/ip") else { return false }
+        guard getuid() == 0 else { return false }
+        let probe = name("probe")
+        guard (try? sh(["ip", "netns", "add", probe])) != nil else { return false }
+        delete(probe)
         return true
     }()
 
@@ -60,17 +64,6 @@ enum TestNamespaces {
         let text = String(decoding: data, as: UTF8.self)
         guard p.terminationStatus == 0 else { throw CommandFailed(command: args, status: p.terminationStatus, output: text) }
         return text
-    }
-
-    /// Starts a command without waiting (e.g. ping); the caller terminates it.
-    static func spawn(_ args: [String]) throws -> Process {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = args
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        return p
     }
 
     static func name(_ tag: String) -> String { "filt-\(getpid())-\(tag)" }

@@ -81,6 +81,28 @@ struct TransportNamespaceTests {
         }
     }
 
+    /// Hostile or stray input is dropped and counted, never delivered and never a crash: an oversized
+    /// datagram (truncated) and one from a non-link-local source.
+    @Test func udpDropsOversizedAndNonLinkLocal() throws {
+        try TestNamespaces.withPair("drop") { a, b in
+            try TestNamespaces.sh(["ip", "-n", a, "addr", "add", "fd00:99::a/64", "dev", "va1", "nodad"])
+            try TestNamespaces.sh(["ip", "-n", b, "addr", "add", "fd00:99::b/64", "dev", "vb1", "nodad"])
+            var config = UDPTransport.Configuration()
+            config.bufferSize = 64
+            let receiver = try NetworkNamespace.run(a) { try UDPTransport(interfaceName: "va1", configuration: config) }
+            let sender = try NetworkNamespace.run(b) { try UDPTransport(interfaceName: "vb1") }
+            sender.enqueue(to: Self.fe80a1) { buf in buf.initializeMemory(as: UInt8.self, repeating: 0x41); return 200 }
+            // A global destination makes the kernel pick the global source fd00:99::b.
+            Array("ok-size".utf8).withUnsafeBytes { _ = sender.enqueue(to: IPv6Address("fd00:99::a")!, payload: $0) }
+            #expect(try sender.flush() == 2)
+            try TestNamespaces.waitUntil("both drops", seconds: 5) {
+                try receiver.receive { d in Issue.record("delivered \(d.source)") }
+                return receiver.statistics.droppedTruncated == 1 && receiver.statistics.droppedNotLinkLocal == 1
+            }
+            #expect(receiver.statistics.received == 0)
+        }
+    }
+
     /// While the only link-local address is tentative, binding works, sending is refused and counted
     /// (not thrown); once DAD finishes, the same transport's hellos go out from that address.
     @Test func udpWithTentativeAddress() throws {
@@ -149,7 +171,7 @@ extension IPv6Address {
 }
 
 /// Sends one datagram "x" from an ordinary socket with the given unicast hop limit.
-func sendPlainUDP(to address: IPv6Address, scope: String, port: UInt16, hopLimit: Int32) throws {
+func sendPlainUDP(to address: IPv6Address, scope: String?, port: UInt16, hopLimit: Int32) throws {
     let fd = socket(AF_INET6, Int32(SOCK_DGRAM.rawValue), 0)
     guard fd >= 0 else { throw SystemError(operation: "socket", code: errno) }
     defer { close(fd) }
@@ -158,7 +180,7 @@ func sendPlainUDP(to address: IPv6Address, scope: String, port: UInt16, hopLimit
     var sa = sockaddr_in6()
     sa.sin6_family = sa_family_t(AF_INET6)
     sa.sin6_port = port.bigEndian
-    sa.sin6_scope_id = try NetworkInterface.index(named: scope).rawValue
+    if let scope { sa.sin6_scope_id = try NetworkInterface.index(named: scope).rawValue }
     withUnsafeMutableBytes(of: &sa.sin6_addr) { raw in for i in 0..<16 { raw[i] = address.byte(i) } }
     var byte: UInt8 = 0x78
     _ = try Syscall.check("sendto", {

@@ -29,6 +29,7 @@ extern const int filament_MSG_TRUNC;
 extern const int filament_EPOLLIN;
 extern const int filament_EPOLLERR;
 extern const int filament_EPOLLHUP;
+extern const int filament_EPOLLOUT;
 
 // MARK: batches of messages for recvmmsg / sendmmsg
 
@@ -54,6 +55,10 @@ int filament_batch_truncated(const filament_batch *batch, unsigned i);
 int filament_batch_recv(int fd, filament_batch *batch, unsigned max);
 /// sendmmsg(fd, slots start..<start+n, MSG_DONTWAIT). Returns messages sent or -errno.
 int filament_batch_send(int fd, filament_batch *batch, unsigned start, unsigned n);
+
+/// Moves prepared outgoing slot `from` to slot `to` (buffer bytes, address, control message, length),
+/// so a partly sent queue can be compacted to the front. `from` and `to` must differ.
+void filament_batch_move(filament_batch *batch, unsigned from, unsigned to);
 
 /// What one received IPv6 UDP datagram carried besides its payload.
 typedef struct filament_udp6_info {
