@@ -51,6 +51,7 @@ extension DaemonRuntime {
 
     func closeTransport(_ id: InterfaceID, now: Instant) {
         guard let t = transports.removeValue(forKey: id) else { return }
+        writableInterest.remove(id)
         try? loop.unwatch(t.fileDescriptor)
         execute(node.interfaceDown(id, now: now))
         t.close()

@@ -32,6 +32,8 @@ public final class DaemonRuntime {
     let tunMTU: Int
     var control: ControlServer?
     var transports: [InterfaceID: UDPTransport] = [:]
+    /// Transports whose socket buffer was full at the last flush (watched for writability).
+    var writableInterest: Set<InterfaceID> = []
     var matcher: InterfaceMatcher
     let startedAt: Instant
     var running = true
@@ -166,6 +168,8 @@ public final class DaemonRuntime {
                 // A client that is gone was closed by the server; closing removed it from epoll too.
                 _ = control?.service(fd)
             }
+        case .writable(let token):
+            if token >= Self.udpTokenBase, token < Self.clientTokenBase { flushTransports() }
         case .signal(.terminate), .signal(.interrupt):
             log.info("stopping")
             running = false
@@ -198,10 +202,18 @@ public final class DaemonRuntime {
         }
     }
 
+    /// Sends what is queued; a socket whose buffer is full gets writable interest until it drains.
     func flushTransports() {
         for id in transports.keys.sorted() {
-            guard let t = transports[id], t.pendingCount > 0 else { continue }
-            do { _ = try t.flush() } catch { log.warning("send on \(t.interfaceName): \(error)") }
+            guard let t = transports[id] else { continue }
+            if t.pendingCount > 0 {
+                do { _ = try t.flush() } catch { log.warning("send on \(t.interfaceName): \(error)") }
+            }
+            let blocked = t.pendingCount > 0
+            if blocked != writableInterest.contains(id) {
+                try? loop.setWritableInterest(t.fileDescriptor, token: Self.udpTokenBase + UInt64(id.rawValue), blocked)
+                if blocked { writableInterest.insert(id) } else { writableInterest.remove(id) }
+            }
         }
     }
 
