@@ -282,6 +282,9 @@ public final class DaemonRuntime {
 
     func shutdown() {
         let now = MonotonicClock.now()
+        // Retract our routes at the neighbours first, so they reroute now rather than after their hold time.
+        execute(node.shutdown(now: now))
+        flushTransports()
         for id in transports.keys.sorted() { closeTransport(id, now: now) }
         control?.shutdown()
         control = nil

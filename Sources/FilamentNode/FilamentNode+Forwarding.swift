@@ -83,3 +83,35 @@ extension FilamentNode {
         route(reply, fromNeighbour: false, now: now, &out)
     }
 }
+
+extension FilamentNode {
+    /// Before the driver exits: retractions (infinite metric) of every route this node announces — its
+    /// own prefixes and the routes it forwards for others — sent inside each neighbour's session, so the
+    /// neighbours reroute at once instead of after their hold time. The engine has no shutdown event, so
+    /// the retractions are built here from its snapshot. Sessions stay as they are (the process ends).
+    public func shutdown(now: Instant) -> [NodeOutput] {
+        let s = engine.snapshot()
+        var updates: [Message] = []
+        var own = [Prefix(host: meshAddress)]
+        for p in engine.configuration.attachedPrefixes where !own.contains(p) { own.append(p) }
+        for p in own.sorted() {
+            updates.append(.update(Update(prefix: p, routerID: routerID, seqno: s.seqno, metric: .infinity, intervalCentiseconds: 0)))
+        }
+        for r in s.routes where r.selected && !own.contains(r.prefix) {
+            updates.append(.update(Update(prefix: r.prefix, routerID: r.routerID, seqno: r.seqno, metric: .infinity, intervalCentiseconds: 0)))
+        }
+        var out: [NodeOutput] = []
+        var start = 0
+        while start < updates.count {
+            let chunk = Array(updates[start..<min(start + 32, updates.count)])
+            start += 32
+            var plaintext: [UInt8] = []
+            do { try RoutingPacket(messages: chunk).encodeInnerPayload(into: &plaintext) } catch { counters.encodeFailures += 1; continue }
+            for key in neighbourNodes.keys.sorted() {
+                guard let node = neighbourNodes[key] else { continue }
+                runLink(link.send(plaintext, to: node, now: now), now: now, &out)
+            }
+        }
+        return out
+    }
+}

@@ -124,3 +124,21 @@ extension FilamentNodeTests {
         #expect((mesh.delivered[2]?.count ?? 0) == before + 1)
     }
 }
+
+extension FilamentNodeTests {
+    /// A node that shuts down retracts its routes: its neighbours drop the routes through it within
+    /// milliseconds, long before their hold time would expire.
+    @Test func shutdownRetractsRoutes() throws {
+        let mesh = try NodeMesh(count: 3)
+        mesh.connect(0, 1, 1, 1)
+        mesh.connect(1, 2, 2, 1)
+        mesh.run(for: .seconds(6))
+        #expect(mesh.nodes[0].engine.lookup(mesh.nodes[2].meshAddress) != nil)
+        mesh.execute(1, mesh.nodes[1].shutdown(now: mesh.now))
+        mesh.dead.insert(1)
+        mesh.run(for: .milliseconds(100))
+        #expect(mesh.nodes[0].engine.lookup(mesh.nodes[1].meshAddress) == nil)
+        #expect(mesh.nodes[0].engine.lookup(mesh.nodes[2].meshAddress) == nil)
+        #expect(mesh.nodes[2].engine.lookup(mesh.nodes[0].meshAddress) == nil)
+    }
+}

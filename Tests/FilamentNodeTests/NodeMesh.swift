@@ -17,7 +17,8 @@ final class NodeMesh {
     /// IP packets each node delivered to its local stack.
     var delivered: [Int: [[UInt8]]] = [:]
     var persistedSeqno: [Int: UInt64] = [:]
-    var up = true
+    /// Nodes that are switched off: they neither receive nor run timers.
+    var dead: Set<Int> = []
 
     /// `keys[i]` is node i's network key seed byte (same byte, same key).
     init(count: Int, networkKeys: [UInt8]? = nil) throws {
@@ -70,15 +71,16 @@ final class NodeMesh {
         let end = now + duration
         for _ in 0..<200_000 {
             let nextDatagram = queue.min { ($0.at, $0.order) < ($1.at, $1.order) }
-            let nextTimer = nodes.map(\.nextDeadline).min() ?? .distantFuture
+            let nextTimer = nodes.indices.filter { !dead.contains($0) }.map { nodes[$0].nextDeadline }.min() ?? .distantFuture
             let t = min(nextDatagram?.at ?? .distantFuture, nextTimer)
             if t > end { now = end; return }
             now = max(now, t)
             if let d = nextDatagram, d.at <= now {
                 queue.removeAll { $0.order == d.order }
+                if dead.contains(d.node) { continue }
                 execute(d.node, nodes[d.node].receive(d.datagram, from: d.from, now: now))
             } else {
-                for i in nodes.indices where nodes[i].nextDeadline <= now { execute(i, nodes[i].tick(now: now)) }
+                for i in nodes.indices where !dead.contains(i) && nodes[i].nextDeadline <= now { execute(i, nodes[i].tick(now: now)) }
             }
         }
     }
