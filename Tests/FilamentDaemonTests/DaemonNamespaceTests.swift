@@ -53,6 +53,10 @@ struct DaemonNamespaceTests {
         let address3 = try #require(lab.status(3)?["address"] as? String)
         #expect(DaemonLab.waitUntil(seconds: 10) { lab.ping(from: 1, address3) != nil })
         #expect(lab.stop(2) == 0, "SIGTERM did not end the daemon cleanly:\n\(lab.log(2))")
+        // Its retractions reach node 1 at once (well inside the neighbour hold time).
+        let start = Date()
+        #expect(DaemonLab.waitUntil(seconds: 1) { (lab.control(1, "routes") as? [Any])?.isEmpty == true })
+        #expect(Date().timeIntervalSince(start) < 1)
         #expect(lab.ping(from: 1, address3) == nil)
         try lab.start(2)
         #expect(DaemonLab.waitUntil(seconds: 5) { lab.status(2) != nil })
