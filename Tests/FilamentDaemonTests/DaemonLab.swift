@@ -36,8 +36,9 @@ final class DaemonLab {
     let directory: String
     var daemons: [Int: Process] = [:]
 
-    /// `count` namespaces in a line: node i's `v<i>r` is joined to node i+1's `v<i+1>l`.
-    init(tag: String, count: Int) throws {
+    /// `count` namespaces in a line: node i's `v<i>r` is joined to node i+1's `v<i+1>l` (unless
+    /// `linked` is false: then `link(_:dad:)` makes the veth pairs later).
+    init(tag: String, count: Int, linked: Bool = true) throws {
         _ = Self.staleCleanup
         self.tag = tag
         self.count = count
@@ -56,16 +57,24 @@ final class DaemonLab {
                 try FileManager.default.createDirectory(atPath: stateDirectory(i), withIntermediateDirectories: false,
                                                         attributes: [.posixPermissions: 0o700])
             }
-            for i in 1..<count {
-                try Self.sh(["ip", "link", "add", "v\(i)r", "netns", namespace(i), "type", "veth",
-                             "peer", "name", "v\(i + 1)l", "netns", namespace(i + 1)])
-                try Self.sh(["ip", "-n", namespace(i), "link", "set", "v\(i)r", "up"])
-                try Self.sh(["ip", "-n", namespace(i + 1), "link", "set", "v\(i + 1)l", "up"])
-            }
+            if linked { for i in 1..<count { try link(i) } }
         } catch {
             close()
             throw error
         }
+    }
+
+    /// Joins node i and node i+1 with a veth pair; with `dad` the link-local addresses go through
+    /// duplicate address detection (tentative for about a second) before they are usable.
+    func link(_ i: Int, dad: Bool = false) throws {
+        try Self.sh(["ip", "link", "add", "v\(i)r", "netns", namespace(i), "type", "veth",
+                     "peer", "name", "v\(i + 1)l", "netns", namespace(i + 1)])
+        if dad {
+            try Self.sh(["ip", "netns", "exec", namespace(i), "sysctl", "-qw", "net.ipv6.conf.v\(i)r.accept_dad=1"])
+            try Self.sh(["ip", "netns", "exec", namespace(i + 1), "sysctl", "-qw", "net.ipv6.conf.v\(i + 1)l.accept_dad=1"])
+        }
+        try Self.sh(["ip", "-n", namespace(i), "link", "set", "v\(i)r", "up"])
+        try Self.sh(["ip", "-n", namespace(i + 1), "link", "set", "v\(i + 1)l", "up"])
     }
 
     func namespace(_ i: Int) -> String { "fild-\(getpid())-\(tag)\(i)" }
@@ -77,8 +86,9 @@ final class DaemonLab {
     func start(_ i: Int, extra: [String] = []) throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+        let interfaces = extra.contains("--config") ? [] : ["--interface", "v*"]
         p.arguments = ["netns", "exec", namespace(i), Self.filamentd, "--state-dir", stateDirectory(i),
-                       "--control-socket", socket(i), "--interface", "v*", "--log-level", "debug"] + extra
+                       "--control-socket", socket(i), "--log-level", "debug"] + interfaces + extra
         if !FileManager.default.fileExists(atPath: logFile(i)) { FileManager.default.createFile(atPath: logFile(i), contents: nil) }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logFile(i)))
         log.seekToEndOfFile()
@@ -103,6 +113,11 @@ final class DaemonLab {
             return nil
         }
         return p.terminationStatus
+    }
+
+    /// Sends `signal` to node i's daemon.
+    func signal(_ i: Int, _ signal: Int32) {
+        if let p = daemons[i] { kill(p.processIdentifier, signal) }
     }
 
     /// Stops every daemon and deletes the namespaces and files.

@@ -64,3 +64,37 @@ struct DaemonNamespaceTests {
         #expect(DaemonLab.waitUntil(seconds: 10) { lab.ping(from: 1, address3) != nil }, "no route back:\n\(lab.log(1))")
     }
 }
+
+extension DaemonNamespaceTests {
+    /// Daemons started before their link exists pick it up when it appears, once its link-local
+    /// addresses have left the tentative state (DAD enabled on this link), and become neighbours.
+    @Test func interfaceAppearingAtRunTimeIsUsed() throws {
+        let lab = try DaemonLab(tag: "late", count: 2, linked: false)
+        defer { lab.close() }
+        for i in 1...2 { try lab.start(i) }
+        #expect(DaemonLab.waitUntil(seconds: 5) { lab.status(1) != nil && lab.status(2) != nil })
+        #expect(lab.neighbours(1) == [])
+        #expect((lab.status(1)?["health"] as? String) == "degraded")
+        try lab.link(1, dad: true)
+        #expect(DaemonLab.waitUntil(seconds: 10) { lab.neighbours(1)?.count == 1 && lab.neighbours(2)?.count == 1 },
+                "no neighbour after the link appeared:\n\(lab.log(1))")
+        #expect(lab.log(1).contains("mesh interface v1r up"))
+    }
+
+    /// SIGHUP re-reads the configuration file's interfaces: a daemon configured for no existing interface
+    /// joins the mesh once the file names its link and it is told to reload.
+    @Test func sighupReloadsInterfaces() throws {
+        let lab = try DaemonLab(tag: "hup", count: 2)
+        defer { lab.close() }
+        let config1 = "\(lab.directory)/node1.yaml"
+        try "interfaces: [nothing*]\n".write(toFile: config1, atomically: true, encoding: .utf8)
+        try lab.start(1, extra: ["--config", config1])
+        try lab.start(2)
+        #expect(DaemonLab.waitUntil(seconds: 5) { lab.status(1) != nil })
+        usleep(1_500_000)
+        #expect(lab.neighbours(1) == [])
+        try "interfaces: [\"v*\"]\n".write(toFile: config1, atomically: true, encoding: .utf8)
+        lab.signal(1, SIGHUP)
+        #expect(DaemonLab.waitUntil(seconds: 10) { lab.neighbours(1)?.count == 1 }, "no neighbour after SIGHUP:\n\(lab.log(1))")
+    }
+}
