@@ -272,6 +272,8 @@ public final class DaemonRuntime {
             return ControlServer.encode(ControlResponse(id: request.id, result: answers.routes(s, node: node)))
         case "gateways":
             return ControlServer.encode(ControlResponse(id: request.id, result: answers.gateways(s)))
+        case "counters":
+            return ControlServer.encode(ControlResponse(id: request.id, result: counters()))
         default:
             return ControlServer.encode(ControlResponse<String>(id: request.id, error: ControlError(
                 code: "unknown_command", message: "'\(request.command)' is not implemented by filamentd \(Self.version) yet")))

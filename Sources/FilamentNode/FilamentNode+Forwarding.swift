@@ -17,6 +17,11 @@ extension FilamentNode {
             counters.malformedIPPackets += 1
             return
         }
+        if destination.byte(0) == 0xFF || destination.high >> 54 == 0x3FA {
+            // Multicast and link-local traffic of the local stack (MLD, router solicitations) stays on the TUN link.
+            counters.notRoutable += 1
+            return
+        }
         var packet = packet
         let length = IPv6Packet.headerLength + IPv6Packet.payloadLength(packet)
         if packet.count > length { packet.removeLast(packet.count - length) }  // link padding

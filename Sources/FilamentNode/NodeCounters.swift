@@ -15,6 +15,8 @@ public struct NodeCounters: Hashable, Sendable {
     public var unknownInnerType: UInt64 = 0
     /// IP packets that are not well-formed IPv6 (too short, wrong version, wrong length).
     public var malformedIPPackets: UInt64 = 0
+    /// IP packets to multicast or link-local destinations (never forwarded).
+    public var notRoutable: UInt64 = 0
     /// IP packets delivered to the local stack.
     public var delivered: UInt64 = 0
     /// IP packets sent on towards a next hop.

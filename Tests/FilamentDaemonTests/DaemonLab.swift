@@ -136,6 +136,34 @@ final class DaemonLab {
         return try? JSONSerialization.jsonObject(with: Data(out.utf8))
     }
 
+    /// One request line straight to node i's control socket (for commands filamentctl does not have).
+    func rawRequest(_ i: Int, _ command: String) -> [String: Any]? {
+        let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        defer { Glibc.close(fd) }
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(socket(i).utf8)
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in raw.copyBytes(from: bytes); raw[bytes.count] = 0 }
+        let rc = withUnsafePointer(to: &addr) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard rc == 0 else { return nil }
+        var tv = timeval(tv_sec: 3, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        let line = Array("{\"version\":1,\"id\":1,\"command\":\"\(command)\",\"args\":{}}\n".utf8)
+        guard line.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == line.count else { return nil }
+        var data = Data()
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        for _ in 0..<100 {
+            let n = read(fd, &buffer, buffer.count)
+            if n <= 0 { break }
+            data.append(contentsOf: buffer[0..<n])
+            if buffer[n - 1] == 0x0A { break }
+        }
+        return (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+    }
+
     /// Node ids of node i's neighbours.
     func neighbours(_ i: Int) -> [String]? {
         (control(i, "neighbours") as? [[String: Any]])?.compactMap { $0["node_id"] as? String }

@@ -23,6 +23,10 @@ struct DaemonNamespaceTests {
         _ = DaemonLab.waitUntil(seconds: 10) { reply = lab.ping(from: 1, address3); return reply != nil }
         let text = try #require(reply, "no ping reply from \(address3):\n\(lab.log(1))")
         #expect(text.contains("ttl=63"), "expected one forwarding hop: \(text)")
+        // The middle node counted what it forwarded (the control protocol's `counters`).
+        let counters = try #require(lab.rawRequest(2, "counters")?["result"] as? [String: Any])
+        #expect((counters["node.forwarded"] as? Int ?? 0) >= 2)
+        #expect((counters["link.handshakesCompleted"] as? Int ?? 0) >= 2)
     }
 
     /// A daemon holding another network key hears hellos but never becomes a neighbour.

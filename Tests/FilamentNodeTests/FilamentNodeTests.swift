@@ -142,3 +142,19 @@ extension FilamentNodeTests {
         #expect(mesh.nodes[2].engine.lookup(mesh.nodes[0].meshAddress) == nil)
     }
 }
+
+extension FilamentNodeTests {
+    /// Multicast and link-local packets from the local stack are dropped (counted), never answered
+    /// with ICMPv6 and never sent into the mesh.
+    @Test func multicastAndLinkLocalAreNotForwarded() throws {
+        let mesh = try NodeMesh(count: 1)
+        let a = mesh.nodes[0]
+        for d in ["ff02::16", "ff02::2", "fe80::1"] {
+            var p = mesh.echoRequest(from: 0, to: IPv6Address(d)!)
+            p[7] = 255
+            #expect(a.forward(p, now: mesh.now).isEmpty)
+        }
+        #expect(a.counters.notRoutable == 3)
+        #expect(a.counters.noRoute == 0)
+    }
+}
