@@ -40,6 +40,10 @@ public final class DaemonRuntime {
     var nextReconcile: Instant
     var answers: ControlAnswers!
     /// Datagrams that had no open transport for their interface.
+    /// Buffers of the fast data path (plaintexts and sealed frames), allocated once.
+    let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 70_000, alignment: 16)
+    let frame = UnsafeMutableRawBufferPointer.allocate(byteCount: 70_000, alignment: 16)
+    var fastOutputs: [NodeOutput] = []
     var sendDrops: UInt64 = 0
     var tunWriteDrops: UInt64 = 0
 
@@ -132,6 +136,11 @@ public final class DaemonRuntime {
         return loaded.takeKeyPair()
     }
 
+    deinit {
+        scratch.deallocate()
+        frame.deallocate()
+    }
+
     /// Serves until SIGTERM or SIGINT, then shuts down cleanly. Returns the exit status.
     public func run() -> Int32 {
         while running {
@@ -185,7 +194,11 @@ public final class DaemonRuntime {
 
     func readTun(now: Instant) throws {
         for _ in 0..<8 {
-            let n = try tun.receive { packet in self.execute(self.node.forward(Array(packet), now: now)) }
+            let n = try tun.receive { packet in
+                self.fastOutputs.removeAll(keepingCapacity: true)
+                let r = self.node.forwardFast(packet, now: now, scratch: self.scratch, frame: self.frame, outputs: &self.fastOutputs)
+                self.executeFast(r)
+            }
             if n < tun.batchSize { break }
             flushTransports()
         }
@@ -195,10 +208,32 @@ public final class DaemonRuntime {
         guard let t = transports[interface] else { return }
         for _ in 0..<8 {
             let n = try t.receive { d in
-                self.execute(self.node.receive(Array(d.payload), from: NodePeer(interface: d.interface, address: d.source), now: now))
+                self.fastOutputs.removeAll(keepingCapacity: true)
+                let r = self.node.receiveFast(d.payload, from: NodePeer(interface: d.interface, address: d.source), now: now,
+                                              scratch: self.scratch, frame: self.frame, outputs: &self.fastOutputs)
+                self.executeFast(r)
             }
             if n < t.configuration.batchSize { break }
             flushTransports()
+        }
+    }
+
+    /// Executes the outputs of a fast-path call, then its result (no allocation when there are no outputs).
+    func executeFast(_ result: FastPathResult) {
+        if !fastOutputs.isEmpty { execute(fastOutputs) }
+        switch result {
+        case .handled:
+            break
+        case let .send(count, to: peer):
+            guard let t = transports[peer.interface] else { sendDrops += 1; return }
+            let bytes = UnsafeRawBufferPointer(rebasing: frame[0..<count])
+            if !t.enqueue(to: peer.address, payload: bytes) {
+                _ = try? t.flush()
+                if !t.enqueue(to: peer.address, payload: bytes) { sendDrops += 1 }
+            }
+        case let .deliver(range):
+            let ok = (try? tun.write(UnsafeRawBufferPointer(rebasing: scratch[range]))) ?? false
+            if !ok { tunWriteDrops += 1 }
         }
     }
 

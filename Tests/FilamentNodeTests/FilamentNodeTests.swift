@@ -20,9 +20,10 @@ import Testing
     }
 
     /// In a line of three, the ends learn routes to each other through the middle and an echo request
-    /// crosses two hops (hop limit decremented once, in transit) and the reply comes back.
-    @Test func threeNodeLineForwardsAcrossTwoHops() throws {
+    /// crosses two hops (hop limit decremented once, in transit), through the ordinary and the fast path.
+    @Test(arguments: [false, true]) func threeNodeLineForwardsAcrossTwoHops(fast: Bool) throws {
         let mesh = try NodeMesh(count: 3)
+        mesh.useFastPath = fast
         mesh.connect(0, 1, 1, 1)
         mesh.connect(1, 2, 2, 1)
         mesh.run(for: .seconds(6))
@@ -30,7 +31,7 @@ import Testing
         let entry = try #require(a.engine.lookup(c.meshAddress))
         #expect(entry.nextHop.routerID == mesh.nodes[1].routerID)
         let request = mesh.echoRequest(from: 0, to: c.meshAddress, hopLimit: 64)
-        mesh.execute(0, a.forward(request, now: mesh.now))
+        mesh.forward(0, request)
         mesh.run(for: .milliseconds(50))
         let got = try #require(mesh.delivered[2]?.last)
         #expect(got.count == request.count)
@@ -51,11 +52,19 @@ import Testing
     }
 
     /// A packet for an address nobody announces gets an ICMPv6 destination unreachable back to the local stack.
-    @Test func noRouteAnswersUnreachable() throws {
+    @Test(arguments: [false, true]) func noRouteAnswersUnreachable(fast: Bool) throws {
         let mesh = try NodeMesh(count: 1)
         let a = mesh.nodes[0]
         let nowhere = IPv6Address("fd66:696c:616d::1234")!
-        let out = a.forward(mesh.echoRequest(from: 0, to: nowhere), now: mesh.now)
+        var out: [NodeOutput] = []
+        if fast {
+            let r = mesh.echoRequest(from: 0, to: nowhere).withUnsafeBytes {
+                a.forwardFast($0, now: mesh.now, scratch: mesh.scratch, frame: mesh.frame, outputs: &out)
+            }
+            #expect(r == .handled)
+        } else {
+            out = a.forward(mesh.echoRequest(from: 0, to: nowhere), now: mesh.now)
+        }
         guard case let .deliver(reply)? = out.first else { Issue.record("no ICMPv6 error: \(out)"); return }
         #expect(reply[6] == 58)
         #expect(reply[40] == 1 && reply[41] == 0)
@@ -156,5 +165,24 @@ extension FilamentNodeTests {
         }
         #expect(a.counters.notRoutable == 3)
         #expect(a.counters.noRoute == 0)
+    }
+}
+
+extension FilamentNodeTests {
+    /// The fast path forwards a packet whose hop limit is 1 in transit nowhere: the sender gets ICMPv6
+    /// time exceeded from the middle node instead.
+    @Test func fastPathHopLimitExceeded() throws {
+        let mesh = try NodeMesh(count: 3)
+        mesh.useFastPath = true
+        mesh.connect(0, 1, 1, 1)
+        mesh.connect(1, 2, 2, 1)
+        mesh.run(for: .seconds(6))
+        mesh.forward(0, mesh.echoRequest(from: 0, to: mesh.nodes[2].meshAddress, hopLimit: 1))
+        mesh.run(for: .milliseconds(50))
+        #expect(mesh.delivered[2] == nil)
+        let error = try #require(mesh.delivered[0]?.last)
+        #expect(error[40] == 3)
+        #expect(IPv6Packet.source(of: error) == mesh.nodes[1].meshAddress)
+        #expect(mesh.nodes[1].counters.hopLimitExceeded == 1)
     }
 }

@@ -17,6 +17,33 @@ final class NodeMesh {
     /// IP packets each node delivered to its local stack.
     var delivered: [Int: [[UInt8]]] = [:]
     var persistedSeqno: [Int: UInt64] = [:]
+    /// Deliver datagrams through `receiveFast` (the daemon's data path) instead of `receive`.
+    var useFastPath = false
+    let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 70_000, alignment: 16)
+    let frame = UnsafeMutableRawBufferPointer.allocate(byteCount: 70_000, alignment: 16)
+    deinit { scratch.deallocate(); frame.deallocate() }
+
+    /// Executes a fast-path result of node i (and the outputs that came with it).
+    func executeFast(_ i: Int, _ result: FastPathResult, _ outputs: [NodeOutput]) {
+        execute(i, outputs)
+        switch result {
+        case .handled: break
+        case let .send(count, to: peer): execute(i, [.send(Array(UnsafeRawBufferPointer(rebasing: frame[0..<count])), to: peer)])
+        case let .deliver(range): delivered[i, default: []].append(Array(UnsafeRawBufferPointer(rebasing: scratch[range])))
+        }
+    }
+
+    /// Sends an IP packet from node i's local stack, through the fast or the ordinary path.
+    func forward(_ i: Int, _ packet: [UInt8]) {
+        if useFastPath {
+            var outputs: [NodeOutput] = []
+            let r = packet.withUnsafeBytes { nodes[i].forwardFast($0, now: now, scratch: scratch, frame: frame, outputs: &outputs) }
+            executeFast(i, r, outputs)
+        } else {
+            execute(i, nodes[i].forward(packet, now: now))
+        }
+    }
+
     /// Nodes that are switched off: they neither receive nor run timers.
     var dead: Set<Int> = []
 
@@ -78,7 +105,15 @@ final class NodeMesh {
             if let d = nextDatagram, d.at <= now {
                 queue.removeAll { $0.order == d.order }
                 if dead.contains(d.node) { continue }
-                execute(d.node, nodes[d.node].receive(d.datagram, from: d.from, now: now))
+                if useFastPath {
+                    var outputs: [NodeOutput] = []
+                    let r = d.datagram.withUnsafeBytes {
+                        nodes[d.node].receiveFast($0, from: d.from, now: now, scratch: scratch, frame: frame, outputs: &outputs)
+                    }
+                    executeFast(d.node, r, outputs)
+                } else {
+                    execute(d.node, nodes[d.node].receive(d.datagram, from: d.from, now: now))
+                }
             } else {
                 for i in nodes.indices where !dead.contains(i) && nodes[i].nextDeadline <= now { execute(i, nodes[i].tick(now: now)) }
             }
