@@ -34,6 +34,11 @@ extension DaemonRuntime {
         let wanted = wantedInterfaces()
         let wantedIDs = Set(wanted.map(\.interface))
         for id in transports.keys.sorted() where !wantedIDs.contains(id) { closeTransport(id, now: now) }
+        for link in wanted where transports[link.interface] != nil && transportMTUs[link.interface] != link.mtu {
+            transportMTUs[link.interface] = link.mtu
+            log.info("mesh interface \(link.name) mtu \(link.mtu)")
+            execute(node.interfaceUp(link.interface, linkMTU: link.mtu, now: now))
+        }
         for link in wanted where transports[link.interface] == nil {
             var c = UDPTransport.Configuration()
             c.port = configuration.port
@@ -41,6 +46,7 @@ extension DaemonRuntime {
                 let t = try UDPTransport(interfaceName: link.name, configuration: c)
                 try loop.watch(t.fileDescriptor, token: Self.udpTokenBase + UInt64(link.interface.rawValue))
                 transports[link.interface] = t
+                transportMTUs[link.interface] = link.mtu
                 log.info("mesh interface \(link.name) up (mtu \(link.mtu))")
                 execute(node.interfaceUp(link.interface, linkMTU: link.mtu, now: now))
             } catch {
@@ -52,6 +58,7 @@ extension DaemonRuntime {
     func closeTransport(_ id: InterfaceID, now: Instant) {
         guard let t = transports.removeValue(forKey: id) else { return }
         writableInterest.remove(id)
+        transportMTUs[id] = nil
         try? loop.unwatch(t.fileDescriptor)
         execute(node.interfaceDown(id, now: now))
         t.close()

@@ -32,6 +32,8 @@ public final class DaemonRuntime {
     let tunMTU: Int
     var control: ControlServer?
     var transports: [InterfaceID: UDPTransport] = [:]
+    /// The link MTU each open transport was announced with (an MTU change is announced again).
+    var transportMTUs: [InterfaceID: Int] = [:]
     /// Transports whose socket buffer was full at the last flush (watched for writability).
     var writableInterest: Set<InterfaceID> = []
     var matcher: InterfaceMatcher

@@ -71,7 +71,8 @@ struct DaemonNamespaceTests {
 
 extension DaemonNamespaceTests {
     /// Daemons started before their link exists pick it up when it appears, once its link-local
-    /// addresses have left the tentative state (DAD enabled on this link), and become neighbours.
+    /// addresses have left the tentative state (DAD enabled on this link), and become neighbours;
+    /// a later MTU change of the link is picked up too.
     @Test func interfaceAppearingAtRunTimeIsUsed() throws {
         let lab = try DaemonLab(tag: "late", count: 2, linked: false)
         defer { lab.close() }
@@ -83,6 +84,9 @@ extension DaemonNamespaceTests {
         #expect(DaemonLab.waitUntil(seconds: 10) { lab.neighbours(1)?.count == 1 && lab.neighbours(2)?.count == 1 },
                 "no neighbour after the link appeared:\n\(lab.log(1))")
         #expect(lab.log(1).contains("mesh interface v1r up"))
+        // An MTU change is noticed and announced to the node again.
+        try DaemonLab.sh(["ip", "-n", lab.namespace(1), "link", "set", "v1r", "mtu", "1400"])
+        #expect(DaemonLab.waitUntil(seconds: 5) { lab.log(1).contains("mesh interface v1r mtu 1400") })
     }
 
     /// SIGHUP re-reads the configuration file's interfaces: a daemon configured for no existing interface
