@@ -41,9 +41,6 @@ struct Neighbour {
     /// Messages waiting to be batched into packets for this neighbour.
     var pending: [Message] = []
     var flushDue: Instant = .distantFuture
-    /// Digest of the routes held from this neighbour (finite metrics): count and sum of entry hashes.
-    var routeCount = 0
-    var heldHash: UInt64 = 0
     /// Routes from this neighbour stay valid at least until here (refreshed by matching digests).
     var confirmedUntil: Instant = .zero
     var lastFullRequest: Instant = .zero
@@ -69,6 +66,14 @@ struct Neighbour {
     }
 }
 
+/// Digest of the routes held from one neighbour (finite metrics and echoes of our own prefixes): count
+/// and sum of entry hashes. Kept apart from `Neighbour` so the per-update bookkeeping touches a small
+/// value (mutating a large dictionary value in place costs an allocation per access).
+struct HeldDigest {
+    var count = 0
+    var hash: UInt64 = 0
+}
+
 /// A route to a prefix through one neighbour (RFC 8966 3.2.6).
 struct Route {
     var neighbour: NeighbourKey
@@ -83,6 +88,8 @@ struct Route {
 struct PrefixRoutes {
     var routes: [Route] = []
     var selected: Int? = nil
+    /// Metric of the installed forwarding entry (the selected route's at selection time); nil: none installed.
+    var installedMetric: Metric? = nil
     func index(of n: NeighbourKey) -> Int? { routes.firstIndex { $0.neighbour == n } }
 }
 

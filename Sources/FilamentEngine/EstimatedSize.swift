@@ -3,15 +3,15 @@ import FilamentWire
 
 /// Bytes a routing packet costs on the link, for batching within the MTU and for counting control
 /// traffic. Message and packet sizes are FilamentWire's exact `encodedSize`; the per-datagram overheads
-/// below come from docs/wire-format.md (Ethernet+IPv6+UDP, frame type) and, for the encrypted unicast
-/// transport, a WireGuard-sized estimate until the link layer publishes its exact figure.
+/// below come from docs/wire-format.md (Ethernet+IPv6+UDP, frame type, inner payload type) and
+/// docs/link-layer.md (transport frame: 16-byte header + 16-byte tag).
 enum EstimatedSize {
     /// Ethernet 14 + IPv6 40 + UDP 8.
     static let linkOverhead = 62
     /// Plaintext frame type byte in front of a multicast routing packet.
     static let plaintextFrame = 1
-    /// Encrypted transport frame around a unicast routing packet (type, counter, tag, inner type): estimate.
-    static let sessionOverhead = 29
+    /// Encrypted transport frame around a unicast routing packet: header 16 + tag 16 + inner type 1.
+    static let sessionOverhead = 33
     /// Routing packet header.
     static let packetOverhead = RoutingPacket.headerSize
 

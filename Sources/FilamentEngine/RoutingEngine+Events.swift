@@ -54,6 +54,7 @@ extension RoutingEngine {
         n.cost = n.computedCost()
         n.confirmedUntil = now + configuration.digestInterval * 4
         neighbours[key] = n
+        held[key] = HeldDigest()
         neighbourOrder = neighbours.keys.sorted()
         out.append(.notify(.neighbourAdded(key)))
         interfaces[key.interface]!.ihuSoon = true
@@ -83,6 +84,7 @@ extension RoutingEngine {
     mutating func removeNeighbour(_ key: NeighbourKey, now: Instant) {
         flushRoutes(from: key, now: now)
         neighbours[key] = nil
+        held[key] = nil
         neighbourOrder = neighbours.keys.sorted()
         out.append(.notify(.neighbourLost(key)))
     }

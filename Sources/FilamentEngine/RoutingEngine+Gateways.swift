@@ -116,7 +116,7 @@ extension RoutingEngine {
     func pathMetric(_ g: NodeID) -> Metric {
         if g == node { return ownGateway.current == nil ? .infinity : .zero }
         guard let e = gateways[g] else { return .infinity }
-        return installed[Prefix(host: e.address)]?.metric ?? .infinity
+        return installedEntry(Prefix(host: e.address))?.metric ?? .infinity
     }
 
     /// Usable for flows already on it: present, healthy and reachable.

@@ -70,6 +70,7 @@ extension RoutingEngine {
 
     /// Sends the hello of every interface whose hello is due (with IHUs every Nth time or when asked).
     mutating func sendHellos(now: Instant) {
+        guard interfaces.values.contains(where: { $0.nextHello <= now }) else { return } // no sort, no allocation
         for i in interfaces.keys.sorted() {
             guard var s = interfaces[i], s.nextHello <= now else { continue }
             let includeNode = s.hellosSent < 3 || s.nodeIDSoon || s.hellosSent % max(1, configuration.nodeIDEveryNthHello) == 0

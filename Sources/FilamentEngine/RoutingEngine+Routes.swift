@@ -48,7 +48,7 @@ extension RoutingEngine {
         let existing = routes.removeValue(forKey: u.prefix)
         var pr = existing ?? PrefixRoutes()
         let idx = pr.index(of: key)
-        if idx == nil && (u.isRetraction || neighbours[key]!.routeCount >= configuration.maxRoutesPerNeighbour) {
+        if idx == nil && (u.isRetraction || held[key, default: HeldDigest()].count >= configuration.maxRoutesPerNeighbour) {
             if !u.isRetraction { counters.tableFullDrops += 1 }
             if let existing { routes[u.prefix] = existing }
             return
@@ -82,12 +82,12 @@ extension RoutingEngine {
             counters.ownRouterIDClaims += 1; return
         }
         guard var n = neighbours[key] else { return }
-        if let old = n.echoes[u.prefix] { n.routeCount -= 1; n.heldHash &-= old }
+        if let old = n.echoes[u.prefix] { held[key, default: HeldDigest()].count -= 1; held[key, default: HeldDigest()].hash &-= old }
         if u.isRetraction {
             n.echoes[u.prefix] = nil
         } else {
             let h = DigestHash.entry(prefix: u.prefix, routerID: u.routerID, seqno: u.seqno, metric: u.metric)
-            n.echoes[u.prefix] = h; n.routeCount += 1; n.heldHash &+= h
+            n.echoes[u.prefix] = h; held[key, default: HeldDigest()].count += 1; held[key, default: HeldDigest()].hash &+= h
         }
         neighbours[key] = n
         if !u.isRetraction, u.seqno.isNewer(than: ownSeqno) {
@@ -98,13 +98,15 @@ extension RoutingEngine {
 
     /// Keeps the per-neighbour digest (count and hash of held finite routes) in step with the table.
     mutating func holdRoute(_ r: Route, prefix: Prefix) {
-        neighbours[r.neighbour]?.routeCount += 1
-        neighbours[r.neighbour]?.heldHash &+= DigestHash.entry(prefix: prefix, routerID: r.routerID, seqno: r.seqno, metric: r.advertisedMetric)
+        let h = DigestHash.entry(prefix: prefix, routerID: r.routerID, seqno: r.seqno, metric: r.advertisedMetric)
+        held[r.neighbour, default: HeldDigest()].count += 1
+        held[r.neighbour, default: HeldDigest()].hash &+= h
     }
 
     mutating func unholdRoute(_ r: Route, prefix: Prefix) {
-        neighbours[r.neighbour]?.routeCount -= 1
-        neighbours[r.neighbour]?.heldHash &-= DigestHash.entry(prefix: prefix, routerID: r.routerID, seqno: r.seqno, metric: r.advertisedMetric)
+        let h = DigestHash.entry(prefix: prefix, routerID: r.routerID, seqno: r.seqno, metric: r.advertisedMetric)
+        held[r.neighbour, default: HeldDigest()].count -= 1
+        held[r.neighbour, default: HeldDigest()].hash &-= h
     }
 
     func removeRoute(at i: Int, from pr: inout PrefixRoutes) {
@@ -132,6 +134,7 @@ extension RoutingEngine {
     mutating func reselect(_ prefix: Prefix, now: Instant) {
         guard var pr = routes[prefix] else { return }
         let old = pr.selected.map { pr.routes[$0] }
+        let wasInstalled = pr.installedMetric
         var best: Int? = nil
         var bestMetric = Metric.infinity
         for (i, r) in pr.routes.enumerated() {
@@ -151,25 +154,25 @@ extension RoutingEngine {
             }
         }
         pr.selected = best
+        pr.installedMetric = best == nil ? nil : bestMetric
         let starving = best == nil && pr.routes.contains { !routeMetric($0).isInfinite }
         if pr.routes.isEmpty { routes[prefix] = nil } else { routes[prefix] = pr }
 
         // Forwarding table.
         if let b = best {
             let r = pr.routes[b]
-            let entry = ForwardingEntry(prefix: prefix, nextHop: r.neighbour, metric: bestMetric)
-            if installed[prefix] != entry {
-                if installed[prefix] == nil {
-                    installedLengths[Int(prefix.length)] += 1
-                    out.append(.notify(.routeAdded(prefix)))
-                } else if installed[prefix]!.nextHop != entry.nextHop {
-                    out.append(.notify(.routeChanged(prefix)))
-                }
-                installed[prefix] = entry
-                out.append(.installRoute(entry))
+            // `old` is nil when the previously selected route was just removed: the next hop changed.
+            let sameHop = wasInstalled != nil && old?.neighbour == r.neighbour
+            if wasInstalled == nil {
+                installedLengths[Int(prefix.length)] += 1
+                out.append(.notify(.routeAdded(prefix)))
+            } else if !sameHop {
+                out.append(.notify(.routeChanged(prefix)))
             }
-        } else if installed[prefix] != nil {
-            installed[prefix] = nil
+            if !sameHop || wasInstalled != bestMetric {
+                out.append(.installRoute(ForwardingEntry(prefix: prefix, nextHop: r.neighbour, metric: bestMetric)))
+            }
+        } else if wasInstalled != nil {
             installedLengths[Int(prefix.length)] -= 1
             out.append(.removeRoute(prefix))
             out.append(.notify(.routeLost(prefix)))
@@ -339,7 +342,8 @@ extension RoutingEngine {
 
     mutating func receiveDigest(_ d: Digest, from key: NeighbourKey, now: Instant) {
         guard var n = neighbours[key] else { return }
-        if Int(d.routeCount) == min(n.routeCount, 0xFFFF) && d.hash == n.heldHash {
+        let mine = held[key] ?? HeldDigest()
+        if Int(d.routeCount) == min(mine.count, 0xFFFF) && d.hash == mine.hash {
             n.confirmedUntil = now + configuration.digestInterval * 7 / 2
             neighbours[key] = n
             return

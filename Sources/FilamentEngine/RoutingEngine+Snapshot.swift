@@ -32,5 +32,5 @@ extension RoutingEngine {
     }
 
     /// The installed forwarding entries, sorted by prefix.
-    public var forwardingTable: [ForwardingEntry] { installed.keys.sorted().map { installed[$0]! } }
+    public var forwardingTable: [ForwardingEntry] { routes.keys.sorted().compactMap { installedEntry($0) } }
 }

@@ -30,12 +30,12 @@ public struct RoutingEngine {
     var neighbours: [NeighbourKey: Neighbour] = [:]
     /// The neighbour keys, sorted (kept in step with `neighbours`; iteration order for output).
     var neighbourOrder: [NeighbourKey] = []
+    var held: [NeighbourKey: HeldDigest] = [:]
     var routes: [Prefix: PrefixRoutes] = [:]
     var sources: [SourceKey: Source] = [:]
     /// What this node last announced to every neighbour (finite metrics only), and its digest.
     var advertised: [Prefix: Advertisement] = [:]
     var advertisedHash: UInt64 = 0
-    var installed: [Prefix: ForwardingEntry] = [:]
     /// How many installed prefixes have each length (0...128), for longest-prefix match.
     var installedLengths = [Int](repeating: 0, count: 129)
     var pendingRequests: [SourceKey: PendingRequest] = [:]
@@ -108,12 +108,18 @@ public struct RoutingEngine {
     public func lookup(_ destination: IPv6Address) -> ForwardingEntry? {
         var length = 128
         while length >= 0 {
-            if installedLengths[length] > 0, let p = Prefix(address: destination, length: length), let e = installed[p] {
+            if installedLengths[length] > 0, let p = Prefix(address: destination, length: length), let e = installedEntry(p) {
                 return e
             }
             length -= 1
         }
         return nil
+    }
+
+    /// The forwarding entry installed for exactly `prefix` (the selected route; no separate table is kept).
+    func installedEntry(_ prefix: Prefix) -> ForwardingEntry? {
+        guard let pr = routes[prefix], let s = pr.selected, let m = pr.installedMetric else { return nil }
+        return ForwardingEntry(prefix: prefix, nextHop: pr.routes[s].neighbour, metric: m)
     }
 
     /// Whether `destination` is one of this node's own prefixes (delivered locally).

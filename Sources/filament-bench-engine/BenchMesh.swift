@@ -4,7 +4,7 @@ import FilamentWire
 
 /// A compact discrete-event mesh for measurements: point-to-point links with 1 ms latency, packets
 /// through the real codec, bytes counted per sent datagram (codec size + 62 link overhead + frame or
-/// session overhead). No loop oracle (the tests run that); a binary heap for the event queue.
+/// transport-frame overhead: docs/wire-format.md, docs/link-layer.md). No loop oracle (the tests run that); a binary heap for the event queue.
 struct BenchMesh {
     struct Pending: Comparable {
         var time: Instant; var order: Int; var to: Int; var from: Int; var unicast: Bool; var packet: RoutingPacket
@@ -57,7 +57,7 @@ struct BenchMesh {
 
     mutating func send(_ i: Int, _ interface: InterfaceID, _ p: RoutingPacket, _ unicast: Bool) {
         let encoded = try! p.encode()
-        bytes += encoded.count + 62 + (unicast ? 29 : 1)
+        bytes += encoded.count + 62 + (unicast ? 33 : 1) // link + transport frame (16 + 16 tag + inner type) or frame type
         packets += 1
         let j = Int(interface.rawValue) - 1
         guard links.contains(min(i, j) * 1_000_000 + max(i, j)) else { return }

@@ -60,3 +60,6 @@ func fmt(_ x: Double, _ digits: Int = 1) -> String {
     let v = (x * p).rounded() / p
     return String(v)
 }
+
+/// A no-op a debugger can break on (the allocation profile of one packet starts here).
+@_optimize(none) @inline(never) @_silgen_name("filament_bench_marker") func benchMarker(_ x: Int) { if x == -1 { print("") } }

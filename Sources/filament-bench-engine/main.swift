@@ -1,6 +1,9 @@
 import FilamentCore
 import FilamentEngine
 import FilamentWire
+#if canImport(Glibc)
+import Glibc
+#endif
 
 // filament-bench-engine: throughput, memory and allocations of one RoutingEngine, and control traffic of
 // meshes of engines. Run in release: `swift run -c release filament-bench-engine`. Results: docs/benchmarks.md.
@@ -50,23 +53,45 @@ func feed(_ e: inout RoutingEngine, _ now: inout Instant, _ packets: [RoutingPac
 
 print("# filament-bench-engine")
 
-// 1. Memory (first, before other tests grow the heap and RSS) for 10,000 destinations held by one node (from one neighbour, then from two).
-do {
-    let heap0 = heapInUse(), rss0 = residentBytes()
+// With FILAMENT_BENCH_PROFILE set: one packet of updates after a warm-up, bracketed by benchMarker (for gdb).
+if getenv("FILAMENT_BENCH_PROFILE") != nil {
     var (e, now) = engineWithNeighbours()
     var buffer: [EngineAction] = []
-    feed(&e, &now, updatePackets(count: 10_000, seqno: 1, metric: 256), from: neighbourB, buffer: &buffer)
+    buffer.reserveCapacity(4096)
+    let warm = updatePackets(count: 10_000, seqno: 1, metric: 256)
+    let next = updatePackets(count: 10_000, seqno: 2, metric: 256)
+    feed(&e, &now, warm, from: neighbourB, buffer: &buffer)
+    feed(&e, &now, Array(next[0..<10]), from: neighbourB, buffer: &buffer)
+    benchMarker(1)
+    feed(&e, &now, [next[10]], from: neighbourB, buffer: &buffer)
+    benchMarker(2)
+    exit(0)
+}
+
+// 1. Memory (first, before other tests grow the heap and RSS) for 10,000 destinations held by one node (from one neighbour, then from two).
+do {
+    // The input packets exist before the baseline, so only the engine's own memory is counted.
+    let fromB = updatePackets(count: 10_000, seqno: 1, metric: 256)
+    let fromC = updatePackets(count: 10_000, seqno: 1, metric: 512)
+    var buffer: [EngineAction] = []
+    buffer.reserveCapacity(100_000)
+    let heap0 = heapInUse(), rss0 = residentBytes()
+    if getenv("FILAMENT_BENCH_DEBUG") != nil { print("heap0 \(heap0)") }
+    var (e, now) = engineWithNeighbours()
+    if getenv("FILAMENT_BENCH_DEBUG") != nil { print("heap after engine \(heapInUse())") }
+    feed(&e, &now, fromB, from: neighbourB, buffer: &buffer)
     // Let the flushes and re-announcements settle.
-    now = now + .milliseconds(100); buffer.removeAll(); e.handle(.timer, now: now, into: &buffer)
+    now = now + .milliseconds(100); buffer.removeAll(keepingCapacity: true); e.handle(.timer, now: now, into: &buffer)
     let heap1 = heapInUse(), rss1 = residentBytes()
-    feed(&e, &now, updatePackets(count: 10_000, seqno: 1, metric: 512), from: neighbourC, buffer: &buffer)
-    now = now + .milliseconds(100); buffer.removeAll(); e.handle(.timer, now: now, into: &buffer)
+    feed(&e, &now, fromC, from: neighbourC, buffer: &buffer)
+    now = now + .milliseconds(100); buffer.removeAll(keepingCapacity: true); e.handle(.timer, now: now, into: &buffer)
     let heap2 = heapInUse(), rss2 = residentBytes()
     let s = e.snapshot()
     print("memory, 10,000 destinations from 1 neighbour: heap +\(fmt(Double(heap1 - heap0) / 1e6, 2)) MB (\((heap1 - heap0) / 10_000) B/destination), RSS +\(fmt(Double(rss1 - rss0) / 1e6, 2)) MB")
     print("memory, same destinations also from a 2nd neighbour (20,000 routes): heap +\(fmt(Double(heap2 - heap0) / 1e6, 2)) MB total, RSS +\(fmt(Double(rss2 - rss0) / 1e6, 2)) MB")
     print("  (routes \(s.routes.count), sources \(s.sources.count), installed \(e.forwardingTable.count))")
     withExtendedLifetime(e) {}
+    withExtendedLifetime((fromB, fromC)) {}  // input freed only after the measurement
 }
 
 // 2. Update throughput: 10,000 destinations, each update a new seqno (full processing: feasibility,

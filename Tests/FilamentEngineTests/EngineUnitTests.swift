@@ -254,6 +254,37 @@ func update(_ j: Int, prefix: Prefix? = nil, seqno: UInt16 = 1, metric: UInt16 =
         #expect(lost.map { $0 - start < .milliseconds(1000) } == true)
     }
 
+    /// rxcost follows the hello history: every second hello lost doubles it (ETX), and the link cost is
+    /// the product with the neighbour's reported txcost.
+    @Test func etxFromHelloHistory() {
+        var b = Bench()
+        b.connect([1])
+        var seq: UInt16 = 100
+        for _ in 0..<16 {
+            b.handle(.multicastReceived(interface: b.interface, packet: RoutingPacket(messages: [
+                .hello(Hello(routerID: TestIdentity.routerID(1), seqno: Seqno(seq), intervalCentiseconds: 400)),
+                .ihu(IHU(neighbour: TestIdentity.routerID(0), rxcost: 256, intervalCentiseconds: 1200))])))
+            seq &+= 2   // one hello in two is lost
+            b.advance(by: .seconds(1))
+        }
+        let n = b.engine.snapshot().neighbours[0]
+        #expect(n.rxcost == 512)
+        #expect(n.txcost == 256)
+        #expect(n.cost == Metric(512))
+    }
+
+    /// sessionClosed removes the neighbour and every route through it.
+    @Test func sessionClosedFlushesRoutes() {
+        var b = Bench()
+        b.connect([1])
+        b.receive([update(1), update(5, metric: 256)], from: 1)
+        #expect(b.engine.lookup(TestIdentity.address(5)) != nil)
+        let a = b.handle(.sessionClosed(b.key(1)))
+        #expect(a.contains(.removeRoute(Prefix(host: TestIdentity.address(5)))))
+        #expect(a.contains(.notify(.neighbourLost(b.key(1)))))
+        #expect(b.engine.snapshot().neighbours.isEmpty && b.engine.snapshot().routes.isEmpty)
+    }
+
     /// A probe is answered at once with the same nonce.
     @Test func probeAnswered() {
         var b = Bench()

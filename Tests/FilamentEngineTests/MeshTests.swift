@@ -109,11 +109,22 @@ import Testing
     /// Steady state is quiet: in a 4x4 grid each node sends well under babeld's 261 B/s and digests agree.
     @Test func quietSteadyState() {
         var m = Mesh.grid(4, 4)
-        m.checkLoops = false
         m.run(for: .seconds(30))
         let bps = m.controlBytesPerNodePerSecond(over: .seconds(60))
         #expect(bps < 150, "\(bps) B/s")
         #expect(m.engines.allSatisfy { $0.snapshot().counters.digestMismatches == 0 })
+        #expect(m.loops.isEmpty)
+    }
+
+    /// A lossy link gets a higher ETX cost and traffic takes the clean detour.
+    @Test func lossyLinkAvoided() {
+        var m = Mesh.ring(4)     // 0-1-2-3-0: from 0, node 1 is direct or three hops round
+        m.lossPercent[Mesh.link(0, 1)] = 60
+        m.run(for: .seconds(120))
+        let cost = m.engines[0].snapshot().neighbours.first { $0.key == Mesh.key(0, to: 1) }!.cost
+        #expect(cost.rawValue > 768, "cost \(cost)")
+        #expect(m.path(from: 0, to: TestIdentity.address(1)) == [0, 3, 2, 1])
+        #expect(m.loops.isEmpty)
     }
 
     /// A lost update is repaired by the digest: the receiver notices the difference and asks for the full table.
