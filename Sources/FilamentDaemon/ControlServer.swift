@@ -13,6 +13,8 @@ public final class ControlServer {
         let fd: Int32
         var framer = LineFramer()
         var output: [UInt8] = []
+        /// Sent `monitor`: receives every broadcast line until it closes.
+        var monitoring = false
         init(fd: Int32) { self.fd = fd }
     }
 
@@ -21,12 +23,12 @@ public final class ControlServer {
     public var maxClients = 32
     public var maxQueuedOutput = 1 << 20
     var clients: [Int32: Client] = [:]
-    /// Answers one decoded request with a full response line (newline included).
-    let answer: (ControlRequest) -> [UInt8]
+    /// Answers one decoded request from client `fd` with a full response line (newline included).
+    let answer: (ControlRequest, Int32) -> [UInt8]
 
     /// Binds `path` (mode 0660, group `group` if given). A stale socket file left by a dead daemon is
     /// replaced; a live one (another daemon answers) is an error.
-    public init(path: String, group: String?, answer: @escaping (ControlRequest) -> [UInt8]) throws(Failure) {
+    public init(path: String, group: String?, answer: @escaping (ControlRequest, Int32) -> [UInt8]) throws(Failure) {
         self.path = path
         self.answer = answer
         let bytes = Array(path.utf8)
@@ -128,7 +130,7 @@ public final class ControlServer {
                     c.output += line(ControlResponse<String>(id: 0, error: ControlError(code: "line_too_long", message: "request longer than \(c.framer.maxLineLength) bytes")))
                 case .line(let l):
                     switch ControlJSON.decodeRequest(Data(l)) {
-                    case .success(let request): c.output += answer(request)
+                    case .success(let request): c.output += answer(request, fd)
                     case .failure(let error): c.output += line(ControlResponse<String>(id: Self.requestID(l), error: error))
                     }
                 }
@@ -136,6 +138,23 @@ public final class ControlServer {
             if c.output.count > maxQueuedOutput { drop(fd); return false }
         }
         return flush(c)
+    }
+
+    /// Makes client `fd` a monitor: it receives every `broadcast` line from now on.
+    public func subscribe(_ fd: Int32) { clients[fd]?.monitoring = true }
+
+    /// Whether any client is monitoring (so callers can skip building events nobody reads).
+    public var hasMonitors: Bool { clients.values.contains { $0.monitoring } }
+
+    /// Queues `line` for every monitoring client and writes what it can; a monitor whose queue
+    /// passes `maxQueuedOutput` (it does not read) is disconnected.
+    public func broadcast(_ line: [UInt8]) {
+        for fd in clients.keys.sorted() {
+            guard let c = clients[fd], c.monitoring else { continue }
+            c.output += line
+            if c.output.count > maxQueuedOutput { drop(fd); continue }
+            _ = flush(c)
+        }
     }
 
     /// Writes what is queued for every client; returns whether any output is still pending.

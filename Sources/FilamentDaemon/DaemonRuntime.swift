@@ -117,8 +117,8 @@ public final class DaemonRuntime {
             try loop.watch(monitor.fileDescriptor, token: Self.monitorToken)
         } catch { throw DaemonFailure("\(error)") }
         do {
-            let server = try ControlServer(path: configuration.controlSocket, group: configuration.controlGroup) { [unowned self] r in
-                self.answer(r)
+            let server = try ControlServer(path: configuration.controlSocket, group: configuration.controlGroup) { [unowned self] r, fd in
+                self.answer(r, client: fd)
             }
             control = server
             try loop.watch(server.listenFD, token: Self.controlToken)
@@ -274,6 +274,7 @@ public final class DaemonRuntime {
             case let .persistInitiationCounter(v):
                 do { try initiationCounter.advance(to: v) } catch { log.error("cannot persist the initiation counter: \(error)") }
             case let .notify(n):
+                if let control, control.hasMonitors { control.broadcast(ControlServer.encode(monitorEvent(n))) }
                 switch n {
                 case .neighbourAdded(let k): log.info("neighbour \(k) up")
                 case .neighbourLost(let k): log.info("neighbour \(k) lost")
@@ -297,7 +298,7 @@ public final class DaemonRuntime {
 
     // MARK: - Control
 
-    func answer(_ request: ControlRequest) -> [UInt8] {
+    func answer(_ request: ControlRequest, client: Int32) -> [UInt8] {
         let s = node.snapshot()
         switch request.command {
         case "status":
@@ -311,9 +312,36 @@ public final class DaemonRuntime {
             return ControlServer.encode(ControlResponse(id: request.id, result: answers.gateways(s)))
         case "counters":
             return ControlServer.encode(ControlResponse(id: request.id, result: counters()))
+        case "monitor":
+            control?.subscribe(client)
+            return ControlServer.encode(ControlResponse(id: request.id, result: [String: String]()))
+        case "reload":
+            // Who may connect is decided by the socket's mode (0660) and group.
+            reload(now: MonotonicClock.now())
+            return ControlServer.encode(ControlResponse(id: request.id, result: [String: String]()))
+        case "drain", "undrain":
+            execute(node.handle(.setDraining(request.command == "drain"), now: MonotonicClock.now()))
+            return ControlServer.encode(ControlResponse(id: request.id, result: [String: String]()))
         default:
             return ControlServer.encode(ControlResponse<String>(id: request.id, error: ControlError(
                 code: "unknown_command", message: "'\(request.command)' is not implemented by filamentd \(Self.version) yet")))
+        }
+    }
+
+    /// A live engine change as the control protocol's `MonitorEvent`.
+    func monitorEvent(_ n: EngineNotification) -> MonitorEvent {
+        func name(_ k: NeighbourKey) -> String { monitor.links[k.interface]?.name ?? "if\(k.interface.rawValue)" }
+        switch n {
+        case .neighbourAdded(let k): return MonitorEvent(event: "add", kind: "neighbour", key: "\(k.routerID)", detail: name(k))
+        case .neighbourChanged(let k): return MonitorEvent(event: "change", kind: "neighbour", key: "\(k.routerID)", detail: name(k))
+        case .neighbourLost(let k): return MonitorEvent(event: "flush", kind: "neighbour", key: "\(k.routerID)", detail: name(k))
+        case .routeAdded(let p): return MonitorEvent(event: "add", kind: "route", key: "\(p)", detail: nil)
+        case .routeChanged(let p): return MonitorEvent(event: "change", kind: "route", key: "\(p)", detail: nil)
+        case .routeLost(let p): return MonitorEvent(event: "flush", kind: "route", key: "\(p)", detail: nil)
+        case .gatewayAdded(let g): return MonitorEvent(event: "add", kind: "gateway", key: g.hex, detail: nil)
+        case .gatewayChanged(let g): return MonitorEvent(event: "change", kind: "gateway", key: g.hex, detail: nil)
+        case .gatewayLost(let g): return MonitorEvent(event: "flush", kind: "gateway", key: g.hex, detail: nil)
+        case .selectedGatewayChanged(let g): return MonitorEvent(event: "change", kind: "gateway", key: "selected", detail: g?.hex ?? "none")
         }
     }
 

@@ -9,7 +9,7 @@ import Testing
     let path = "/tmp/fild-\(getpid())-ctl-\(UInt32.random(in: 0 ... .max)).sock"
 
     func makeServer() throws -> ControlServer {
-        try ControlServer(path: path, group: nil) { request in
+        try ControlServer(path: path, group: nil) { request, _ in
             ControlServer.encode(ControlResponse(id: request.id, result: "answer to \(request.command)"))
         }
     }
@@ -94,5 +94,31 @@ import Testing
         first.shutdown()
         let second = try makeServer()
         second.shutdown()
+    }
+}
+
+extension ControlServerTests {
+    /// Broadcast lines reach monitoring clients only, and a monitor that never reads is disconnected
+    /// once its queue passes the bound.
+    @Test func broadcastReachesMonitorsAndIsBounded() throws {
+        let server = try makeServer()
+        defer { server.shutdown() }
+        let monitorFD = try connectClient(), otherFD = try connectClient()
+        defer { close(monitorFD); close(otherFD) }
+        let accepted = server.acceptClients()
+        #expect(accepted.count == 2)
+        let monitorClient = accepted[0]
+        server.subscribe(monitorClient)
+        #expect(server.hasMonitors)
+        server.broadcast(Array("{\"event\":\"add\"}\n".utf8))
+        #expect(readLines(monitorFD, 1, server: server, client: monitorClient) == ["{\"event\":\"add\"}"])
+        var buffer = [UInt8](repeating: 0, count: 64)
+        #expect(recv(otherFD, &buffer, buffer.count, Int32(MSG_DONTWAIT)) < 0)
+        // Never read: the kernel buffer fills, then the server's queue, then the client is dropped.
+        server.maxQueuedOutput = 64 * 1024
+        let big = [UInt8](repeating: 0x42, count: 16 * 1024) + [0x0A]
+        for _ in 0..<200 { server.broadcast(big) }
+        #expect(!server.clientDescriptors.contains(monitorClient))
+        #expect(server.clientDescriptors.count == 1)
     }
 }

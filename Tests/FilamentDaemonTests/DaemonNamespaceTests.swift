@@ -106,3 +106,28 @@ extension DaemonNamespaceTests {
         #expect(DaemonLab.waitUntil(seconds: 10) { lab.neighbours(1)?.count == 1 }, "no neighbour after SIGHUP:\n\(lab.log(1))")
     }
 }
+
+extension DaemonNamespaceTests {
+    /// `filamentctl monitor` prints the neighbour and the route that appear when a second node starts.
+    @Test func monitorStreamsNeighbourAndRouteEvents() throws {
+        let lab = try DaemonLab(tag: "mon", count: 2)
+        defer { lab.close() }
+        try lab.start(1)
+        #expect(DaemonLab.waitUntil(seconds: 5) { lab.status(1) != nil })
+        let outPath = "\(lab.directory)/monitor.out"
+        FileManager.default.createFile(atPath: outPath, contents: nil)
+        let monitor = Process()
+        monitor.executableURL = URL(fileURLWithPath: DaemonLab.filamentctl)
+        monitor.arguments = ["monitor", "--socket", lab.socket(1), "--json"]
+        monitor.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+        try monitor.run()
+        defer { kill(monitor.processIdentifier, SIGKILL); monitor.waitUntilExit() }
+        usleep(300_000)
+        try lab.start(2)
+        let seen = DaemonLab.waitUntil(seconds: 10) {
+            let text = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+            return text.contains("\"kind\":\"neighbour\"") && text.contains("\"kind\":\"route\"")
+        }
+        #expect(seen, "monitor output: \((try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "")")
+    }
+}
