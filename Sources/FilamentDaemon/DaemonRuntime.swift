@@ -168,12 +168,26 @@ public final class DaemonRuntime {
             switch token {
             case Self.tunToken: try readTun(now: now)
             case Self.monitorToken:
-                try monitor.receive { e in self.log.debug("netlink: \(e)") }
+                do {
+                    try monitor.receive { e in self.log.debug("netlink: \(e)") }
+                } catch {
+                    log.warning("netlink monitor: \(error); dumping the state again")
+                    _ = try? monitor.synchronise { _ in }
+                }
                 reconcileInterfaces(now: now)
             case Self.controlToken:
                 for fd in control?.acceptClients() ?? [] { try loop.watch(fd, token: Self.clientTokenBase + UInt64(fd)) }
             case Self.udpTokenBase..<Self.clientTokenBase:
-                try readUDP(InterfaceID(UInt32(truncatingIfNeeded: token - Self.udpTokenBase)), now: now)
+                let id = InterfaceID(UInt32(truncatingIfNeeded: token - Self.udpTokenBase))
+                do {
+                    try readUDP(id, now: now)
+                } catch {
+                    // A socket that fails is closed; the next reconciliation opens a fresh one if the
+                    // interface is still wanted.
+                    log.warning("receive on interface \(id.rawValue): \(error); reopening")
+                    closeTransport(id, now: now)
+                    nextReconcile = now + .seconds(1)
+                }
             default:
                 let fd = Int32(truncatingIfNeeded: token - Self.clientTokenBase)
                 // A client that is gone was closed by the server; closing removed it from epoll too.
