@@ -46,6 +46,8 @@ public final class DaemonRuntime {
     let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 70_000, alignment: 16)
     let frame = UnsafeMutableRawBufferPointer.allocate(byteCount: 70_000, alignment: 16)
     var fastOutputs: [NodeOutput] = []
+    /// Prefixes with a kernel route into the TUN device (besides the mesh /48).
+    var kernelRoutes: Set<Prefix> = []
     var sendDrops: UInt64 = 0
     var tunWriteDrops: UInt64 = 0
 
@@ -281,8 +283,10 @@ public final class DaemonRuntime {
                 if !ok { tunWriteDrops += 1 }
             case let .installRoute(entry):
                 log.debug("route \(entry.prefix) via \(entry.nextHop) metric \(entry.metric)")
+                installKernelRoute(entry.prefix)
             case let .removeRoute(prefix):
                 log.debug("route \(prefix) gone")
+                removeKernelRoute(prefix)
             case let .persistSeqnoCounter(v):
                 do { try seqnoCounter.advance(to: v) } catch { log.error("cannot persist the routing seqno: \(error)") }
             case let .persistInitiationCounter(v):
@@ -308,6 +312,41 @@ public final class DaemonRuntime {
             if attempt == 0 { _ = try? t.flush() }
         }
         sendDrops += 1
+    }
+
+    // MARK: - Kernel routes for prefixes outside the mesh /48
+
+    /// Metric of the routes into the TUN device (NLM_F_REPLACE only ever replaces a route with the same
+    /// prefix, metric and table, so a distinct metric never replaces a route someone else installed).
+    static let kernelRouteMetric: UInt32 = 1070
+
+    /// Whether a prefix another node announces gets a kernel route into the TUN device: IPv6 unique local
+    /// (fc00::/7) prefixes outside the mesh /48 (attached client networks). The mesh /48 is already
+    /// routed; global prefixes and default routes are not installed (gateway egress is not implemented,
+    /// and a node must not be able to pull a host's global traffic into the mesh).
+    static func wantsKernelRoute(_ p: Prefix) -> Bool {
+        guard !p.isIPv4, p.length >= 8, p.address.byte(0) & 0xFE == 0xFC else { return false }
+        let insideMesh = p.length >= MeshPrefix.prefix.length && MeshPrefix.prefix.contains(p.address)
+        return !insideMesh
+    }
+
+    func installKernelRoute(_ p: Prefix) {
+        guard Self.wantsKernelRoute(p), !kernelRoutes.contains(p) else { return }
+        do {
+            try netlink.replaceRoute(KernelRoute(prefix: p, interface: tun.interface, metric: Self.kernelRouteMetric))
+            kernelRoutes.insert(p)
+        } catch {
+            log.warning("cannot install the kernel route \(p) dev \(tun.name): \(error)")
+        }
+    }
+
+    func removeKernelRoute(_ p: Prefix) {
+        guard kernelRoutes.remove(p) != nil else { return }
+        do {
+            try netlink.deleteRoute(KernelRoute(prefix: p, interface: tun.interface, metric: Self.kernelRouteMetric))
+        } catch {
+            log.warning("cannot remove the kernel route \(p) dev \(tun.name): \(error)")
+        }
     }
 
     // MARK: - Control

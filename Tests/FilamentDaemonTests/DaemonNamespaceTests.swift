@@ -131,3 +131,26 @@ extension DaemonNamespaceTests {
         #expect(seen, "monitor output: \((try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "")")
     }
 }
+
+extension DaemonNamespaceTests {
+    /// A prefix attached to node 3 (config `attached_prefixes`) gets a kernel route into fil0 on node 1,
+    /// and an address inside it answers ping from node 1 across two hops.
+    @Test func attachedPrefixIsRoutedThroughTheMesh() throws {
+        let lab = try DaemonLab(tag: "att", count: 3)
+        defer { lab.close() }
+        try DaemonLab.sh(["ip", "-n", lab.namespace(3), "addr", "add", "fd99:1:2:3::1/128", "dev", "lo"])
+        let config3 = "\(lab.directory)/node3.yaml"
+        try "interfaces: [\"v*\"]\nattached_prefixes: [\"fd99:1:2:3::/64\"]\n".write(toFile: config3, atomically: true, encoding: .utf8)
+        try lab.start(1)
+        try lab.start(2)
+        try lab.start(3, extra: ["--config", config3])
+        let routed = DaemonLab.waitUntil(seconds: 10) {
+            ((try? DaemonLab.sh(["ip", "-n", lab.namespace(1), "-6", "route", "show", "fd99:1:2:3::/64"])) ?? "").contains("dev fil0")
+        }
+        #expect(routed, "no kernel route on node 1:\n\(lab.log(1))")
+        #expect(DaemonLab.waitUntil(seconds: 10) { lab.ping(from: 1, "fd99:1:2:3::1") != nil })
+        // The mesh /48 stays routed into fil0 beside it.
+        let routes = (try? DaemonLab.sh(["ip", "-n", lab.namespace(1), "-6", "route", "show", "dev", "fil0"])) ?? ""
+        #expect(routes.contains("fd66:696c:616d::/48"))
+    }
+}

@@ -1,3 +1,4 @@
+import FilamentCore
 import FilamentCrypto
 import Foundation
 import Glibc
@@ -35,5 +36,18 @@ import Testing
         #expect(throws: NetworkKeyFile.Failure.self) { _ = try NetworkKeyFile.load(path: notHex) }
         do { _ = try NetworkKeyFile.load(path: open) } catch { #expect(error.description.contains("chmod 600")) }
         #expect(throws: NetworkKeyFile.Failure.self) { _ = try NetworkKeyFile.load(path: "/nonexistent/fild-key") }
+    }
+}
+
+@Suite struct KernelRoutePolicyTests {
+    /// Only unique local prefixes outside the mesh /48 get kernel routes into the TUN device.
+    @Test func onlyULAOutsideTheMesh() {
+        #expect(DaemonRuntime.wantsKernelRoute(Prefix("fd99:1:2:3::/64")!))
+        #expect(DaemonRuntime.wantsKernelRoute(Prefix("fc00:1::/32")!))
+        #expect(!DaemonRuntime.wantsKernelRoute(Prefix("fd66:696c:616d:1::/64")!))
+        #expect(!DaemonRuntime.wantsKernelRoute(Prefix("fd66:696c:616d::/48")!))
+        #expect(!DaemonRuntime.wantsKernelRoute(Prefix("2001:db8::/32")!))
+        #expect(!DaemonRuntime.wantsKernelRoute(Prefix("::/0")!))
+        #expect(!DaemonRuntime.wantsKernelRoute(Prefix("192.168.4.0/24")!))
     }
 }
