@@ -41,6 +41,9 @@ public final class FilamentNode {
     var interfaceMTUs: [InterfaceID: Int] = [:]
     /// When the engine was last told that traffic went through a neighbour.
     var lastForwardedVia: [NeighbourKey: Instant] = [:]
+    /// When a hello seqno jump last closed a neighbour's session (bounded, see `receivePlaintext`).
+    var restartTeardowns: [NeighbourKey: Instant] = [:]
+    public var restartTeardownInterval: Interval = .seconds(30)
     /// The latest hello seqno per neighbour (restart detection).
     var helloSeqnos: [NeighbourKey: Seqno] = [:]
     /// ICMPv6 error token bucket (RFC 4443 2.4(f)).
@@ -165,22 +168,24 @@ public final class FilamentNode {
             let key = NeighbourKey(interface: peer.interface, routerID: h.routerID)
             let last = helloSeqnos[key]
             if neighbourNodes[key] != nil { helloSeqnos[key] = h.seqno }  // bounded by the sessions
-            if let last, let node = neighbourNodes[key] {
+            if let last, let node = neighbourNodes[key], neighbourPeers[key] == peer {
                 // A hello seqno that jumped (the engine starts each interface at a random one) means the
                 // neighbour restarted and lost its session: drop ours at once and handshake again, rather
-                // than wait for the old session to expire.
+                // than wait for the old session to expire. Hellos are not authenticated, so this is taken
+                // only from the session's own address and at most once per `restartTeardownInterval`.
                 let d = h.seqno.rawValue &- last.rawValue
-                if d > 16 {
+                if d > 16, restartTeardowns[key].map({ now - $0 >= restartTeardownInterval }) ?? true {
                     counters.neighbourRestarts += 1
+                    if restartTeardowns.count >= 256 { restartTeardowns = restartTeardowns.filter { now - $0.value < restartTeardownInterval } }
+                    restartTeardowns[key] = now
                     closeSession(key, node: node, now: now, &out)
                 }
             }
             if let node = knownNodes[h.routerID] {
                 // Start (or re-aim) a handshake when there is no session with this router here.
+                // (An existing session's address is never changed by a hello, which anyone on the link can
+                // forge; the link layer follows a neighbour's address from its authenticated packets.)
                 if neighbourPeers[key] == nil, sessionKeys[node] == nil || !link.hasSession(with: node, now: now) {
-                    runLink(link.connect(to: node, at: peer, now: now), now: now, &out)
-                } else if let known = neighbourPeers[key], known != peer {
-                    neighbourPeers[key] = peer  // the neighbour's link-local address changed
                     runLink(link.connect(to: node, at: peer, now: now), now: now, &out)
                 }
             }

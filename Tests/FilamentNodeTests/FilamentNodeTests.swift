@@ -186,3 +186,24 @@ extension FilamentNodeTests {
         #expect(mesh.nodes[1].counters.hopLimitExceeded == 1)
     }
 }
+
+extension FilamentNodeTests {
+    /// A forged hello (a neighbour's router id, a jumped seqno, another link-local source) neither closes
+    /// the session nor moves it to the forged address.
+    @Test func forgedHelloDoesNotCloseOrRedirectTheSession() throws {
+        let mesh = try NodeMesh(count: 2)
+        mesh.connect(0, 1, 1, 1)
+        mesh.run(for: .seconds(5))
+        let a = mesh.nodes[0], b = mesh.nodes[1]
+        let key = try #require(a.snapshot().neighbours.first?.key)
+        let realPeer = try #require(a.peer(of: key))
+        let forged = FilamentWire.Hello(routerID: b.routerID, node: b.nodeID, seqno: Seqno(40_000), intervalCentiseconds: 100)
+        var frame: [UInt8] = []
+        try FilamentWire.RoutingPacket(messages: [.hello(forged)]).encodePlaintextFrame(into: &frame)
+        let attacker = NodePeer(interface: InterfaceID(1), address: IPv6Address("fe80::bad")!)
+        for _ in 0..<3 { mesh.execute(0, a.receive(frame, from: attacker, now: mesh.now)) }
+        #expect(a.counters.neighbourRestarts == 0)
+        #expect(a.peer(of: key) == realPeer)
+        #expect(a.link.hasSession(with: b.nodeID, now: mesh.now))
+    }
+}
