@@ -41,6 +41,10 @@ public final class FilamentNode {
     var interfaceMTUs: [InterfaceID: Int] = [:]
     /// When the engine was last told that traffic went through a neighbour.
     var lastForwardedVia: [NeighbourKey: Instant] = [:]
+    /// Handshakes started from hellos in the current one-second window.
+    var handshakeStarts = 0
+    var handshakeWindowStart = Instant.zero
+    public var handshakeStartsPerSecond = 16
     /// When a hello seqno jump last closed a neighbour's session (bounded, see `receivePlaintext`).
     var restartTeardowns: [NeighbourKey: Instant] = [:]
     public var restartTeardownInterval: Interval = .seconds(30)
@@ -186,6 +190,11 @@ public final class FilamentNode {
                 // (An existing session's address is never changed by a hello, which anyone on the link can
                 // forge; the link layer follows a neighbour's address from its authenticated packets.)
                 if neighbourPeers[key] == nil, sessionKeys[node] == nil || !link.hasSession(with: node, now: now) {
+                    // Hellos are unauthenticated and an initiation is larger than a hello: bound how many
+                    // handshakes hellos can start (all sources together).
+                    if now - handshakeWindowStart >= .seconds(1) { handshakeWindowStart = now; handshakeStarts = 0 }
+                    guard handshakeStarts < handshakeStartsPerSecond else { counters.handshakeStartsLimited += 1; break }
+                    handshakeStarts += 1
                     runLink(link.connect(to: node, at: peer, now: now), now: now, &out)
                 }
             }

@@ -11,6 +11,8 @@ public struct NodeCounters: Hashable, Sendable {
     public var ownHellos: UInt64 = 0
     /// Neighbours whose hello seqno jumped (restarted): their session was dropped and renegotiated.
     public var neighbourRestarts: UInt64 = 0
+    /// Hellos from routers without a session that did not start a handshake (over the per-second bound).
+    public var handshakeStartsLimited: UInt64 = 0
     /// Session payloads with an unknown inner type byte.
     public var unknownInnerType: UInt64 = 0
     /// IP packets that are not well-formed IPv6 (too short, wrong version, wrong length).

@@ -207,3 +207,24 @@ extension FilamentNodeTests {
         #expect(a.link.hasSession(with: b.nodeID, now: mesh.now))
     }
 }
+
+extension FilamentNodeTests {
+    /// A flood of hellos from 100 strangers with valid keys starts at most `handshakeStartsPerSecond`
+    /// handshakes per second (an initiation is larger than the hello that caused it).
+    @Test func helloFloodStartsBoundedHandshakes() throws {
+        let mesh = try NodeMesh(count: 1)
+        let a = mesh.nodes[0]
+        _ = a.interfaceUp(InterfaceID(1), linkMTU: 1500, now: mesh.now)
+        var sends = 0
+        for i in 0..<100 {
+            let stranger = try NodeKeyPair(seed: SecretBytes(copying: [UInt8](repeating: UInt8(50 + i), count: 32)))
+            let hello = FilamentWire.Hello(routerID: stranger.nodeID.routerID, node: stranger.nodeID, seqno: Seqno(1), intervalCentiseconds: 100)
+            var frame: [UInt8] = []
+            try FilamentWire.RoutingPacket(messages: [.hello(hello)]).encodePlaintextFrame(into: &frame)
+            let from = NodePeer(interface: InterfaceID(1), address: IPv6Address(high: 0xFE80_0000_0000_0000, low: UInt64(i + 1)))
+            sends += a.receive(frame, from: from, now: mesh.now).filter { if case .send = $0 { true } else { false } }.count
+        }
+        #expect(sends == a.handshakeStartsPerSecond)
+        #expect(a.counters.handshakeStartsLimited == UInt64(100 - a.handshakeStartsPerSecond))
+    }
+}
