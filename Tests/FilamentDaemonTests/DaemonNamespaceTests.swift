@@ -72,7 +72,7 @@ struct DaemonNamespaceTests {
 extension DaemonNamespaceTests {
     /// Daemons started before their link exists pick it up when it appears, once its link-local
     /// addresses have left the tentative state (DAD enabled on this link), and become neighbours;
-    /// a later MTU change of the link is picked up too.
+    /// a later MTU change of the link is picked up too, and its disappearance closes the socket.
     @Test func interfaceAppearingAtRunTimeIsUsed() throws {
         let lab = try DaemonLab(tag: "late", count: 2, linked: false)
         defer { lab.close() }
@@ -87,6 +87,10 @@ extension DaemonNamespaceTests {
         // An MTU change is noticed and announced to the node again.
         try DaemonLab.sh(["ip", "-n", lab.namespace(1), "link", "set", "v1r", "mtu", "1400"])
         #expect(DaemonLab.waitUntil(seconds: 5) { lab.log(1).contains("mesh interface v1r mtu 1400") })
+        // The link disappears: its socket is closed, the neighbour goes, the daemon keeps running.
+        try DaemonLab.sh(["ip", "-n", lab.namespace(1), "link", "del", "v1r"])
+        #expect(DaemonLab.waitUntil(seconds: 5) { lab.log(1).contains("mesh interface v1r down") && lab.neighbours(1) == [] })
+        #expect(lab.status(1) != nil)
     }
 
     /// SIGHUP re-reads the configuration file's interfaces: a daemon configured for no existing interface
