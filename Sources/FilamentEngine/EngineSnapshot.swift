@@ -90,6 +90,8 @@ public struct EngineCounters: Hashable, Sendable {
     public var fullTablesSent: UInt64 = 0
     public var probesSent: UInt64 = 0
     public var neighboursLost: UInt64 = 0
+    /// Neighbours detected as restarted (hello seqno jump) while their session survived.
+    public var neighbourRestarts: UInt64 = 0
     public var gatewayAdvertsAccepted: UInt64 = 0
     public var gatewayAdvertsBadSignature: UInt64 = 0
     public var gatewayAdvertsUntrusted: UInt64 = 0

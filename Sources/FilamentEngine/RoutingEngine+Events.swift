@@ -44,6 +44,10 @@ extension RoutingEngine {
 
     mutating func sessionEstablished(_ key: NeighbourKey, node: NodeID, now: Instant) {
         guard interfaces[key.interface] != nil else { counters.unknownNeighbourPackets += 1; return }
+        // The link layer reports a session only the first time and after a close (re-keys are silent,
+        // docs/link-layer.md), so a repeated one means the neighbour restarted: what it announced
+        // before is void (a fresh node has no feasibility distances and would accept our routes through
+        // itself), so its routes go before anything is sent to it.
         if neighbours[key] != nil { removeNeighbour(key, now: now) }
         guard neighbours.count < configuration.maxNeighbours else { counters.tableFullDrops += 1; return }
         // The Noise handshake was a two-way exchange: start with one hello heard and a nominal txcost so
@@ -99,6 +103,17 @@ extension RoutingEngine {
         out.append(.notify(.neighbourLost(key)))
         changed(key.interface, now: now)
         flushRoutes(from: key, now: now)
+    }
+
+    /// The neighbour restarted behind a surviving session: drop its routes and echoes, send it our table.
+    mutating func neighbourRestarted(_ key: NeighbourKey, now: Instant) {
+        counters.neighbourRestarts += 1
+        flushRoutes(from: key, now: now)
+        neighbours[key]?.echoes = [:]
+        held[key] = HeldDigest()
+        interfaces[key.interface]?.ihuSoon = true
+        changed(key.interface, now: now)
+        sendFullTable(to: key, now: now)
     }
 
     mutating func heard(_ key: NeighbourKey, now: Instant) {
@@ -159,8 +174,19 @@ extension RoutingEngine {
             if d <= 16 {
                 n.history = (d >= 16 ? 0 : n.history << UInt16(d)) | 1
                 n.expected = min(16, n.expected + d)
+            } else if 0x1_0000 - d <= 16 {
+                return // a late or duplicate hello (older than one already counted)
             } else {
-                n.history = 1; n.expected = 1 // the neighbour restarted or we missed a lot
+                // The hello seqno jumped: the neighbour restarted (it starts at a random value) while
+                // its session survived on our side. Forget what it announced and resend our table.
+                neighbours[key] = n
+                neighbourRestarted(key, now: now)
+                guard var fresh = neighbours[key] else { return }
+                fresh.history = 1; fresh.expected = 1
+                fresh.lastHelloSeqno = h.seqno; fresh.missedByTimer = 0; fresh.lastHelloTime = now
+                fresh.helloInterval = clampInterval(centiseconds: h.intervalCentiseconds, fallback: configuration.helloInterval)
+                neighbours[key] = fresh
+                return
             }
         } else if n.expected > 1 || n.history != 1 {
             n.history = (n.history << 1) | 1; n.expected = min(16, n.expected + 1)

@@ -273,6 +273,35 @@ func update(_ j: Int, prefix: Prefix? = nil, seqno: UInt16 = 1, metric: UInt16 =
         #expect(n.cost == Metric(512))
     }
 
+    /// A repeated sessionEstablished means the neighbour restarted: its old routes go, it gets our table.
+    @Test func repeatedSessionMeansRestart() {
+        var b = Bench()
+        b.connect([1])
+        b.receive([update(1), update(5, metric: 256)], from: 1)
+        let a = b.handle(.sessionEstablished(b.key(1), node: TestIdentity.node(1))) + b.advance(by: .milliseconds(50))
+        #expect(a.contains(.removeRoute(Prefix(host: TestIdentity.address(5)))))
+        #expect(updates(a, to: b.key(1)).contains { $0.prefix == Prefix(host: TestIdentity.address(0)) })
+    }
+
+    /// A jump in a neighbour's hello seqno (it restarted while its session survived on our side) flushes
+    /// its routes and sends it our table; a late hello does not.
+    @Test func helloSeqnoJumpMeansRestart() {
+        var b = Bench()
+        b.connect([1])
+        b.receive([update(1), update(5, metric: 256)], from: 1)
+        func hello(_ s: UInt16) -> EngineEvent {
+            .multicastReceived(interface: b.interface, packet: RoutingPacket(messages: [
+                .hello(Hello(routerID: TestIdentity.routerID(1), seqno: Seqno(s), intervalCentiseconds: 400))]))
+        }
+        b.handle(hello(100)); b.handle(hello(101)); b.handle(hello(99))  // late: ignored
+        #expect(b.engine.lookup(TestIdentity.address(5)) != nil)
+        let a = b.handle(hello(40_000)) + b.advance(by: .milliseconds(50))
+        #expect(a.contains(.removeRoute(Prefix(host: TestIdentity.address(5)))))
+        #expect(updates(a, to: b.key(1)).contains { $0.prefix == Prefix(host: TestIdentity.address(0)) })
+        #expect(b.engine.snapshot().counters.neighbourRestarts == 1)
+        #expect(b.engine.snapshot().neighbours.first?.isUp == true)
+    }
+
     /// sessionClosed removes the neighbour and every route through it.
     @Test func sessionClosedFlushesRoutes() {
         var b = Bench()

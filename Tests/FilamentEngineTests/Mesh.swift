@@ -22,6 +22,7 @@ struct Mesh {
     var persisted: [UInt64] = []
     var loops: [String] = []
     var checkLoops = true
+    var debugLoops = false
     var events = 0
     var configuration: EngineConfiguration
     /// Destinations the oracle checks besides every node's mesh address.
@@ -198,6 +199,14 @@ struct Mesh {
             guard let e = engines[cur].lookup(d) else { return nil }
             let next = routerIndex(e.nextHop.routerID)
             if visited.contains(next) {
+                if loops.isEmpty && debugLoops {
+                    for v in Set(visited + [next]).sorted() {
+                        let snap = engines[v].snapshot()
+                        print("DBG node \(v) seqno \(snap.seqno) routes:", snap.routes.filter { $0.prefix.contains(d) }.map { "\($0.nextHop) rid \($0.routerID) s\($0.seqno) adv \($0.advertisedMetric) m \($0.metric) f \($0.feasible) sel \($0.selected)" },
+                              "src:", snap.sources.filter { $0.prefix.contains(d) }.map { "\($0.routerID) s\($0.seqno) m\($0.metric)" },
+                              "nbrs:", snap.neighbours.map { "\($0.key) up \($0.isUp) c \($0.cost)" })
+                    }
+                }
                 loops.append("t=\(now) loop towards \(d): \(visited + [next])")
                 return nil
             }

@@ -72,6 +72,21 @@ import Testing
         #expect(m.loops.isEmpty)
     }
 
+    /// A node that restarts while its neighbour never saw the session close still gets every route at
+    /// once, and nobody loops through it (its old routes are flushed first).
+    @Test func restartWithoutSessionClose() {
+        var m = Mesh.line(4)
+        m.run(for: .seconds(20))
+        m.kill(3)
+        m.run(for: .milliseconds(200))
+        m.engines[3] = makeEngine(3, configuration: m.configuration, counter: m.persisted[3], seed: 5, now: m.now)
+        m.alive[3] = true
+        m.connect(2, 3)   // sessionEstablished on both sides; node 2 still had node 3 as a neighbour
+        let t = m.runUntilConverged(within: .seconds(3), step: .milliseconds(5))
+        #expect(t.map { $0 < .milliseconds(100) } == true, "took \(String(describing: t))")
+        #expect(m.loops.isEmpty)
+    }
+
     /// Two meshes that converged apart merge when one link joins them.
     @Test func partitionAndMerge() {
         var m = Mesh(nodes: 8)

@@ -61,48 +61,66 @@ import Testing
     /// restarts never produce a forwarding loop at any instant, and reconverge once the flapping stops.
     @Test func randomFlapsNeverLoop() async {
         await propertyCheck(count: 25, input: Gen.uint64(), Gen.int(in: 3...7)) { seed, n in
-            var rng = SeededRandom(seed: seed)
-            var m = Mesh(nodes: n, seed: seed)
-            m.lossRandom = SeededRandom(seed: seed ^ 0xABCD)
-            var links: [(Int, Int)] = []
-            for i in 1..<n { links.append((Int(rng.next(upperBound: UInt64(i))), i)) }  // a spanning tree
-            for _ in 0..<n {
-                let a = Int(rng.next(upperBound: UInt64(n))), b = Int(rng.next(upperBound: UInt64(n)))
-                if a != b && !links.contains(where: { Mesh.link($0.0, $0.1) == Mesh.link(a, b) }) { links.append((a, b)) }
-            }
-            for (a, b) in links {
-                m.connect(a, b)
-                if rng.next(upperBound: UInt64(3)) == 0 { m.lossPercent[Mesh.link(a, b)] = rng.next(upperBound: UInt64(30)) }
-            }
-            m.run(for: .seconds(3))
-            for _ in 0..<30 {
-                let (a, b) = links[Int(rng.next(upperBound: UInt64(links.count)))]
-                switch rng.next(upperBound: UInt64(6)) {
-                case 0: m.cut(a, b)
-                case 1: m.heal(a, b)
-                case 2: m.disconnect(a, b)
-                case 3: if !m.up.contains(Mesh.link(a, b)) { m.connect(a, b) }
-                case 4:
-                    let v = Int(rng.next(upperBound: UInt64(n)))
-                    m.kill(v)
-                    m.run(for: .milliseconds(Int64(rng.next(upperBound: UInt64(3000)))))
-                    m.restart(v, neighbours: links.filter { $0.0 == v || $0.1 == v }.map { $0.0 == v ? $0.1 : $0.0 }
-                        .filter { m.up.contains(Mesh.link(v, $0)) })
-                default: m.lossPercent[Mesh.link(a, b)] = rng.next(upperBound: UInt64(50))
-                }
-                m.run(for: .milliseconds(Int64(rng.next(upperBound: UInt64(4000)))))
-            }
-            #expect(m.loops.isEmpty, "seed \(seed) n \(n): \(m.loops.prefix(3))")
-            // Calm: every link up and lossless, sessions re-established where they were torn down.
-            m.lossPercent = [:]
-            for (a, b) in links where !m.up.contains(Mesh.link(a, b)) { m.connect(a, b) }
-            for (a, b) in links {
-                m.heal(a, b)
-                if m.engines[a].snapshot().neighbours.first(where: { $0.key == Mesh.key(a, to: b) }) == nil { m.connect(a, b) }
-            }
-            let t = m.runUntilConverged(within: .seconds(30), step: .milliseconds(100))
-            #expect(t != nil, "seed \(seed) n \(n) did not reconverge")
-            #expect(m.loops.isEmpty, "seed \(seed) n \(n): \(m.loops.prefix(3))")
+            let (loops, converged) = flapScenario(seed: seed, nodes: n)
+            #expect(loops.isEmpty, "seed \(seed) n \(n): \(loops.prefix(3))")
+            #expect(converged, "seed \(seed) n \(n) did not reconverge")
         }
     }
+}
+
+extension PropertyTests {
+    /// Regression (seed found by `randomFlapsNeverLoop`): a node restarted behind a surviving session
+    /// was handed its neighbour's stale route through itself and looped until the next update.
+    @Test func regressionRestartBehindSurvivingSession() {
+        let (loops, converged) = flapScenario(seed: 13827497910204844025, nodes: 4)
+        #expect(loops.isEmpty, "\(loops.prefix(3))")
+        #expect(converged)
+    }
+}
+
+/// One random flapping run (see `randomFlapsNeverLoop`): the loops seen and whether it reconverged.
+func flapScenario(seed: UInt64, nodes n: Int, debug: Bool = false) -> ([String], Bool) {
+    var rng = SeededRandom(seed: seed)
+    var m = Mesh(nodes: n, seed: seed)
+    m.debugLoops = debug
+    m.lossRandom = SeededRandom(seed: seed ^ 0xABCD)
+    var links: [(Int, Int)] = []
+    for i in 1..<n { links.append((Int(rng.next(upperBound: UInt64(i))), i)) }  // a spanning tree
+    for _ in 0..<n {
+        let a = Int(rng.next(upperBound: UInt64(n))), b = Int(rng.next(upperBound: UInt64(n)))
+        if a != b && !links.contains(where: { Mesh.link($0.0, $0.1) == Mesh.link(a, b) }) { links.append((a, b)) }
+    }
+    for (a, b) in links {
+        m.connect(a, b)
+        if rng.next(upperBound: UInt64(3)) == 0 { m.lossPercent[Mesh.link(a, b)] = rng.next(upperBound: UInt64(30)) }
+    }
+    m.run(for: .seconds(3))
+    for _ in 0..<30 {
+        let (a, b) = links[Int(rng.next(upperBound: UInt64(links.count)))]
+        switch rng.next(upperBound: UInt64(6)) {
+        case 0: m.cut(a, b)
+        case 1: m.heal(a, b)
+        case 2: m.disconnect(a, b)
+        case 3: if !m.up.contains(Mesh.link(a, b)) { m.connect(a, b) }
+        case 4:
+            let v = Int(rng.next(upperBound: UInt64(n)))
+            m.kill(v)
+            m.run(for: .milliseconds(Int64(rng.next(upperBound: UInt64(3000)))))
+            m.restart(v, neighbours: links.filter { $0.0 == v || $0.1 == v }.map { $0.0 == v ? $0.1 : $0.0 }
+                .filter { m.up.contains(Mesh.link(v, $0)) })
+        default: m.lossPercent[Mesh.link(a, b)] = rng.next(upperBound: UInt64(50))
+        }
+        m.run(for: .milliseconds(Int64(rng.next(upperBound: UInt64(4000)))))
+    }
+    let loopsDuringFlaps = m.loops
+    // Calm: every link up and lossless, sessions re-established where an engine lost them.
+    m.lossPercent = [:]
+    for (a, b) in links {
+        m.heal(a, b)
+        let ab = m.engines[a].snapshot().neighbours.contains { $0.key == Mesh.key(a, to: b) }
+        let ba = m.engines[b].snapshot().neighbours.contains { $0.key == Mesh.key(b, to: a) }
+        if !ab || !ba { m.connect(a, b) }
+    }
+    let t = m.runUntilConverged(within: .seconds(30), step: .milliseconds(100))
+    return (loopsDuringFlaps + m.loops, t != nil)
 }
