@@ -13,6 +13,7 @@ let package = Package(
         .executable(name: "filament-sim", targets: ["filament-sim"]),
         .executable(name: "filamentctl", targets: ["filamentctl"]),
         .executable(name: "filamentd", targets: ["filamentd"]),
+        .executable(name: "filament-lab", targets: ["filament-lab"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -37,7 +38,9 @@ let package = Package(
 
         // MARK: beside the engine
         .target(name: "FilamentCrypto", dependencies: ["FilamentCore", "CSodium"]),
-        .target(name: "FilamentState", dependencies: ["FilamentCore", "FilamentCrypto"]),
+        // The one retry/classify helper every system call goes through (STYLE.md).
+        .target(name: "FilamentSystem"),
+        .target(name: "FilamentState", dependencies: ["FilamentCore", "FilamentCrypto", "FilamentSystem"]),
         // Crash-test helper for FilamentStateTests: increments a PersistentCounter until killed.
         .executableTarget(name: "filament-state-torture", dependencies: ["FilamentState"]),
 
@@ -58,6 +61,10 @@ let package = Package(
             name: "filamentctl",
             dependencies: ["FilamentControl", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
+        // MARK: Linux building blocks of the daemon (sockets, epoll, TUN, netlink)
+        .target(name: "FilamentLinux", dependencies: ["FilamentCore", "FilamentSystem", "CFilamentShim", "CNetlink"]),
+        .executableTarget(name: "filament-bench-udp", dependencies: ["FilamentLinux"]),
+
         // MARK: benchmarks (release builds only; see docs/benchmarks.md)
         .target(name: "CFilamentBench", dependencies: ["CSodium"], path: "Sources/CFilamentBench"),
         .executableTarget(
@@ -65,10 +72,6 @@ let package = Package(
             dependencies: ["FilamentCrypto", "FilamentCore", "CFilamentBench"],
             path: "Sources/filament-bench-crypto",
             linkerSettings: [.linkedLibrary("m")]),
-
-        // MARK: Linux building blocks of the daemon (sockets, epoll, TUN, netlink)
-        .target(name: "FilamentLinux", dependencies: ["FilamentCore", "CFilamentShim", "CNetlink"]),
-        .executableTarget(name: "filament-bench-udp", dependencies: ["FilamentLinux"]),
 
         // MARK: benchmarks (release builds only; docs/benchmarks.md)
         .executableTarget(
@@ -87,6 +90,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "firmware-sim/Sources/filament-sim"),
+
+        // MARK: emulation lab (real daemons in network namespaces; see docs/lab.md)
+        .target(name: "FilamentLab", path: "firmware-sim/lab/Sources/FilamentLab"),
+        .executableTarget(
+            name: "filament-lab",
+            dependencies: ["FilamentLab", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "firmware-sim/lab/Sources/filament-lab"),
 
         // MARK: tests
         .testTarget(
@@ -107,6 +117,7 @@ let package = Package(
         .testTarget(name: "FilamentDaemonTests", dependencies: ["FilamentDaemon", "filamentd", "filamentctl"]),
         .testTarget(name: "FilamentNodeTests", dependencies: ["FilamentNode", "FilamentWire"]),
         .testTarget(name: "FilamentControlTests", dependencies: ["FilamentControl", "filamentctl"]),
+        .testTarget(name: "FilamentLabTests", dependencies: ["FilamentLab"]),
         .testTarget(name: "FilamentSimTests", dependencies: ["FilamentSim"], path: "firmware-sim/Tests/FilamentSimTests"),
     ]
 )

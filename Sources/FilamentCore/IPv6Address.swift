@@ -124,15 +124,23 @@ public struct IPv6Address: Hashable, Comparable, Sendable, CustomStringConvertib
 }
 
 extension Substring {
-    /// Splits at the first "::" only; returns one or two parts, or three if "::" appears twice.
+    /// Splits at every "::" (a byte loop: `firstRange(of:)` would pull Swift's regex runtime into
+    /// static binaries, about 1.4 MB). One part means no "::", three or more mean it appeared twice.
     fileprivate func components(separatedByDoubleColon _: ()) -> [Substring] {
         var parts: [Substring] = []
-        var rest = self[...]
-        while let r = rest.firstRange(of: "::") {
-            parts.append(rest[..<r.lowerBound])
-            rest = rest[r.upperBound...]
+        var start = startIndex
+        var i = startIndex
+        while i < endIndex {
+            let next = index(after: i)
+            if self[i] == ":" && next < endIndex && self[next] == ":" {
+                parts.append(self[start..<i])
+                start = index(after: next)
+                i = start
+            } else {
+                i = next
+            }
         }
-        parts.append(rest)
+        parts.append(self[start..<endIndex])
         return parts
     }
 }

@@ -1,3 +1,4 @@
+import FilamentCore
 import CSodium
 
 /// Sizes and offsets of the handshake frames (types 0x01-0x03); see docs/link-layer.md.
@@ -18,11 +19,11 @@ enum HandshakeFrames {
     static let prologue = Array("filament link v1".utf8)
 
     /// Whether bytes 1..<4 are zero and byte 0 is `type`.
-    static func hasHeader(_ f: UnsafeRawBufferPointer, _ type: LinkFrameType) -> Bool {
+    static func hasHeader(_ f: UnsafeRawBufferPointer, _ type: FrameType) -> Bool {
         f.count >= 4 && f[0] == type.rawValue && f[1] == 0 && f[2] == 0 && f[3] == 0
     }
 
-    static func header(_ type: LinkFrameType) -> [UInt8] { [type.rawValue, 0, 0, 0] }
+    static func header(_ type: FrameType) -> [UInt8] { [type.rawValue, 0, 0, 0] }
 
     static func le32(_ v: UInt32) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
     static func le64(_ v: UInt64) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }

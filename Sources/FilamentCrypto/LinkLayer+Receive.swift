@@ -25,7 +25,7 @@ extension LinkLayer {
     public func receive(_ datagram: UnsafeRawBufferPointer, from source: Peer, now: Instant,
                         plaintext: UnsafeMutableRawBufferPointer, outputs: inout [LinkOutput<Peer>]) -> LinkDelivery<Peer>? {
         guard datagram.count >= 4 else { noteDrop(.malformed); return nil }
-        switch LinkFrameType(rawValue: datagram[0]) {
+        switch FrameType(rawValue: datagram[0]) {
         case .transport: return receiveTransport(datagram, from: source, now: now, plaintext: plaintext, &outputs)
         case .handshakeInitiation: receiveInitiation(datagram, from: source, now: now, &outputs)
         case .handshakeResponse: receiveResponse(datagram, from: source, now: now, &outputs)

@@ -54,7 +54,7 @@ package final class TransportSession {
         guard frame.count >= plaintext.count + Self.overhead else { return .bufferTooSmall }
         let n = sendCounter
         sendCounter = n + 1
-        frame.storeBytes(of: UInt32(LinkFrameType.transport.rawValue).littleEndian, toByteOffset: 0, as: UInt32.self)
+        frame.storeBytes(of: UInt32(FrameType.transport.rawValue).littleEndian, toByteOffset: 0, as: UInt32.self)
         frame.storeBytes(of: remoteIndex.littleEndian, toByteOffset: 4, as: UInt32.self)
         frame.storeBytes(of: n.littleEndian, toByteOffset: 8, as: UInt64.self)
         let body = UnsafeMutableRawBufferPointer(rebasing: frame[Self.headerLength...])
@@ -66,7 +66,7 @@ package final class TransportSession {
     @usableFromInline
     package static func receiverIndex(of frame: UnsafeRawBufferPointer) -> UInt32? {
         guard frame.count >= headerLength + tagLength,
-              frame.loadUnaligned(fromByteOffset: 0, as: UInt32.self) == UInt32(LinkFrameType.transport.rawValue).littleEndian
+              frame.loadUnaligned(fromByteOffset: 0, as: UInt32.self) == UInt32(FrameType.transport.rawValue).littleEndian
         else { return nil }
         return UInt32(littleEndian: frame.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
     }

@@ -34,7 +34,7 @@ public struct DaemonConfiguration: Equatable, Sendable {
     /// error, warning, info or debug.
     public var logLevel: LogLevel = .info
 
-    public static let defaultPort: UInt16 = 6701
+    public static let defaultPort: UInt16 = 6717
 
     public init() {}
 

@@ -1,3 +1,4 @@
+@_exported import FilamentSystem
 import CFilamentShim
 import FilamentCore
 import Glibc

@@ -3,23 +3,18 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import FilamentSystem
 
-/// The one place system calls are retried and classified: `EINTR` retries, `EBADF`/`EFAULT` are
-/// programmer errors (trap), everything else becomes `StateError.system` with the operation's name,
-/// the path and `errno`.
+/// Runs a system call through `Syscall` (the project's one retry/classify helper: `EINTR` retries,
+/// `EBADF`/`EFAULT` trap) and turns a failure into `StateError.system` with the path.
 @inline(__always)
 @discardableResult
 func retrying<T: BinaryInteger>(_ operation: String, _ path: String, _ call: () -> T) throws(StateError) -> T {
-    // Bounded: a signal storm cannot keep us here forever.
-    for _ in 0..<1_000 {
-        let rc = call()
-        if rc >= 0 { return rc }
-        let e = errno
-        if e == EINTR { continue }
-        precondition(e != EBADF && e != EFAULT, "\(operation)(\(path)): \(errnoName(e)) is a programming error")
-        throw .system(operation: operation, path: path, errno: e)
+    do {
+        return T(try Syscall.check(operation) { Int(call()) })
+    } catch {
+        throw .system(operation: operation, path: path, errno: error.code)
     }
-    throw .system(operation: operation, path: path, errno: EINTR)
 }
 
 /// `strerror` text for an errno value.

@@ -1,4 +1,4 @@
-import FilamentCore
+@_exported import FilamentCore  // FrameType and the value types are part of the wire API
 
 // The logical routing messages (TLVs) that engines exchange. The engine produces and consumes these
 // values; the codec (RoutingPacket+Codec) turns them into bytes. Field meanings follow RFC 8966

@@ -1,4 +1,4 @@
-// The envelope: byte 0 of every datagram (UDP payload or raw-Ethernet payload) names the frame type,
+// The envelope (shared by FilamentWire and FilamentCrypto, so it lives in Core): byte 0 of every datagram (UDP payload or raw-Ethernet payload) names the frame type,
 // and byte 0 of a decrypted transport frame's plaintext names the inner payload.
 // docs/wire-format.md "Frame envelope" is the reference.
 

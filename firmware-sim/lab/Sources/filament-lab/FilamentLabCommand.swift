@@ -1,0 +1,128 @@
+import ArgumentParser
+import FilamentLab
+import Foundation
+
+@main
+struct FilamentLabCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "filament-lab",
+        abstract: "Run real mesh daemons in network namespaces and measure them.",
+        subcommands: [Run.self, Throughput.self, Scale.self, Cleanup.self])
+}
+
+struct DaemonChoice: ParsableArguments {
+    @Option(help: "Daemon: babeld, yggdrasil, kernel or filamentd.") var daemon: String
+    @Option(help: "babeld hello interval in seconds (default: babeld's wired default, 4 s).") var babeldHello: Double?
+
+    func driver() throws -> any DaemonDriver { try Drivers.named(daemon, babeldHello: babeldHello) }
+}
+
+struct Output: ParsableArguments {
+    @Option(help: "Append JSON lines to this file (they are printed to stdout too).")
+    var out: String?
+
+    func emit(_ m: LabResult) {
+        let line = m.jsonLine()
+        print(line)
+        if let out {
+            if !FileManager.default.fileExists(atPath: out) { _ = FileManager.default.createFile(atPath: out, contents: nil) }
+            if let h = FileHandle(forWritingAtPath: out) { h.seekToEndOfFile(); h.write(Data((line + "\n").utf8)); try? h.close() }
+        }
+    }
+}
+
+func requireRoot() throws {
+    guard getuid() == 0 else { throw ValidationError("filament-lab needs root (network namespaces, veth, nftables)") }
+}
+
+extension FilamentLabCommand {
+    struct Run: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Build a lab, start a daemon on every node and run experiments on it.")
+
+        @OptionGroup var choice: DaemonChoice
+        @Option(help: "grid:WxH, line:N or a meshnet-lab JSON file.") var topology = "grid:7x7"
+        @Option(help: "Comma-separated: cold, steady, failure (run in that order).") var experiments = "cold,steady,failure"
+        @Option(help: "Random pairs sampled for reachability (plus the farthest pair).") var pairs = 20
+        @Option(help: "Seed for the pair sample.") var seed: UInt64 = 1
+        @Option(help: "Cold-start time limit, seconds.") var timeout: Double = 120
+        @Option(help: "Steady-state measuring period, seconds.") var steadySeconds: Double = 60
+        @Option(help: "Seconds the stream runs after the relay is killed.") var failureWindow: Double = 30
+        @Option(help: "Per-direction loss on every link, percent (nftables).") var loss = 0
+        @Option(help: "Comma-separated gateway nodes wired to the internet namespace.") var gateways = ""
+        @OptionGroup var output: Output
+
+        func run() throws {
+            try requireRoot()
+            let driver = try choice.driver()
+            let topo = try Topology.parse(topology)
+            let wanted = Set(experiments.split(separator: ",").map(String.init))
+            let gws = gateways.split(separator: ",").compactMap { Int($0) }
+            let run = try LabRun(driver: driver, topology: topo, topologyName: topology,
+                                 options: Lab.Options(lossPercent: loss, gateways: gws))
+            defer { run.teardown() }
+            FileHandle.standardError.write(Data("filament-lab: \(topo.count) nodes, \(topo.links.count) links, prefix \(run.lab.prefix), \(driver.timers)\n".utf8))
+            var results: [LabResult] = []
+            let cold = try Experiments.coldStart(run, pairs: pairs, seed: seed, timeout: timeout)
+            if wanted.contains("cold") { results.append(cold); output.emit(cold) }
+            let converged = cold.values["converged_s_from_first_start"] != nil
+            if wanted.contains("steady") {
+                let m = converged ? try Experiments.steady(run, seconds: steadySeconds)
+                    : LabResult(experiment: "steady", daemon: choice.daemon, topology: topology, note: "skipped: not converged")
+                results.append(m); output.emit(m)
+            }
+            if wanted.contains("failure") {
+                let m = converged ? try Experiments.relayFailure(run, window: failureWindow)
+                    : LabResult(experiment: "relay-failure", daemon: choice.daemon, topology: topology, note: "skipped: not converged")
+                results.append(m); output.emit(m)
+            }
+            print(LabResult.markdown(results))
+        }
+    }
+
+    struct Throughput: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Measure TCP throughput over 3 hops with iperf3.")
+        @OptionGroup var choice: DaemonChoice
+        @Option(help: "iperf3 duration, seconds.") var seconds = 5
+        @OptionGroup var output: Output
+
+        func run() throws {
+            try requireRoot()
+            let m = try Experiments.throughput(driver: try choice.driver(), seconds: seconds)
+            output.emit(m)
+            print(LabResult.markdown([m]))
+        }
+    }
+
+    struct Scale: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Cold-start growing grids until reachability drops below 99 %.")
+        @OptionGroup var choice: DaemonChoice
+        @Option(help: "Comma-separated grid sides (N means an NxN grid).") var sides = "5,10,15,20,25,30"
+        @Option(help: "Time limit per size, seconds.") var timeout: Double = 300
+        @OptionGroup var output: Output
+
+        func run() throws {
+            try requireRoot()
+            var results: [LabResult] = []
+            try Experiments.scale(driver: try choice.driver(), sides: sides.split(separator: ",").compactMap { Int($0) },
+                                  timeout: timeout) { m in results.append(m); output.emit(m) }
+            print(LabResult.markdown(results))
+        }
+    }
+
+    struct Cleanup: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove leftover lab namespaces and the processes in them.")
+        @Option(help: "Remove namespaces starting with this prefix (e.g. fl1234-); default: every fl<pid>- whose process is gone.")
+        var prefix: String?
+
+        func run() throws {
+            try requireRoot()
+            if let prefix, !prefix.hasPrefix("fl") || prefix.hasPrefix("filt") {
+                throw ValidationError("only lab prefixes (fl<pid>-) can be cleaned up")
+            }
+            let removed = Lab.cleanup(prefix: prefix)
+            print(removed.isEmpty ? "nothing to clean up" : "removed \(removed.count) namespaces: \(removed.joined(separator: " "))")
+        }
+    }
+}
