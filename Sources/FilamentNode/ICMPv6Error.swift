@@ -54,7 +54,8 @@ public enum IPv6Packet {
         return headerLength + payloadLength(p) <= p.count
     }
 
-    public static func payloadLength(_ p: [UInt8]) -> Int { Int(p[4]) << 8 | Int(p[5]) }
+    /// The payload length field (0 when `p` is shorter than an IPv6 header).
+    public static func payloadLength(_ p: [UInt8]) -> Int { p.count >= headerLength ? Int(p[4]) << 8 | Int(p[5]) : 0 }
 
     public static func source(of p: [UInt8]) -> IPv6Address? {
         guard p.count >= headerLength else { return nil }
@@ -74,6 +75,7 @@ public enum IPv6Packet {
     /// The Internet checksum of the upper-layer payload of `p` with the IPv6 pseudo-header
     /// (RFC 8200 8.1); the payload's checksum field must be zero when computing it.
     public static func upperLayerChecksum(_ p: [UInt8], nextHeader: UInt8) -> UInt16 {
+        guard p.count >= headerLength else { return 0 }
         var sum: UInt32 = 0
         func add(_ bytes: ArraySlice<UInt8>) {
             var i = bytes.startIndex
