@@ -22,6 +22,12 @@ final class DaemonLab {
             guard parts.count >= 3, parts[0] == "fild", let pid = Int32(parts[1]), pid != getpid() else { continue }
             if kill(pid, 0) != 0 && errno == ESRCH { _ = try? sh(["ip", "netns", "del", name]) }
         }
+        // Directories of test processes that died before their `close()`.
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: "/tmp")) ?? [] {
+            let parts = name.split(separator: "-")
+            guard parts.count >= 3, parts[0] == "fild", let pid = Int32(parts[1]), pid != getpid() else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { try? FileManager.default.removeItem(atPath: "/tmp/\(name)") }
+        }
     }()
 
     struct CommandFailed: Error, CustomStringConvertible {
