@@ -12,6 +12,7 @@ let package = Package(
         .library(name: "FilamentEngine", targets: ["FilamentEngine"]),
         .executable(name: "filament-sim", targets: ["filament-sim"]),
         .executable(name: "filamentctl", targets: ["filamentctl"]),
+        .executable(name: "filamentd", targets: ["filamentd"]),
         .executable(name: "filament-lab", targets: ["filament-lab"]),
     ],
     dependencies: [
@@ -44,10 +45,16 @@ let package = Package(
         .executableTarget(name: "filament-state-torture", dependencies: ["FilamentState"]),
 
         // MARK: daemon
+        // One node without I/O: link layer + engine + codec (used by filamentd and the simulator).
+        .target(name: "FilamentNode", dependencies: ["FilamentCore", "FilamentWire", "FilamentEngine", "FilamentCrypto"]),
         .target(
             name: "FilamentDaemon",
             dependencies: ["FilamentCore", "FilamentWire", "FilamentEngine", "FilamentCrypto", "FilamentState",
+                           "FilamentNode", "FilamentLinux", "FilamentControl",
                            .product(name: "Yams", package: "Yams")]),
+        .executableTarget(
+            name: "filamentd",
+            dependencies: ["FilamentDaemon", "FilamentCore", "FilamentCrypto", "FilamentState", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         .target(name: "FilamentControl"),
         .executableTarget(
@@ -106,7 +113,8 @@ let package = Package(
         .testTarget(
             name: "FilamentEngineTests",
             dependencies: ["FilamentEngine", .product(name: "PropertyBased", package: "swift-property-based")]),
-        .testTarget(name: "FilamentDaemonTests", dependencies: ["FilamentDaemon"]),
+        .testTarget(name: "FilamentDaemonTests", dependencies: ["FilamentDaemon", "filamentd", "filamentctl"]),
+        .testTarget(name: "FilamentNodeTests", dependencies: ["FilamentNode", "FilamentWire"]),
         .testTarget(name: "FilamentControlTests", dependencies: ["FilamentControl", "filamentctl"]),
         .testTarget(name: "FilamentLabTests", dependencies: ["FilamentLab"]),
         .testTarget(name: "FilamentSimTests", dependencies: ["FilamentSim"], path: "firmware-sim/Tests/FilamentSimTests"),

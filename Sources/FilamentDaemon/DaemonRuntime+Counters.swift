@@ -1,0 +1,29 @@
+import FilamentCrypto
+import FilamentLinux
+import FilamentNode
+
+// The `counters` control command: every counter of the node, the engine, the link layer, the
+// sockets and the TUN device, by name (sorted keys on the wire).
+extension DaemonRuntime {
+    func counters() -> [String: UInt64] {
+        var c: [String: UInt64] = [:]
+        func add(_ prefix: String, _ value: Any) {
+            for child in Mirror(reflecting: value).children {
+                guard let label = child.label else { continue }
+                if let v = child.value as? UInt64 { c["\(prefix).\(label)"] = v }
+                if let v = child.value as? Int, v >= 0 { c["\(prefix).\(label)"] = UInt64(v) }
+            }
+        }
+        add("node", node.counters)
+        add("engine", node.snapshot().counters)
+        let link = node.link.counters
+        add("link", link)
+        for reason in LinkDropReason.allCases { c["link.drops.\(reason.rawValue)"] = link[reason] }
+        c["link.drops"] = nil
+        for t in transports.values { add("udp.\(t.interfaceName)", t.statistics) }
+        add("tun", tun.statistics)
+        c["daemon.sendDrops"] = sendDrops
+        c["daemon.tunWriteDrops"] = tunWriteDrops
+        return c
+    }
+}

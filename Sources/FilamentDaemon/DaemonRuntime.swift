@@ -1,0 +1,414 @@
+import FilamentControl
+import FilamentCore
+import FilamentCrypto
+import FilamentEngine
+import FilamentLinux
+import FilamentNode
+import FilamentState
+import Glibc
+
+/// The running daemon: one epoll loop drives a `FilamentNode` over UDP (IPv6 link-local, one socket
+/// per mesh interface), the TUN device that holds the node's mesh address, the netlink monitor
+/// (interfaces appearing and disappearing) and the control socket. docs/daemon.md describes it.
+///
+/// Forwarding uses the engine's own table (decision 0800): the kernel routes the whole mesh /48 to
+/// the TUN device; the daemon looks every packet up in the engine and sends it to the next hop.
+public final class DaemonRuntime {
+    public static let version = "0.1.0-dev"
+
+    var configuration: DaemonConfiguration
+    let configPath: String?
+    /// Interface patterns given on the command line (they win over the file, also after SIGHUP).
+    let interfaceOverride: [String]?
+    let log: DaemonLog
+    let state: StateDirectory
+    let seqnoCounter: PersistentCounter
+    let initiationCounter: PersistentCounter
+    let node: FilamentNode
+    let loop: EventLoop
+    let netlink: Netlink
+    let monitor: NetlinkMonitor
+    let tun: TunDevice
+    let tunMTU: Int
+    var control: ControlServer?
+    var transports: [InterfaceID: UDPTransport] = [:]
+    /// The link MTU each open transport was announced with (an MTU change is announced again).
+    var transportMTUs: [InterfaceID: Int] = [:]
+    /// Transports whose socket buffer was full at the last flush (watched for writability).
+    var writableInterest: Set<InterfaceID> = []
+    var matcher: InterfaceMatcher
+    let startedAt: Instant
+    var running = true
+    var nextReconcile: Instant
+    var answers: ControlAnswers!
+    /// Datagrams that had no open transport for their interface.
+    /// Buffers of the fast data path (plaintexts and sealed frames), allocated once.
+    let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 70_000, alignment: 16)
+    let frame = UnsafeMutableRawBufferPointer.allocate(byteCount: 70_000, alignment: 16)
+    var fastOutputs: [NodeOutput] = []
+    /// Prefixes with a kernel route into the TUN device (besides the mesh /48).
+    var kernelRoutes: Set<Prefix> = []
+    var sendDrops: UInt64 = 0
+    var tunWriteDrops: UInt64 = 0
+
+    static let tunToken: UInt64 = 1
+    static let monitorToken: UInt64 = 2
+    static let controlToken: UInt64 = 3
+    static let udpTokenBase: UInt64 = 0x1_0000_0000
+    static let clientTokenBase: UInt64 = 0x2_0000_0000
+
+    /// Prepares everything (state, identity, TUN, sockets); `run()` then serves until SIGTERM/SIGINT.
+    public init(configuration: DaemonConfiguration, configPath: String?, interfaceOverride: [String]?) throws(DaemonFailure) {
+        self.configuration = configuration
+        self.configPath = configPath
+        self.interfaceOverride = interfaceOverride
+        log = DaemonLog(level: configuration.logLevel)
+        matcher = InterfaceMatcher(Self.udpPatterns(configuration, interfaceOverride, log))
+
+        // State: refuse a directory others can write, lock it, load or create the identity.
+        do {
+            state = try StateDirectory(path: configuration.stateDirectory)
+            try state.lock()
+        } catch { throw DaemonFailure("state directory: \(error)") }
+        let identity = try Self.loadIdentity(state, log)
+        do {
+            seqnoCounter = try PersistentCounter(directory: state, name: PersistentCounter.Name.routingSeqno)
+            initiationCounter = try PersistentCounter(directory: state, name: PersistentCounter.Name.linkInitiation)
+        } catch { throw DaemonFailure("\(error)") }
+
+        let networkKey: SecretBytes
+        if let path = configuration.networkKeyFile {
+            do { networkKey = try NetworkKeyFile.load(path: path) } catch { throw DaemonFailure(error.description) }
+        } else {
+            networkKey = NetworkKey.openMesh()
+        }
+
+        // The loop first: it blocks the signals before anything else could start a thread.
+        do {
+            loop = try EventLoop()
+            netlink = try Netlink()
+            monitor = try NetlinkMonitor()
+            _ = try monitor.synchronise { _ in }
+        } catch { throw DaemonFailure("cannot start the event loop or netlink: \(error)") }
+
+        // TUN: the mesh address /128 and the mesh prefix route on it.
+        tunMTU = configuration.tun.mtu ?? Self.automaticTunMTU(links: Array(monitor.links.values), matcher: matcher)
+        do {
+            tun = try TunDevice(name: configuration.tun.name)
+            try netlink.setLink(tun.interface, up: true, mtu: tunMTU)
+            try netlink.addAddress(identity.nodeID.meshAddress, prefixLength: 128, interface: tun.interface, skipDAD: true)
+            try netlink.replaceRoute(KernelRoute(prefix: MeshPrefix.prefix, interface: tun.interface))
+        } catch { throw DaemonFailure("cannot set up TUN device \(configuration.tun.name): \(error)") }
+
+        var engineConfiguration = EngineConfiguration()
+        engineConfiguration.attachedPrefixes = configuration.attachedPrefixes
+        if !configuration.trustedGateways.isEmpty { engineConfiguration.trustedGatewayKeys = configuration.trustedGateways }
+        let nodeID = identity.nodeID
+        startedAt = MonotonicClock.now()
+        nextReconcile = startedAt
+        do {
+            node = try FilamentNode(identity: identity, networkKey: networkKey, seqnoCounter: seqnoCounter.current,
+                                    initiationCounterFloor: initiationCounter.current, configuration: engineConfiguration,
+                                    seed: UInt64.random(in: 0 ... .max), now: startedAt)
+        } catch { throw DaemonFailure("cannot start the link layer: \(error)") }
+        log.info("node \(nodeID.hex) address \(nodeID.meshAddress) on \(tun.name) (mtu \(tunMTU))")
+        if configuration.gateway != nil { log.warning("gateway settings are not implemented by this version; acting as a plain node") }
+
+        do {
+            try loop.watch(tun.fileDescriptor, token: Self.tunToken)
+            try loop.watch(monitor.fileDescriptor, token: Self.monitorToken)
+        } catch { throw DaemonFailure("\(error)") }
+        do {
+            let server = try ControlServer(path: configuration.controlSocket, group: configuration.controlGroup) { [unowned self] r, fd in
+                self.answer(r, client: fd)
+            }
+            control = server
+            try loop.watch(server.listenFD, token: Self.controlToken)
+        } catch { throw DaemonFailure("\(error)") }
+        let monitorRef = monitor
+        answers = ControlAnswers(name: configuration.name, version: Self.version) { id in
+            monitorRef.links[id]?.name ?? "if\(id.rawValue)"
+        }
+        if let preferred = configuration.preferredGateway { execute(node.handle(.setPreferredGateway(preferred), now: startedAt)) }
+        reconcileInterfaces(now: startedAt)
+    }
+
+    static func loadIdentity(_ state: StateDirectory, _ log: DaemonLog) throws(DaemonFailure) -> NodeKeyPair {
+        let loaded: IdentityFile.Loaded
+        do { loaded = try IdentityFile.loadOrCreate(in: state) } catch { throw DaemonFailure("\(error)") }
+        if loaded.origin == .created { log.info("created a new identity in \(state.path)") }
+        return loaded.takeKeyPair()
+    }
+
+    deinit {
+        scratch.deallocate()
+        frame.deallocate()
+    }
+
+    /// Serves until SIGTERM or SIGINT, then shuts down cleanly. Returns the exit status.
+    public func run() -> Int32 {
+        while running {
+            let pendingOutput = control?.flushAll() ?? false
+            do {
+                try loop.wait(until: min(node.nextDeadline, nextReconcile), maxWait: pendingOutput ? .milliseconds(20) : .seconds(1)) { event in
+                    try self.handle(event)
+                }
+            } catch {
+                log.error("event loop: \(error)")
+                running = false
+            }
+            flushTransports()
+        }
+        shutdown()
+        return 0
+    }
+
+    func handle(_ event: EventLoop.Event) throws {
+        let now = MonotonicClock.now()
+        switch event {
+        case .readable(let token):
+            switch token {
+            case Self.tunToken: try readTun(now: now)
+            case Self.monitorToken:
+                do {
+                    try monitor.receive { e in self.log.debug("netlink: \(e)") }
+                } catch {
+                    log.warning("netlink monitor: \(error); dumping the state again")
+                    _ = try? monitor.synchronise { _ in }
+                }
+                reconcileInterfaces(now: now)
+            case Self.controlToken:
+                for fd in control?.acceptClients() ?? [] { try loop.watch(fd, token: Self.clientTokenBase + UInt64(fd)) }
+            case Self.udpTokenBase..<Self.clientTokenBase:
+                let id = InterfaceID(UInt32(truncatingIfNeeded: token - Self.udpTokenBase))
+                do {
+                    try readUDP(id, now: now)
+                } catch {
+                    // A socket that fails is closed; the next reconciliation opens a fresh one if the
+                    // interface is still wanted.
+                    log.warning("receive on interface \(id.rawValue): \(error); reopening")
+                    closeTransport(id, now: now)
+                    nextReconcile = now + .seconds(1)
+                }
+            default:
+                let fd = Int32(truncatingIfNeeded: token - Self.clientTokenBase)
+                // A client that is gone was closed by the server; closing removed it from epoll too.
+                _ = control?.service(fd)
+            }
+        case .writable(let token):
+            if token >= Self.udpTokenBase, token < Self.clientTokenBase { flushTransports() }
+        case .signal(.terminate), .signal(.interrupt):
+            log.info("stopping")
+            running = false
+        case .signal(.hangup):
+            reload(now: now)
+        case .deadlineReached:
+            if now >= nextReconcile { reconcileInterfaces(now: now) }
+            if now >= node.nextDeadline { execute(node.tick(now: now)) }
+        }
+    }
+
+    // MARK: - Data paths
+
+    func readTun(now: Instant) throws {
+        for _ in 0..<8 {
+            let n = try tun.receive { packet in
+                self.fastOutputs.removeAll(keepingCapacity: true)
+                let r = self.node.forwardFast(packet, now: now, scratch: self.scratch, frame: self.frame, outputs: &self.fastOutputs)
+                self.executeFast(r)
+            }
+            if n < tun.batchSize { break }
+            flushTransports()
+        }
+    }
+
+    func readUDP(_ interface: InterfaceID, now: Instant) throws {
+        guard let t = transports[interface] else { return }
+        for _ in 0..<8 {
+            let n = try t.receive { d in
+                self.fastOutputs.removeAll(keepingCapacity: true)
+                let r = self.node.receiveFast(d.payload, from: NodePeer(interface: d.interface, address: d.source), now: now,
+                                              scratch: self.scratch, frame: self.frame, outputs: &self.fastOutputs)
+                self.executeFast(r)
+            }
+            if n < t.configuration.batchSize { break }
+            flushTransports()
+        }
+    }
+
+    /// Executes the outputs of a fast-path call, then its result (no allocation when there are no outputs).
+    func executeFast(_ result: FastPathResult) {
+        if !fastOutputs.isEmpty { execute(fastOutputs) }
+        switch result {
+        case .handled:
+            break
+        case let .send(count, to: peer):
+            guard let t = transports[peer.interface] else { sendDrops += 1; return }
+            let bytes = UnsafeRawBufferPointer(rebasing: frame[0..<count])
+            if !t.enqueue(to: peer.address, payload: bytes) {
+                _ = try? t.flush()
+                if !t.enqueue(to: peer.address, payload: bytes) { sendDrops += 1 }
+            }
+        case let .deliver(range):
+            let ok = (try? tun.write(UnsafeRawBufferPointer(rebasing: scratch[range]))) ?? false
+            if !ok { tunWriteDrops += 1 }
+        }
+    }
+
+    /// Sends what is queued; a socket whose buffer is full gets writable interest until it drains.
+    func flushTransports() {
+        for id in transports.keys.sorted() {
+            guard let t = transports[id] else { continue }
+            if t.pendingCount > 0 {
+                do { _ = try t.flush() } catch { log.warning("send on \(t.interfaceName): \(error)") }
+            }
+            let blocked = t.pendingCount > 0
+            if blocked != writableInterest.contains(id) {
+                try? loop.setWritableInterest(t.fileDescriptor, token: Self.udpTokenBase + UInt64(id.rawValue), blocked)
+                if blocked { writableInterest.insert(id) } else { writableInterest.remove(id) }
+            }
+        }
+    }
+
+    /// Executes a node's outputs in order.
+    func execute(_ outputs: [NodeOutput]) {
+        for o in outputs {
+            switch o {
+            case let .send(datagram, to: peer):
+                enqueue(datagram, on: peer.interface, to: peer.address)
+            case let .sendMulticast(datagram, interface):
+                enqueue(datagram, on: interface, to: nil)
+            case let .deliver(packet):
+                let ok = (try? packet.withUnsafeBytes { try tun.write($0) }) ?? false
+                if !ok { tunWriteDrops += 1 }
+            case let .installRoute(entry):
+                log.debug("route \(entry.prefix) via \(entry.nextHop) metric \(entry.metric)")
+                installKernelRoute(entry.prefix)
+            case let .removeRoute(prefix):
+                log.debug("route \(prefix) gone")
+                removeKernelRoute(prefix)
+            case let .persistSeqnoCounter(v):
+                do { try seqnoCounter.advance(to: v) } catch { log.error("cannot persist the routing seqno: \(error)") }
+            case let .persistInitiationCounter(v):
+                do { try initiationCounter.advance(to: v) } catch { log.error("cannot persist the initiation counter: \(error)") }
+            case let .notify(n):
+                if let control, control.hasMonitors { control.broadcast(ControlServer.encode(monitorEvent(n))) }
+                switch n {
+                case .neighbourAdded(let k): log.info("neighbour \(k) up")
+                case .neighbourLost(let k): log.info("neighbour \(k) lost")
+                default: log.debug("\(n)")
+                }
+            }
+        }
+    }
+
+    func enqueue(_ datagram: [UInt8], on interface: InterfaceID, to address: IPv6Address?) {
+        guard let t = transports[interface] else { sendDrops += 1; return }
+        for attempt in 0..<2 {
+            let ok = datagram.withUnsafeBytes { bytes in
+                address.map { t.enqueue(to: $0, payload: bytes) } ?? t.enqueueMulticast(payload: bytes)
+            }
+            if ok { return }
+            if attempt == 0 { _ = try? t.flush() }
+        }
+        sendDrops += 1
+    }
+
+    // MARK: - Kernel routes for prefixes outside the mesh /48
+
+    /// Metric of the routes into the TUN device (NLM_F_REPLACE only ever replaces a route with the same
+    /// prefix, metric and table, so a distinct metric never replaces a route someone else installed).
+    static let kernelRouteMetric: UInt32 = 1070
+
+    /// Whether a prefix another node announces gets a kernel route into the TUN device: IPv6 unique local
+    /// (fc00::/7) prefixes outside the mesh /48 (attached client networks). The mesh /48 is already
+    /// routed; global prefixes and default routes are not installed (gateway egress is not implemented,
+    /// and a node must not be able to pull a host's global traffic into the mesh).
+    static func wantsKernelRoute(_ p: Prefix) -> Bool {
+        guard !p.isIPv4, p.length >= 8, p.address.byte(0) & 0xFE == 0xFC else { return false }
+        let insideMesh = p.length >= MeshPrefix.prefix.length && MeshPrefix.prefix.contains(p.address)
+        return !insideMesh
+    }
+
+    func installKernelRoute(_ p: Prefix) {
+        guard Self.wantsKernelRoute(p), !kernelRoutes.contains(p) else { return }
+        do {
+            try netlink.replaceRoute(KernelRoute(prefix: p, interface: tun.interface, metric: Self.kernelRouteMetric))
+            kernelRoutes.insert(p)
+        } catch {
+            log.warning("cannot install the kernel route \(p) dev \(tun.name): \(error)")
+        }
+    }
+
+    func removeKernelRoute(_ p: Prefix) {
+        guard kernelRoutes.remove(p) != nil else { return }
+        do {
+            try netlink.deleteRoute(KernelRoute(prefix: p, interface: tun.interface, metric: Self.kernelRouteMetric))
+        } catch {
+            log.warning("cannot remove the kernel route \(p) dev \(tun.name): \(error)")
+        }
+    }
+
+    // MARK: - Control
+
+    func answer(_ request: ControlRequest, client: Int32) -> [UInt8] {
+        let s = node.snapshot()
+        switch request.command {
+        case "status":
+            let uptime = Int((MonotonicClock.now() - startedAt).seconds)
+            return ControlServer.encode(ControlResponse(id: request.id, result: answers.status(s, uptimeSeconds: uptime, meshInterfaces: transports.count)))
+        case "neighbours":
+            return ControlServer.encode(ControlResponse(id: request.id, result: answers.neighbours(s, node: node)))
+        case "routes":
+            return ControlServer.encode(ControlResponse(id: request.id, result: answers.routes(s, node: node)))
+        case "gateways":
+            return ControlServer.encode(ControlResponse(id: request.id, result: answers.gateways(s)))
+        case "counters":
+            return ControlServer.encode(ControlResponse(id: request.id, result: counters()))
+        case "monitor":
+            control?.subscribe(client)
+            return ControlServer.encode(ControlResponse(id: request.id, result: [String: String]()))
+        case "reload":
+            // Who may connect is decided by the socket's mode (0660) and group.
+            reload(now: MonotonicClock.now())
+            return ControlServer.encode(ControlResponse(id: request.id, result: [String: String]()))
+        case "drain", "undrain":
+            execute(node.handle(.setDraining(request.command == "drain"), now: MonotonicClock.now()))
+            return ControlServer.encode(ControlResponse(id: request.id, result: [String: String]()))
+        default:
+            return ControlServer.encode(ControlResponse<String>(id: request.id, error: ControlError(
+                code: "unknown_command", message: "'\(request.command)' is not implemented by filamentd \(Self.version) yet")))
+        }
+    }
+
+    /// A live engine change as the control protocol's `MonitorEvent`.
+    func monitorEvent(_ n: EngineNotification) -> MonitorEvent {
+        func name(_ k: NeighbourKey) -> String { monitor.links[k.interface]?.name ?? "if\(k.interface.rawValue)" }
+        switch n {
+        case .neighbourAdded(let k): return MonitorEvent(event: "add", kind: "neighbour", key: "\(k.routerID)", detail: name(k))
+        case .neighbourChanged(let k): return MonitorEvent(event: "change", kind: "neighbour", key: "\(k.routerID)", detail: name(k))
+        case .neighbourLost(let k): return MonitorEvent(event: "flush", kind: "neighbour", key: "\(k.routerID)", detail: name(k))
+        case .routeAdded(let p): return MonitorEvent(event: "add", kind: "route", key: "\(p)", detail: nil)
+        case .routeChanged(let p): return MonitorEvent(event: "change", kind: "route", key: "\(p)", detail: nil)
+        case .routeLost(let p): return MonitorEvent(event: "flush", kind: "route", key: "\(p)", detail: nil)
+        case .gatewayAdded(let g): return MonitorEvent(event: "add", kind: "gateway", key: g.hex, detail: nil)
+        case .gatewayChanged(let g): return MonitorEvent(event: "change", kind: "gateway", key: g.hex, detail: nil)
+        case .gatewayLost(let g): return MonitorEvent(event: "flush", kind: "gateway", key: g.hex, detail: nil)
+        case .selectedGatewayChanged(let g): return MonitorEvent(event: "change", kind: "gateway", key: "selected", detail: g?.hex ?? "none")
+        }
+    }
+
+    // MARK: - Shutdown
+
+    func shutdown() {
+        let now = MonotonicClock.now()
+        // Retract our routes at the neighbours first, so they reroute now rather than after their hold time.
+        execute(node.shutdown(now: now))
+        flushTransports()
+        for id in transports.keys.sorted() { closeTransport(id, now: now) }
+        control?.shutdown()
+        control = nil
+        tun.close()  // its address and the mesh route go with it
+        log.info("stopped")
+    }
+}
