@@ -7,7 +7,7 @@ struct FilamentLabCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "filament-lab",
         abstract: "Run real mesh daemons in network namespaces and measure them.",
-        subcommands: [Run.self, Compare.self, Throughput.self, Scale.self, Cleanup.self])
+        subcommands: [Run.self, Compare.self, Tables.self, Throughput.self, Scale.self, Cleanup.self])
 }
 
 struct DaemonChoice: ParsableArguments {
@@ -136,7 +136,19 @@ extension FilamentLabCommand {
                     emit(try Experiments.coldStart(run, seed: seed, timeout: timeout), load: load)
                 }
             }
-            print(LabResult.markdown(results))
+            print(ComparisonTables.markdown(results))
+        }
+    }
+
+    struct Tables: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the side-by-side tables of `compare` from JSON lines it wrote (--out).")
+        @Argument(help: "JSON-lines file.") var file: String
+
+        func run() throws {
+            let text = try String(contentsOfFile: file, encoding: .utf8)
+            let results = try text.split(whereSeparator: \.isNewline).map { try LabResult(jsonLine: String($0)) }
+            print(ComparisonTables.markdown(results))
         }
     }
 
