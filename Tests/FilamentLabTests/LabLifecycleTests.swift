@@ -56,10 +56,9 @@ private func filamentdSkipReason() -> String? {
         let replies = try Experiments.firstReplies(run, pairs: [(0, 2), (2, 0)], deadline: Shell.now() + 20)
         #expect(replies.allSatisfy { $0 != nil }, "node 0 and node 2 did not reach each other through node 1: \(run.logTail(node: 0))")
         #expect(run.deadDaemons().isEmpty)
-        if let status = driver.control("status", node: 2, lab: run.lab),
-           let json = try JSONSerialization.jsonObject(with: Data(status.utf8)) as? [String: Any] {
-            #expect(json["address"] as? String == run.addresses[2])
-        }
+        let status = try #require(driver.control("status", node: 2, lab: run.lab), "filamentctl status failed")
+        let json = try JSONSerialization.jsonObject(with: Data(status.utf8)) as? [String: Any]
+        #expect(json?["address"] as? String == run.addresses[2])
         let pids = run.daemons.compactMap { $0?.processIdentifier }
         #expect(pids.count == 3)
         run.teardown(); torn = true
@@ -96,11 +95,15 @@ private func filamentdSkipReason() -> String? {
         #expect(throws: LabError.self) { try Lab(topology: .line(2), prefix: "filt-x") }
     }
 
-    /// The filamentd driver refuses a bin directory without filamentd instead of inventing numbers.
-    @Test func filamentdMissingIsUnavailable() throws {
-        let empty = FileManager.default.temporaryDirectory.appendingPathComponent("fl-nobin-\(getpid())").path
-        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: empty) }
-        #expect(FilamentdDriver(binDir: empty).resolvedBinDir() != empty)
+    /// An explicit bin directory holding an executable `filamentd` wins over `.build/` and PATH;
+    /// one without it is skipped.
+    @Test func filamentdBinDirectory() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("fl-bin-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        #expect(FilamentdDriver(binDir: dir).resolvedBinDir() != dir)
+        _ = FileManager.default.createFile(atPath: "\(dir)/filamentd", contents: Data("#!/bin/sh\n".utf8),
+                                           attributes: [.posixPermissions: 0o755])
+        #expect(FilamentdDriver(binDir: dir).resolvedBinDir() == dir)
     }
 }
