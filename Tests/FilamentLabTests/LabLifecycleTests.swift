@@ -107,3 +107,21 @@ private func filamentdSkipReason() -> String? {
         #expect(FilamentdDriver(binDir: dir).resolvedBinDir() == dir)
     }
 }
+
+@Suite struct ComparisonTablesTests {
+    /// A result written as a JSON line reads back with its numbers, and `compare`'s table puts each
+    /// daemon's value in its own column with the load average beside it.
+    @Test func jsonLineRoundTripAndColumns() throws {
+        let a = LabResult(experiment: "relay-failure", daemon: "filamentd", topology: "grid:7x7",
+                          values: ["outage_s": 1.0259, "killed_node": 40, "load_avg_1m": 3.11])
+        let b = LabResult(experiment: "relay-failure", daemon: "babeld", topology: "grid:7x7",
+                          values: ["outage_s": 12.4789, "killed_node": 8])
+        let back = try LabResult(jsonLine: a.jsonLine())
+        #expect(back.daemon == "filamentd" && back.values["outage_s"] == 1.0259 && back.values["killed_node"] == 40)
+        let table = ComparisonTables.markdown([back, try LabResult(jsonLine: b.jsonLine())])
+        #expect(table.contains("| | filamentd | babeld |"))
+        #expect(table.contains("| outage | 1.03 s | 12.48 s |"))
+        #expect(table.contains("| load average (1 min) | 3.11 | — |"))
+        #expect(throws: LabError.self) { try LabResult(jsonLine: "[1,2]") }
+    }
+}
