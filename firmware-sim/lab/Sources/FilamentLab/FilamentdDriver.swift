@@ -18,7 +18,7 @@ public struct FilamentdDriver: DaemonDriver {
     public var timers: String {
         "filamentd engine defaults (not configurable): adaptive hellos 4 s idle, 750 ms for 10 s after a change; "
             + "probes on traffic (neighbour carrying traffic silent 300 ms -> probes every 150 ms, dead after ~0.75 s); "
-            + "hold 5 half-intervals; digests every 10 s"
+            + "hold 5 half-intervals; digests every 10 s; \(buildKind) build"
     }
 
     public init(binDir: String? = nil) { self.binDir = binDir }
