@@ -29,6 +29,12 @@ public enum Experiments {
         return pairs
     }
 
+    /// The 1-minute load average (`/proc/loadavg`), recorded next to each result of `compare`.
+    public static func loadAverage() -> Double {
+        let text = (try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? ""
+        return text.split(separator: " ").first.flatMap { Double($0) } ?? .nan
+    }
+
     // MARK: reachability
 
     /// Polls every pair with `ping -c1 -i 0.1 -w <left>` (one echo every 100 ms until the first reply),

@@ -1,21 +1,102 @@
 import Foundation
 
-/// Placeholder for Filament's own daemon. It reports that filamentd is not built yet rather
-/// than producing numbers. Once `filamentd` exists this becomes, like `BabeldDriver`:
-/// - `prepare`: per node a YAML file (docs/configuration.md) in `lab.workDir` with
-///   `state_dir: <workDir>/filamentd-<n>`, `control_socket: <workDir>/filamentd-<n>.sock`,
-///   `interfaces: [lv0, lv1, ...]` (`lab.interfaces[n]`), `tun.name: fil0`; the address to ping
-///   is the node's mesh address (from its key, e.g. read back with `filamentctl` over that socket);
-/// - `start`: `lab.spawn(node:, ["filamentd", "--config", <file>], log:)` in the foreground;
-/// - `timers`: the hello/update intervals it runs with.
+/// Filament's own daemon (docs/daemon.md), one `filamentd --config FILE` per node in the foreground.
+/// - `prepare`: one network key file for the whole lab (64 hex digits, mode 0600); per node a
+///   state directory `filamentd-<n>/` whose identity `filamentd init` creates (it prints the node's
+///   mesh address, which is the address pinged), and a YAML config with `state_dir`,
+///   `control_socket` (`filamentd-<n>.sock`), `network_key_file`, `interfaces` = the node's lab
+///   veths (`lv0`, `lv1`, ...) and `tun.name: fil0` (one TUN per namespace, so the name repeats).
+/// - `start`: `filamentd --config <file>`, tracked by PID like every lab process.
+/// Binaries: `binDir` if given, else `$FILAMENT_BIN`, else `.build/release`, else `.build/debug`
+/// (relative to the working directory), else PATH. Measure with a release build:
+/// `swift build -c release --product filamentd && swift build -c release --product filamentctl`.
 public struct FilamentdDriver: DaemonDriver {
     public var name: String { "filamentd" }
-    public var timers: String { "n/a" }
-    public init() {}
+    /// Where `filamentd` and `filamentctl` are; nil = search (see the type's comment).
+    public var binDir: String?
+
+    public var timers: String {
+        "filamentd engine defaults (not configurable): adaptive hellos 4 s idle, 750 ms for 10 s after a change; "
+            + "probes on traffic (neighbour carrying traffic silent 300 ms -> probes every 150 ms, dead after ~0.75 s); "
+            + "hold 5 half-intervals; digests every 10 s; \(buildKind) build"
+    }
+
+    public init(binDir: String? = nil) { self.binDir = binDir }
+
+    /// The directory holding an executable `filamentd` (and, ideally, `filamentctl`), or nil.
+    public func resolvedBinDir() -> String? {
+        var candidates: [String] = []
+        if let binDir { candidates.append(binDir) }
+        if let env = ProcessInfo.processInfo.environment["FILAMENT_BIN"], !env.isEmpty { candidates.append(env) }
+        let cwd = FileManager.default.currentDirectoryPath
+        candidates += ["\(cwd)/.build/release", "\(cwd)/.build/debug"]
+        for dir in candidates where FileManager.default.isExecutableFile(atPath: "\(dir)/filamentd") {
+            return URL(fileURLWithPath: dir).standardizedFileURL.path
+        }
+        if let found = Shell.which("filamentd") { return URL(fileURLWithPath: found).deletingLastPathComponent().path }
+        return nil
+    }
+
+    /// Whether the binary found is a release build (judged by its directory name; reported with results).
+    public var buildKind: String {
+        guard let dir = resolvedBinDir() else { return "none" }
+        if dir.hasSuffix("/debug") { return "debug" }
+        if dir.hasSuffix("/release") { return "release" }
+        return "installed"
+    }
 
     public func checkAvailable() throws {
-        throw LabError.unavailable("filamentd not built yet: the lab has no filamentd driver to run, so it reports no numbers for it")
+        guard resolvedBinDir() != nil else {
+            throw LabError.unavailable("filamentd not found: build it (swift build -c release --product filamentd), "
+                                       + "or set FILAMENT_BIN to the directory holding it")
+        }
     }
-    public func prepare(lab: Lab) throws -> [String] { try checkAvailable(); return [] }
-    public func start(node: Int, lab: Lab) throws -> Process? { try checkAvailable(); return nil }
+
+    public func prepare(lab: Lab) throws -> [String] {
+        guard let bin = resolvedBinDir() else { try checkAvailable(); return [] }
+        let keyPath = "\(lab.workDir)/network.key"
+        var key = [UInt8](repeating: 0, count: 32)
+        var rng = SystemRandomNumberGenerator()
+        for i in key.indices { key[i] = UInt8.random(in: 0...255, using: &rng) }
+        let hex = key.map { String(format: "%02x", $0) }.joined() + "\n"
+        _ = FileManager.default.createFile(atPath: keyPath, contents: Data(hex.utf8), attributes: [.posixPermissions: 0o600])
+        var addresses: [String] = []
+        for node in 0..<lab.topology.count {
+            let state = stateDir(node, lab)
+            let out = try Shell.run(["\(bin)/filamentd", "init", "--state-dir", state], timeout: 30)
+            guard let line = (out.stdout + "\n" + out.stderr).split(whereSeparator: \.isNewline)
+                    .first(where: { $0.contains("mesh address:") }),
+                  let address = line.split(separator: ":", maxSplits: 1).last?
+                    .trimmingCharacters(in: .whitespaces), address.contains(":") else {
+                throw LabError.badInput("filamentd init printed no 'mesh address:' line: \(out.stdout) \(out.stderr)")
+            }
+            addresses.append(address)
+            var conf = "# filament-lab \(lab.prefix) node \(node)\n"
+            conf += "state_dir: \(state)\n"
+            conf += "control_socket: \(socketPath(node, lab))\n"
+            conf += "network_key_file: \(keyPath)\n"
+            conf += "interfaces:\n" + lab.interfaces[node].map { "  - \($0)\n" }.joined()
+            conf += "tun:\n  name: fil0\n"
+            try conf.write(toFile: configPath(node, lab), atomically: true, encoding: .utf8)
+        }
+        return addresses
+    }
+
+    public func start(node: Int, lab: Lab) throws -> Process? {
+        guard let bin = resolvedBinDir() else { try checkAvailable(); return nil }
+        return try lab.spawn(node: node, ["\(bin)/filamentd", "--config", configPath(node, lab)],
+                             log: "filamentd-\(node).log")
+    }
+
+    /// `filamentctl <command> --json` against `node`'s daemon (nil when filamentctl is missing or fails).
+    public func control(_ command: String, node: Int, lab: Lab) -> String? {
+        guard let bin = resolvedBinDir(), FileManager.default.isExecutableFile(atPath: "\(bin)/filamentctl") else { return nil }
+        let r = try? Shell.run(["\(bin)/filamentctl", command, "--json", "--socket", socketPath(node, lab)],
+                               timeout: 10, check: false)
+        return r?.status == 0 ? r?.stdout : nil
+    }
+
+    func stateDir(_ node: Int, _ lab: Lab) -> String { "\(lab.workDir)/filamentd-\(node)" }
+    func socketPath(_ node: Int, _ lab: Lab) -> String { "\(lab.workDir)/filamentd-\(node).sock" }
+    func configPath(_ node: Int, _ lab: Lab) -> String { "\(lab.workDir)/filamentd-\(node).yaml" }
 }

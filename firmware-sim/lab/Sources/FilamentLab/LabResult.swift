@@ -16,6 +16,17 @@ public struct LabResult: Sendable {
         self.note = note; self.timers = timers
     }
 
+    /// Reads back a line written by `jsonLine` (numbers become values; `date` is dropped).
+    public init(jsonLine: String) throws {
+        guard let o = try JSONSerialization.jsonObject(with: Data(jsonLine.utf8)) as? [String: Any] else {
+            throw LabError.badInput("not a JSON object: \(jsonLine.prefix(80))")
+        }
+        self.init(experiment: o["experiment"] as? String ?? "?", daemon: o["daemon"] as? String ?? "?",
+                  topology: o["topology"] as? String ?? "?", note: o["note"] as? String ?? "",
+                  timers: o["timers"] as? String ?? "")
+        for (k, v) in o { if let n = v as? NSNumber { values[k] = n.doubleValue } }
+    }
+
     /// A single JSON object on one line, keys sorted.
     public func jsonLine(date: Date = Date()) -> String {
         var object: [String: Any] = ["experiment": experiment, "daemon": daemon, "topology": topology,

@@ -7,7 +7,7 @@ struct FilamentLabCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "filament-lab",
         abstract: "Run real mesh daemons in network namespaces and measure them.",
-        subcommands: [Run.self, Throughput.self, Scale.self, Cleanup.self])
+        subcommands: [Run.self, Compare.self, Tables.self, Throughput.self, Scale.self, Cleanup.self])
 }
 
 struct DaemonChoice: ParsableArguments {
@@ -77,6 +77,78 @@ extension FilamentLabCommand {
                 results.append(m); output.emit(m)
             }
             print(LabResult.markdown(results))
+        }
+    }
+
+    struct Compare: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Every table of the benchmarks' lab section, one experiment at a time, same session.",
+            discussion: """
+            For each of --daemons on --grid: a fresh lab, cold start, 60 s steady overhead with RSS/CPU,
+            relay failure. Then TCP over 3 hops for --throughput-daemons, then cold start on --big-grid
+            for --big-daemons (skip with --big-grid none). Each result carries load_avg_1m.
+            """)
+        @Option(help: "Grid for cold start, steady and relay failure.") var grid = "grid:7x7"
+        @Option(help: "Daemons on the grid, in order.") var daemons = "filamentd,babeld,yggdrasil"
+        @Option(help: "Daemons for the 3-hop TCP test.") var throughputDaemons = "filamentd,yggdrasil,kernel"
+        @Option(help: "Larger grid for a cold start only, or 'none'.") var bigGrid = "grid:10x10"
+        @Option(help: "Daemons for the larger grid.") var bigDaemons = "filamentd,babeld"
+        @Option(help: "Cold-start time limit, seconds.") var timeout: Double = 240
+        @Option(help: "Steady-state period, seconds.") var steadySeconds: Double = 60
+        @Option(help: "Seconds the stream runs after the relay is killed.") var failureWindow: Double = 30
+        @Option(help: "Seed for the pair sample.") var seed: UInt64 = 1
+        @OptionGroup var output: Output
+
+        func run() throws {
+            try requireRoot()
+            var results: [LabResult] = []
+            func emit(_ m: LabResult, load: Double) {
+                var m = m
+                m.values["load_avg_1m"] = load
+                results.append(m); output.emit(m)
+            }
+            func list(_ s: String) -> [String] { s.split(separator: ",").map(String.init).filter { !$0.isEmpty } }
+            let topo = try Topology.parse(grid)
+            for name in list(daemons) {
+                let driver = try Drivers.named(name)
+                let run = try LabRun(driver: driver, topology: topo, topologyName: grid)
+                defer { run.teardown() }
+                FileHandle.standardError.write(Data("filament-lab compare: \(name) on \(grid), prefix \(run.lab.prefix)\n".utf8))
+                var load = Experiments.loadAverage()
+                let cold = try Experiments.coldStart(run, seed: seed, timeout: timeout)
+                emit(cold, load: load)
+                guard cold.values["converged_s_from_first_start"] != nil else { continue }
+                load = Experiments.loadAverage()
+                emit(try Experiments.steady(run, seconds: steadySeconds), load: load)
+                load = Experiments.loadAverage()
+                emit(try Experiments.relayFailure(run, window: failureWindow), load: load)
+            }
+            for name in list(throughputDaemons) {
+                let load = Experiments.loadAverage()
+                emit(try Experiments.throughput(driver: try Drivers.named(name)), load: load)
+            }
+            if bigGrid != "none" {
+                let big = try Topology.parse(bigGrid)
+                for name in list(bigDaemons) {
+                    let run = try LabRun(driver: try Drivers.named(name), topology: big, topologyName: bigGrid)
+                    defer { run.teardown() }
+                    let load = Experiments.loadAverage()
+                    emit(try Experiments.coldStart(run, seed: seed, timeout: timeout), load: load)
+                }
+            }
+            print(ComparisonTables.markdown(results))
+        }
+    }
+
+    struct Tables: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the side-by-side tables of `compare` from JSON lines it wrote (--out).")
+        @Argument(help: "JSON-lines file.") var file: String
+
+        func run() throws {
+            let text = try String(contentsOfFile: file, encoding: .utf8)
+            let results = try text.split(whereSeparator: \.isNewline).map { try LabResult(jsonLine: String($0)) }
+            print(ComparisonTables.markdown(results))
         }
     }
 
