@@ -49,6 +49,10 @@ public final class DaemonRuntime {
     /// Prefixes with a kernel route into the TUN device (besides the mesh /48).
     var kernelRoutes: Set<Prefix> = []
     var sendDrops: UInt64 = 0
+    /// Gateway mode: the last uplink health reported to the engine; NAT table present; mesh default routes present.
+    var uplinkHealthy: Bool? = nil
+    var firewallInstalled = false
+    var defaultRoutesInstalled = false
     var tunWriteDrops: UInt64 = 0
 
     static let tunToken: UInt64 = 1
@@ -102,6 +106,9 @@ public final class DaemonRuntime {
 
         var engineConfiguration = EngineConfiguration()
         engineConfiguration.attachedPrefixes = configuration.attachedPrefixes
+        if let g = configuration.gateway {
+            engineConfiguration.gateway = GatewayConfiguration(name: configuration.name ?? "filamentd", offersIPv6: g.ipv6, offersIPv4: true)
+        }
         if !configuration.trustedGateways.isEmpty { engineConfiguration.trustedGatewayKeys = configuration.trustedGateways }
         let nodeID = identity.nodeID
         startedAt = MonotonicClock.now()
@@ -112,7 +119,6 @@ public final class DaemonRuntime {
                                     seed: UInt64.random(in: 0 ... .max), now: startedAt)
         } catch { throw DaemonFailure("cannot start the link layer: \(error)") }
         log.info("node \(nodeID.hex) address \(nodeID.meshAddress) on \(tun.name) (mtu \(tunMTU))")
-        if configuration.gateway != nil { log.warning("gateway settings are not implemented by this version; acting as a plain node") }
 
         do {
             try loop.watch(tun.fileDescriptor, token: Self.tunToken)
@@ -131,6 +137,11 @@ public final class DaemonRuntime {
         }
         if let preferred = configuration.preferredGateway { execute(node.handle(.setPreferredGateway(preferred), now: startedAt)) }
         reconcileInterfaces(now: startedAt)
+        // Last, so that nothing after it can fail and leave the NAT table behind.
+        do { try startGateway(now: startedAt) } catch {
+            stopGateway()
+            throw error
+        }
     }
 
     static func loadIdentity(_ state: StateDirectory, _ log: DaemonLog) throws(DaemonFailure) -> NodeKeyPair {
@@ -177,6 +188,7 @@ public final class DaemonRuntime {
                     _ = try? monitor.synchronise { _ in }
                 }
                 reconcileInterfaces(now: now)
+                checkUplink(now: now)
             case Self.controlToken:
                 for fd in control?.acceptClients() ?? [] { try loop.watch(fd, token: Self.clientTokenBase + UInt64(fd)) }
             case Self.udpTokenBase..<Self.clientTokenBase:
@@ -296,6 +308,7 @@ public final class DaemonRuntime {
                 switch n {
                 case .neighbourAdded(let k): log.info("neighbour \(k) up")
                 case .neighbourLost(let k): log.info("neighbour \(k) lost")
+                case .selectedGatewayChanged(let g): selectedGatewayChanged(g)
                 default: log.debug("\(n)")
                 }
             }
@@ -408,6 +421,7 @@ public final class DaemonRuntime {
         for id in transports.keys.sorted() { closeTransport(id, now: now) }
         control?.shutdown()
         control = nil
+        stopGateway()
         tun.close()  // its address and the mesh route go with it
         log.info("stopped")
     }
