@@ -55,6 +55,16 @@ extension FilamentNode {
             return
         }
         let target = gateway.meshAddress
+        // The tunnel costs 40 bytes: a packet that would not fit the next link once wrapped is refused
+        // here, so the sender learns the path MTU for its own destination (IPv6); IPv4 is dropped (counted).
+        if let entry = engine.lookup(target), let mtu = interfaceMTUs[entry.nextHop.interface] {
+            let limit = mtu - FilamentNode.encapsulationOverhead - 40
+            if packet.count > limit {
+                counters.tooBig += 1
+                if !isIPv4 { sendError(.packetTooBig(mtu: max(1280, limit)), about: packet, now: now, &out) }
+                return
+            }
+        }
         guard target != meshAddress, let outer = GatewayTunnel.encapsulate(packet, from: meshAddress, to: target) else {
             counters.gatewayNone += 1; return
         }

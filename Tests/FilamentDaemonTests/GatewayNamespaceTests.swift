@@ -42,7 +42,8 @@ struct GatewayNamespaceTests {
     /// A line of four daemons with a gateway at the end: the far node pings an internet host over IPv6
     /// and IPv4 (through the tunnel, its derived lease and the gateway's NAT table); a capture on a
     /// mesh link holds no plaintext of the ping's payload; a flood of malformed datagrams at the UDP
-    /// port crashes nothing and pings still work; the NAT table is gone after SIGTERM.
+    /// port crashes nothing and pings still work; a 1400-byte ping gets through after the packet-too-big
+    /// answer; the NAT table is gone after SIGTERM.
     @Test func farNodeReachesTheInternetThroughTheGateway() throws {
         let lab = try DaemonLab(tag: "line", count: 5, linked: false, prefix: "filg")
         defer { lab.close() }
@@ -65,6 +66,12 @@ struct GatewayNamespaceTests {
         var reply4: String?
         _ = DaemonLab.waitUntil(seconds: 10) { reply4 = Self.ping(lab, from: 1, Self.target4, family: "-4"); return reply4 != nil }
         #expect(reply4 != nil, "no IPv4 reply from the internet host:\n\(lab.log(1))\n\(lab.log(4))")
+
+        // A packet too big for the tunnel: ICMPv6 packet too big to the sender, which then fragments.
+        let big = DaemonLab.waitUntil(seconds: 10) {
+            (try? DaemonLab.sh(["ip", "netns", "exec", lab.namespace(1), "ping", "-6", "-n", "-c", "1", "-W", "1", "-s", "1400", Self.target6], timeout: 5)) != nil
+        }
+        #expect(big, "1400-byte pings through the tunnel never got through")
 
         // No plaintext on a mesh link: capture between nodes 2 and 3 while node 1 pings with a pattern.
         let pattern = "c0ffee5a17ed0d1e"
