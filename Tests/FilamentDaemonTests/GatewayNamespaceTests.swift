@@ -43,7 +43,8 @@ struct GatewayNamespaceTests {
     /// and IPv4 (through the tunnel, its derived lease and the gateway's NAT table); a capture on a
     /// mesh link holds no plaintext of the ping's payload; a flood of malformed datagrams at the UDP
     /// port crashes nothing and pings still work; a 1400-byte ping gets through after the packet-too-big
-    /// answer; the NAT table is gone after SIGTERM.
+    /// answer; without a default route on the uplink the gateway withdraws and node 1's default routes
+    /// go, and come back with it; the NAT table is gone after SIGTERM.
     @Test func farNodeReachesTheInternetThroughTheGateway() throws {
         let lab = try DaemonLab(tag: "line", count: 5, linked: false, prefix: "filg")
         defer { lab.close() }
@@ -116,6 +117,18 @@ struct GatewayNamespaceTests {
         for i in 1...4 { #expect(lab.daemons[i]?.isRunning == true, "daemon \(i) died:\n\(lab.log(i))") }
         let after = DaemonLab.waitUntil(seconds: 10) { Self.ping(lab, from: 1, Self.target6, family: "-6") != nil }
         #expect(after, "no IPv6 reply after the flood")
+
+        // Uplink health: without a default route through the uplink the gateway withdraws, node 1 has no
+        // gateway and its default routes into fil0 go; with the routes back it returns.
+        try DaemonLab.sh(["ip", "-n", lab.namespace(4), "route", "del", "default"])
+        try DaemonLab.sh(["ip", "-n", lab.namespace(4), "-6", "route", "del", "default"])
+        let withdrawn = DaemonLab.waitUntil(seconds: 10) {
+            Self.selectedGateway(lab, 1) == nil && (try? DaemonLab.sh(["ip", "-n", lab.namespace(1), "route", "show", "default"]))?.isEmpty == true
+        }
+        #expect(withdrawn, "node 1 still uses the gateway without an uplink:\n\(lab.log(4))")
+        try DaemonLab.sh(["ip", "-n", lab.namespace(4), "route", "add", "default", "via", "192.0.2.1"])
+        let restored = DaemonLab.waitUntil(seconds: 10) { Self.ping(lab, from: 1, Self.target4, family: "-4") != nil }
+        #expect(restored, "no IPv4 reply after the uplink came back:\n\(lab.log(1))")
 
         #expect(lab.stop(4) == 0)
         let gone = try? DaemonLab.sh(["ip", "netns", "exec", lab.namespace(4), "nft", "list", "table", "inet", "filament"])
