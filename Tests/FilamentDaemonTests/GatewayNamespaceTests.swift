@@ -175,7 +175,9 @@ struct GatewayNamespaceTests {
         let back = DaemonLab.waitUntil(seconds: 15) { Self.ping(lab, from: 1, Self.target6, family: "-6") != nil }
         #expect(back, "no reply after the gateway in use died:\n\(lab.log(1))")
         print("gateway failover: IPv6 ping answered again \(Date().timeIntervalSince(killedAt)) s after SIGKILL")
-        #expect(Self.selectedGateway(lab, 1) == ids[used])
+        let reselected = DaemonLab.waitUntil(seconds: 10) { Self.selectedGateway(lab, 1) == ids[used] }
+        #expect(reselected, "node 1 still selects the dead gateway")
+        print("gateway failover: selection moved \(Date().timeIntervalSince(killedAt)) s after SIGKILL")
         #expect(DaemonLab.waitUntil(seconds: 5) { Self.ping(lab, from: 1, Self.target4, family: "-4") != nil })
     }
 }
