@@ -22,7 +22,12 @@ extension DaemonRuntime {
         if g.ipv4Pool != GatewayTunnel.defaultPool {
             log.warning("gateway.ipv4_pool \(g.ipv4Pool): nodes derive their addresses in \(GatewayTunnel.defaultPool); using that pool")
         }
-        if g.probe != nil { log.warning("gateway.probe is not implemented by this version; health is the default route only") }
+        if let target = g.probe {
+            let p = try GatewayProbe(target: target, uplink: g.uplink, now: now)
+            do { try loop.watch(p.fileDescriptor, token: Self.probeToken) } catch { throw DaemonFailure("gateway probe: \(error)") }
+            probe = p
+            p.sendIfDue(now: now)
+        }
         node.gatewayRole = GatewayRole(ipv4Pool: GatewayTunnel.defaultPool, offersIPv6: g.ipv6)
         for (path, name) in [("/proc/sys/net/ipv4/ip_forward", "IPv4"), ("/proc/sys/net/ipv6/conf/all/forwarding", "IPv6")] {
             guard Self.writeSysctl(path, "1") else { throw DaemonFailure("cannot enable \(name) forwarding (\(path))") }
@@ -44,16 +49,21 @@ extension DaemonRuntime {
         return value.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, value.utf8.count) } == value.utf8.count
     }
 
-    /// Healthy when the kernel has a default route (either family) through the uplink interface.
+    /// Healthy when the kernel has a default route (either family) through the uplink interface and,
+    /// with `gateway.probe`, the probe address answered within the probe window.
     func checkUplink(now: Instant) {
         guard let g = configuration.gateway else { return }
+        probe?.sendIfDue(now: now)
         let uplink = monitor.links.values.first { $0.name == g.uplink }
-        let healthy = uplink.map { link in
+        let routeOK = uplink.map { link in
             link.isUp && monitor.currentRoutes.contains { $0.isDefault && $0.interface == link.interface }
         } ?? false
+        let probeOK = probe.map { $0.answering(now: now) } ?? true
+        if !probeOK, routeOK, uplinkHealthy != false { log.info("gateway: probe \(g.probe.map { "\($0)" } ?? "") not answering") }
+        let healthy = routeOK && probeOK
         guard healthy != uplinkHealthy else { return }
         uplinkHealthy = healthy
-        log.info("gateway: uplink \(g.uplink) \(healthy ? "healthy (default route present)" : "unhealthy (no default route); withdrawing")")
+        log.info("gateway: uplink \(g.uplink) \(healthy ? "healthy (default route present)" : "unhealthy (no default route, or the probe does not answer); withdrawing")")
         execute(node.handle(.uplinkChanged(UplinkStatus(healthy: healthy, bandwidthDownKbps: g.bandwidthDownKbps,
                                                         bandwidthUpKbps: g.bandwidthUpKbps, load: 0)), now: now))
     }

@@ -53,11 +53,14 @@ public final class DaemonRuntime {
     var uplinkHealthy: Bool? = nil
     var firewallInstalled = false
     var defaultRoutesInstalled = false
+    /// The uplink probe (gateway with `gateway.probe`).
+    var probe: GatewayProbe?
     var tunWriteDrops: UInt64 = 0
 
     static let tunToken: UInt64 = 1
     static let monitorToken: UInt64 = 2
     static let controlToken: UInt64 = 3
+    static let probeToken: UInt64 = 4
     static let udpTokenBase: UInt64 = 0x1_0000_0000
     static let clientTokenBase: UInt64 = 0x2_0000_0000
 
@@ -161,7 +164,7 @@ public final class DaemonRuntime {
         while running {
             let pendingOutput = control?.flushAll() ?? false
             do {
-                try loop.wait(until: min(node.nextDeadline, nextReconcile), maxWait: pendingOutput ? .milliseconds(20) : .seconds(1)) { event in
+                try loop.wait(until: min(node.nextDeadline, nextReconcile, probe?.nextSend ?? nextReconcile), maxWait: pendingOutput ? .milliseconds(20) : .seconds(1)) { event in
                     try self.handle(event)
                 }
             } catch {
@@ -188,6 +191,9 @@ public final class DaemonRuntime {
                     _ = try? monitor.synchronise { _ in }
                 }
                 reconcileInterfaces(now: now)
+                checkUplink(now: now)
+            case Self.probeToken:
+                probe?.receive(now: now)
                 checkUplink(now: now)
             case Self.controlToken:
                 for fd in control?.acceptClients() ?? [] { try loop.watch(fd, token: Self.clientTokenBase + UInt64(fd)) }
@@ -216,6 +222,7 @@ public final class DaemonRuntime {
             reload(now: now)
         case .deadlineReached:
             if now >= nextReconcile { reconcileInterfaces(now: now) }
+            if let p = probe, now >= p.nextSend { checkUplink(now: now) }
             if now >= node.nextDeadline { execute(node.tick(now: now)) }
         }
     }

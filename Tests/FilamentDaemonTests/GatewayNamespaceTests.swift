@@ -180,4 +180,33 @@ struct GatewayNamespaceTests {
         print("gateway failover: selection moved \(Date().timeIntervalSince(killedAt)) s after SIGKILL")
         #expect(DaemonLab.waitUntil(seconds: 5) { Self.ping(lab, from: 1, Self.target4, family: "-4") != nil })
     }
+
+    /// A gateway configured by file with `gateway.probe`: healthy (node 1 reaches the internet) while the
+    /// probe address answers on the uplink; withdrawn (node 1 has no gateway) when it stops answering
+    /// although the default route is still there; back when it answers again.
+    @Test func probeDecidesUplinkHealth() throws {
+        let lab = try DaemonLab(tag: "probe", count: 3, linked: false, prefix: "filg")
+        defer { lab.close() }
+        try lab.link(1)
+        try Self.uplink(lab, gateway: 2, internet: 3, subnet: 1)
+        try lab.start(1)
+        let config = "\(lab.directory)/gateway.yaml"
+        try """
+        interfaces:
+          - "v*"
+        gateway:
+          uplink: up2
+          bandwidth: 100M/20M
+          probe: 203.0.113.1
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        try lab.start(2, extra: ["--config", config])
+        let up = DaemonLab.waitUntil(seconds: 20) { Self.ping(lab, from: 1, Self.target4, family: "-4") != nil }
+        #expect(up, "no IPv4 reply through the probed gateway:\n\(lab.log(2))")
+        try DaemonLab.sh(["ip", "-n", lab.namespace(3), "addr", "del", "\(Self.target4)/32", "dev", "lo"])
+        let withdrawn = DaemonLab.waitUntil(seconds: 15) { Self.selectedGateway(lab, 1) == nil }
+        #expect(withdrawn, "the gateway stayed selected without probe answers:\n\(lab.log(2))")
+        try DaemonLab.sh(["ip", "-n", lab.namespace(3), "addr", "add", "\(Self.target4)/32", "dev", "lo"])
+        let back = DaemonLab.waitUntil(seconds: 15) { Self.selectedGateway(lab, 1) != nil }
+        #expect(back, "the gateway did not come back with the probe answering:\n\(lab.log(2))")
+    }
 }
