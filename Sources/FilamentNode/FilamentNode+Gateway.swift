@@ -61,7 +61,12 @@ extension FilamentNode {
             let limit = mtu - FilamentNode.encapsulationOverhead - 40
             if packet.count > limit {
                 counters.tooBig += 1
-                if !isIPv4 { sendError(.packetTooBig(mtu: max(1280, limit)), about: packet, now: now, &out) }
+                if !isIPv4 {
+                    sendError(.packetTooBig(mtu: max(1280, limit)), about: packet, now: now, &out)
+                } else if let reply = fragmentationNeeded(about: packet, mtu: limit, now: now) {
+                    counters.icmpErrorsSent += 1
+                    out.append(.deliver(reply))
+                }
                 return
             }
         }
@@ -111,5 +116,36 @@ extension FilamentNode {
         counters.gatewayDecapsulated += 1
         out.append(.deliver(inner))
         return true
+    }
+
+    /// ICMP "fragmentation needed" (type 3 code 4, RFC 1191) about an IPv4 packet with DF set, to the
+    /// local stack, from the IPv4 dummy address 192.0.0.8 (RFC 7600), within the ICMP rate limit. The
+    /// sender's kernel then lowers its path MTU for that destination (TCP shrinks its segments).
+    func fragmentationNeeded(about packet: [UInt8], mtu: Int, now: Instant) -> [UInt8]? {
+        guard packet.count >= 28, packet[6] & 0x40 != 0, packet[9] != 1 || packet[20] == 8 || packet[20] == 0 else {
+            counters.icmpErrorsSuppressed += 1; return nil
+        }
+        if now - icmpRefilledAt >= .seconds(1) { icmpTokens = icmpErrorsPerSecond; icmpRefilledAt = now }
+        guard icmpTokens > 0 else { counters.icmpErrorsSuppressed += 1; return nil }
+        icmpTokens -= 1
+        let quoted = Array(packet[0..<min(packet.count, Int(packet[0] & 0x0F) * 4 + 8)])
+        var icmp: [UInt8] = [3, 4, 0, 0, 0, 0, UInt8(mtu >> 8), UInt8(mtu & 0xFF)] + quoted
+        let c = Self.checksum(icmp)
+        icmp[2] = UInt8(c >> 8); icmp[3] = UInt8(c & 0xFF)
+        let total = 20 + icmp.count
+        var ip: [UInt8] = [0x45, 0, UInt8(total >> 8), UInt8(total & 0xFF), 0, 0, 0, 0, 64, 1, 0, 0, 192, 0, 0, 8]
+        ip += Array(packet[12..<16])
+        let h = Self.checksum(ip)
+        ip[10] = UInt8(h >> 8); ip[11] = UInt8(h & 0xFF)
+        return ip + icmp
+    }
+
+    /// The Internet checksum (RFC 1071).
+    static func checksum(_ b: [UInt8]) -> UInt16 {
+        var sum: UInt32 = 0
+        var i = 0
+        while i < b.count { sum += UInt32(b[i]) << 8 | (i + 1 < b.count ? UInt32(b[i + 1]) : 0); i += 2 }
+        while sum > 0xFFFF { sum = (sum & 0xFFFF) + (sum >> 16) }
+        return ~UInt16(sum)
     }
 }

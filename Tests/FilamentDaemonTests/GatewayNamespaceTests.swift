@@ -42,8 +42,8 @@ struct GatewayNamespaceTests {
     /// A line of four daemons with a gateway at the end: the far node pings an internet host over IPv6
     /// and IPv4 (through the tunnel, its derived lease and the gateway's NAT table); a capture on a
     /// mesh link holds no plaintext of the ping's payload; a flood of malformed datagrams at the UDP
-    /// port crashes nothing and pings still work; a 1400-byte ping gets through after the packet-too-big
-    /// answer; without a default route on the uplink the gateway withdraws and node 1's default routes
+    /// port crashes nothing and pings still work; a 1400-byte IPv6 ping gets through after packet too big,
+    /// 2 MB of IPv4 TCP after fragmentation needed; without a default route on the uplink the gateway withdraws and node 1's default routes
     /// go, and come back with it; the NAT table is gone after SIGTERM.
     @Test func farNodeReachesTheInternetThroughTheGateway() throws {
         let lab = try DaemonLab(tag: "line", count: 5, linked: false, prefix: "filg")
@@ -73,6 +73,17 @@ struct GatewayNamespaceTests {
             (try? DaemonLab.sh(["ip", "netns", "exec", lab.namespace(1), "ping", "-6", "-n", "-c", "1", "-W", "1", "-s", "1400", Self.target6], timeout: 5)) != nil
         }
         #expect(big, "1400-byte pings through the tunnel never got through")
+        // Full-size IPv4 TCP segments (DF) need "fragmentation needed" from node 1's daemon: 2 MB over TCP.
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+        server.arguments = ["netns", "exec", lab.namespace(5), "timeout", "-s", "KILL", "20", "iperf3", "-s", "-1"]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        usleep(700_000)
+        let tcp4 = try? DaemonLab.sh(["ip", "netns", "exec", lab.namespace(1), "iperf3", "-c", Self.target4, "-n", "2M"], timeout: 15)
+        server.waitUntilExit()
+        #expect(tcp4?.contains("receiver") == true, "2 MB over IPv4 TCP did not get through: \(tcp4 ?? "failed")")
 
         // No plaintext on a mesh link: capture between nodes 2 and 3 while node 1 pings with a pattern.
         let pattern = "c0ffee5a17ed0d1e"
