@@ -342,8 +342,9 @@ public final class DaemonRuntime {
 
     /// Whether a prefix another node announces gets a kernel route into the TUN device: IPv6 unique local
     /// (fc00::/7) prefixes outside the mesh /48 (attached client networks). The mesh /48 is already
-    /// routed; global prefixes and default routes are not installed (gateway egress is not implemented,
-    /// and a node must not be able to pull a host's global traffic into the mesh).
+    /// routed; global prefixes and default routes announced by nodes are not installed (a node must not be
+    /// able to pull a host's global traffic into the mesh). Default routes into the TUN device come only
+    /// from gateway selection (`selectedGatewayChanged`, docs/gateways.md).
     static func wantsKernelRoute(_ p: Prefix) -> Bool {
         guard !p.isIPv4, p.length >= 8, p.address.byte(0) & 0xFE == 0xFC else { return false }
         let insideMesh = p.length >= MeshPrefix.prefix.length && MeshPrefix.prefix.contains(p.address)
