@@ -49,11 +49,18 @@ public final class DaemonRuntime {
     /// Prefixes with a kernel route into the TUN device (besides the mesh /48).
     var kernelRoutes: Set<Prefix> = []
     var sendDrops: UInt64 = 0
+    /// Gateway mode: the last uplink health reported to the engine; NAT table present; mesh default routes present.
+    var uplinkHealthy: Bool? = nil
+    var firewallInstalled = false
+    var defaultRoutesInstalled = false
+    /// The uplink probe (gateway with `gateway.probe`).
+    var probe: GatewayProbe?
     var tunWriteDrops: UInt64 = 0
 
     static let tunToken: UInt64 = 1
     static let monitorToken: UInt64 = 2
     static let controlToken: UInt64 = 3
+    static let probeToken: UInt64 = 4
     static let udpTokenBase: UInt64 = 0x1_0000_0000
     static let clientTokenBase: UInt64 = 0x2_0000_0000
 
@@ -102,6 +109,9 @@ public final class DaemonRuntime {
 
         var engineConfiguration = EngineConfiguration()
         engineConfiguration.attachedPrefixes = configuration.attachedPrefixes
+        if let g = configuration.gateway {
+            engineConfiguration.gateway = GatewayConfiguration(name: configuration.name ?? "filamentd", offersIPv6: g.ipv6, offersIPv4: true)
+        }
         if !configuration.trustedGateways.isEmpty { engineConfiguration.trustedGatewayKeys = configuration.trustedGateways }
         let nodeID = identity.nodeID
         startedAt = MonotonicClock.now()
@@ -112,7 +122,6 @@ public final class DaemonRuntime {
                                     seed: UInt64.random(in: 0 ... .max), now: startedAt)
         } catch { throw DaemonFailure("cannot start the link layer: \(error)") }
         log.info("node \(nodeID.hex) address \(nodeID.meshAddress) on \(tun.name) (mtu \(tunMTU))")
-        if configuration.gateway != nil { log.warning("gateway settings are not implemented by this version; acting as a plain node") }
 
         do {
             try loop.watch(tun.fileDescriptor, token: Self.tunToken)
@@ -131,6 +140,11 @@ public final class DaemonRuntime {
         }
         if let preferred = configuration.preferredGateway { execute(node.handle(.setPreferredGateway(preferred), now: startedAt)) }
         reconcileInterfaces(now: startedAt)
+        // Last, so that nothing after it can fail and leave the NAT table behind.
+        do { try startGateway(now: startedAt) } catch {
+            stopGateway()
+            throw error
+        }
     }
 
     static func loadIdentity(_ state: StateDirectory, _ log: DaemonLog) throws(DaemonFailure) -> NodeKeyPair {
@@ -150,7 +164,7 @@ public final class DaemonRuntime {
         while running {
             let pendingOutput = control?.flushAll() ?? false
             do {
-                try loop.wait(until: min(node.nextDeadline, nextReconcile), maxWait: pendingOutput ? .milliseconds(20) : .seconds(1)) { event in
+                try loop.wait(until: min(node.nextDeadline, nextReconcile, probe?.nextSend ?? nextReconcile), maxWait: pendingOutput ? .milliseconds(20) : .seconds(1)) { event in
                     try self.handle(event)
                 }
             } catch {
@@ -177,6 +191,10 @@ public final class DaemonRuntime {
                     _ = try? monitor.synchronise { _ in }
                 }
                 reconcileInterfaces(now: now)
+                checkUplink(now: now)
+            case Self.probeToken:
+                probe?.receive(now: now)
+                checkUplink(now: now)
             case Self.controlToken:
                 for fd in control?.acceptClients() ?? [] { try loop.watch(fd, token: Self.clientTokenBase + UInt64(fd)) }
             case Self.udpTokenBase..<Self.clientTokenBase:
@@ -204,6 +222,7 @@ public final class DaemonRuntime {
             reload(now: now)
         case .deadlineReached:
             if now >= nextReconcile { reconcileInterfaces(now: now) }
+            if let p = probe, now >= p.nextSend { checkUplink(now: now) }
             if now >= node.nextDeadline { execute(node.tick(now: now)) }
         }
     }
@@ -296,6 +315,7 @@ public final class DaemonRuntime {
                 switch n {
                 case .neighbourAdded(let k): log.info("neighbour \(k) up")
                 case .neighbourLost(let k): log.info("neighbour \(k) lost")
+                case .selectedGatewayChanged(let g): selectedGatewayChanged(g)
                 default: log.debug("\(n)")
                 }
             }
@@ -322,8 +342,9 @@ public final class DaemonRuntime {
 
     /// Whether a prefix another node announces gets a kernel route into the TUN device: IPv6 unique local
     /// (fc00::/7) prefixes outside the mesh /48 (attached client networks). The mesh /48 is already
-    /// routed; global prefixes and default routes are not installed (gateway egress is not implemented,
-    /// and a node must not be able to pull a host's global traffic into the mesh).
+    /// routed; global prefixes and default routes announced by nodes are not installed (a node must not be
+    /// able to pull a host's global traffic into the mesh). Default routes into the TUN device come only
+    /// from gateway selection (`selectedGatewayChanged`, docs/gateways.md).
     static func wantsKernelRoute(_ p: Prefix) -> Bool {
         guard !p.isIPv4, p.length >= 8, p.address.byte(0) & 0xFE == 0xFC else { return false }
         let insideMesh = p.length >= MeshPrefix.prefix.length && MeshPrefix.prefix.contains(p.address)
@@ -408,6 +429,7 @@ public final class DaemonRuntime {
         for id in transports.keys.sorted() { closeTransport(id, now: now) }
         control?.shutdown()
         control = nil
+        stopGateway()
         tun.close()  // its address and the mesh route go with it
         log.info("stopped")
     }

@@ -56,11 +56,19 @@ extension FilamentNode {
     func routeFast(_ scratch: UnsafeMutableRawBufferPointer, count: Int, fromNeighbour: Bool, now: Instant,
                    frame: UnsafeMutableRawBufferPointer, _ outputs: inout [NodeOutput]) -> FastPathResult {
         let ip = 1
+        if !fromNeighbour, count > ip, scratch[ip] >> 4 == 4 {
+            egress(Array(UnsafeRawBufferPointer(rebasing: scratch[ip..<count])), now: now, &outputs)
+            return .handled
+        }
         guard count - ip >= IPv6Packet.headerLength, scratch[ip] >> 4 == 6 else { counters.malformedIPPackets += 1; return .handled }
         let length = IPv6Packet.headerLength + (Int(scratch[ip + 4]) << 8 | Int(scratch[ip + 5]))
         guard length <= count - ip else { counters.malformedIPPackets += 1; return .handled }
         let destination = Self.address(scratch, at: ip + 24)
         if destination.byte(0) == 0xFF || destination.high >> 54 == 0x3FA { counters.notRoutable += 1; return .handled }
+        if destination == meshAddress, scratch[ip + 6] == GatewayTunnel.ipv4NextHeader || scratch[ip + 6] == GatewayTunnel.ipv6NextHeader {
+            _ = decapsulate(Array(UnsafeRawBufferPointer(rebasing: scratch[ip..<(ip + length)])), now: now, &outputs)
+            return .handled
+        }
         if destination == meshAddress || engine.isLocal(destination) {
             counters.delivered += 1
             return .deliver(ip..<(ip + length))
@@ -72,6 +80,10 @@ extension FilamentNode {
                 return .handled
             }
             scratch[ip + 7] -= 1
+        }
+        if !fromNeighbour, !MeshPrefix.prefix.contains(destination), engine.lookup(destination) == nil {
+            egress(Array(UnsafeRawBufferPointer(rebasing: scratch[ip..<(ip + length)])), now: now, &outputs)
+            return .handled
         }
         guard let entry = engine.lookup(destination), let node = neighbourNodes[entry.nextHop] else {
             if engine.lookup(destination) == nil { counters.noRoute += 1 } else { counters.noSessionForNextHop += 1 }

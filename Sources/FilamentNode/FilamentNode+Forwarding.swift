@@ -13,6 +13,10 @@ extension FilamentNode {
     }
 
     func route(_ packet: [UInt8], fromNeighbour: Bool, now: Instant, _ out: inout [NodeOutput]) {
+        if !fromNeighbour, packet.first.map({ $0 >> 4 == 4 }) ?? false {
+            egress(packet, now: now, &out)  // IPv4 from the local stack: only gateways carry it
+            return
+        }
         guard IPv6Packet.isWellFormed(packet), let destination = IPv6Packet.destination(of: packet) else {
             counters.malformedIPPackets += 1
             return
@@ -25,6 +29,7 @@ extension FilamentNode {
         var packet = packet
         let length = IPv6Packet.headerLength + IPv6Packet.payloadLength(packet)
         if packet.count > length { packet.removeLast(packet.count - length) }  // link padding
+        if destination == meshAddress, decapsulate(packet, now: now, &out) { return }
         if destination == meshAddress || engine.isLocal(destination) {
             counters.delivered += 1
             out.append(.deliver(packet))
@@ -40,6 +45,7 @@ extension FilamentNode {
             packet[7] -= 1
         }
         guard let entry = engine.lookup(destination) else {
+            if !fromNeighbour, !MeshPrefix.prefix.contains(destination) { egress(packet, now: now, &out); return }
             counters.noRoute += 1
             sendError(.noRoute, about: packet, now: now, &out)
             return

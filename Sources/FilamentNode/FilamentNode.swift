@@ -55,6 +55,11 @@ public final class FilamentNode {
     var icmpRefilledAt = Instant.zero
     public var icmpErrorsPerSecond = 10
 
+    /// Set when this node is a gateway: it unwraps tunnelled packets and leases IPv4 addresses.
+    public var gatewayRole: GatewayRole? = nil
+    /// IPv4 leases by address (gateway only; bounded by `GatewayRole.maxLeases`).
+    var leases: [IPv6Address: Lease] = [:]
+
     var actionBuffer: [EngineAction] = []
     var linkBuffer: [LinkOutput<NodePeer>] = []
 

@@ -38,5 +38,20 @@ public struct NodeCounters: Hashable, Sendable {
     /// Routing packets the engine produced that could not be encoded (should never happen).
     public var encodeFailures: UInt64 = 0
 
+    /// Packets tunnelled from the local stack to a gateway.
+    public var gatewayEgress: UInt64 = 0
+    /// Internet-bound packets dropped because no gateway is usable.
+    public var gatewayNone: UInt64 = 0
+    /// Tunnel packets unwrapped into the local stack.
+    public var gatewayDecapsulated: UInt64 = 0
+    /// Tunnel packets refused (spoofed inner source, not a gateway, malformed inner packet).
+    public var gatewayRejected: UInt64 = 0
+    /// IPv4 replies tunnelled back to a lease holder (gateway).
+    public var gatewayReturned: UInt64 = 0
+    /// IPv4 packets to a pool address nobody holds (gateway).
+    public var gatewayNoLease: UInt64 = 0
+    /// Packets from a node whose derived lease another node already holds (gateway; dropped).
+    public var leaseCollisions: UInt64 = 0
+
     public init() {}
 }

@@ -33,7 +33,7 @@ struct Run: ParsableCommand {
     var controlSocket: String?
     @Option(help: ArgumentHelp("Network key file (32 bytes or 64 hex digits).", valueName: "file"))
     var networkKeyFile: String?
-    @Option(help: ArgumentHelp("Uplink interface of a gateway (not implemented yet).", valueName: "if"))
+    @Option(help: ArgumentHelp("Uplink interface: act as an internet gateway (NAT, IPv4 leases; docs/gateways.md).", valueName: "if"))
     var gatewayUplink: String?
     @Option(help: ArgumentHelp("Uplink bandwidth DOWN/UP, like 100M/20M.", valueName: "down/up"))
     var gatewayBandwidth: String?

@@ -19,13 +19,13 @@ final class DaemonLab {
         for line in out.split(separator: "\n") {
             let name = String(line.split(separator: " ").first ?? "")
             let parts = name.split(separator: "-")
-            guard parts.count >= 3, parts[0] == "fild", let pid = Int32(parts[1]), pid != getpid() else { continue }
+            guard parts.count >= 3, parts[0] == "fild" || parts[0] == "filg", let pid = Int32(parts[1]), pid != getpid() else { continue }
             if kill(pid, 0) != 0 && errno == ESRCH { _ = try? sh(["ip", "netns", "del", name]) }
         }
         // Directories of test processes that died before their `close()`.
         for name in (try? FileManager.default.contentsOfDirectory(atPath: "/tmp")) ?? [] {
             let parts = name.split(separator: "-")
-            guard parts.count >= 3, parts[0] == "fild", let pid = Int32(parts[1]), pid != getpid() else { continue }
+            guard parts.count >= 3, parts[0] == "fild" || parts[0] == "filg", let pid = Int32(parts[1]), pid != getpid() else { continue }
             if kill(pid, 0) != 0 && errno == ESRCH { try? FileManager.default.removeItem(atPath: "/tmp/\(name)") }
         }
     }()
@@ -38,17 +38,20 @@ final class DaemonLab {
     }
 
     let tag: String
+    /// `fild` for the daemon tests, `filg` for the gateway tests.
+    let prefix: String
     let count: Int
     let directory: String
     var daemons: [Int: Process] = [:]
 
     /// `count` namespaces in a line: node i's `v<i>r` is joined to node i+1's `v<i+1>l` (unless
     /// `linked` is false: then `link(_:dad:)` makes the veth pairs later).
-    init(tag: String, count: Int, linked: Bool = true) throws {
+    init(tag: String, count: Int, linked: Bool = true, prefix: String = "fild") throws {
         _ = Self.staleCleanup
         self.tag = tag
+        self.prefix = prefix
         self.count = count
-        directory = "/tmp/fild-\(getpid())-\(tag)"
+        directory = "/tmp/\(prefix)-\(getpid())-\(tag)"
         try? FileManager.default.removeItem(atPath: directory)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
@@ -83,7 +86,7 @@ final class DaemonLab {
         try Self.sh(["ip", "-n", namespace(i + 1), "link", "set", "v\(i + 1)l", "up"])
     }
 
-    func namespace(_ i: Int) -> String { "fild-\(getpid())-\(tag)\(i)" }
+    func namespace(_ i: Int) -> String { "\(prefix)-\(getpid())-\(tag)\(i)" }
     func stateDirectory(_ i: Int) -> String { "\(directory)/state\(i)" }
     func socket(_ i: Int) -> String { "\(directory)/control\(i).sock" }
     func logFile(_ i: Int) -> String { "\(directory)/filamentd\(i).log" }
