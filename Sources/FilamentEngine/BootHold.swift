@@ -14,6 +14,9 @@ struct BootHold {
     var maximumUntil: Instant
     /// Routers heard since the restart, and whether each has proved it flushed our old routes.
     var synced: [NeighbourKey: Bool] = [:]
+    /// Routers we asked for their table during the hold: their answer proves nothing (they resend it
+    /// whether or not they flushed), so they count as synced only through the maximum.
+    var requested: Set<NeighbourKey> = []
 
     static let inactive = BootHold(active: false, minimumUntil: .zero, maximumUntil: .zero)
 

@@ -344,15 +344,15 @@ extension RoutingEngine {
         guard var n = neighbours[key] else { return }
         let mine = held[key] ?? HeldDigest()
         if Int(d.routeCount) == min(mine.count, 0xFFFF) && d.hash == mine.hash {
-            if bootHold.active { bootHold.synced[key] = true }
+            if bootHold.active && !bootHold.requested.contains(key) { bootHold.synced[key] = true }
             n.confirmedUntil = now + configuration.digestInterval * 7 / 2
             neighbours[key] = n
             return
         }
         counters.digestMismatches += 1
-        // During the boot hold a wildcard request would make a neighbour that missed our restart resend
-        // its stale table and look synced; the hold waits for tables sent on the neighbour's own account.
-        if bootHold.active { return }
+        // During the boot hold the answer to a wildcard request proves nothing (a neighbour that missed
+        // our restart resends its stale table too): such a neighbour is waited for until the maximum.
+        if bootHold.active { bootHold.requested.insert(key); bootHold.synced[key] = false }
         guard now - n.lastFullRequest >= configuration.digestInterval / 2 || n.lastFullRequest == .zero else { return }
         n.lastFullRequest = now
         // Everything held from it must be re-sent; whatever is not (a lost retraction) expires soon.
