@@ -40,6 +40,9 @@ struct Neighbour {
     var probeDue: Instant = .distantFuture
     /// Messages waiting to be batched into packets for this neighbour.
     var pending: [Message] = []
+    /// Where each prefix's update sits in `pending` (after the last queued digest): a newer value of
+    /// the same prefix replaces it in place, so only the latest value leaves.
+    var pendingUpdate: [Prefix: Int] = [:]
     var flushDue: Instant = .distantFuture
     /// Routes from this neighbour stay valid at least until here (refreshed by matching digests).
     var confirmedUntil: Instant = .zero

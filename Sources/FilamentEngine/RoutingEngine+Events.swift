@@ -98,7 +98,7 @@ extension RoutingEngine {
     mutating func neighbourDown(_ key: NeighbourKey, now: Instant) {
         guard var n = neighbours[key], n.isUp else { return }
         n.isUp = false; n.cost = .infinity; n.probeNonce = nil; n.probeDue = .distantFuture
-        n.pending.removeAll(); n.flushDue = .distantFuture
+        n.pending.removeAll(); n.pendingUpdate.removeAll(); n.flushDue = .distantFuture
         neighbours[key] = n
         counters.neighboursLost += 1
         out.append(.notify(.neighbourLost(key)))

@@ -22,6 +22,20 @@ extension RoutingEngine {
             let due = now + jitter(configuration.maxFlushDelay)
             neighbours[key]!.flushDue = due
         }
+        switch m {
+        case let .update(u):
+            if let i = neighbours[key]!.pendingUpdate[u.prefix] {
+                counters.updatesCoalesced += 1
+                neighbours[key]!.pending[i] = m
+                return
+            }
+            neighbours[key]!.pendingUpdate[u.prefix] = neighbours[key]!.pending.count
+        case .digest:
+            // Updates before a digest must stay as they are (the digest covers them): coalesce only after.
+            if !neighbours[key]!.pendingUpdate.isEmpty { neighbours[key]!.pendingUpdate.removeAll(keepingCapacity: true) }
+        default:
+            break
+        }
         neighbours[key]!.pending.append(m) // in place: the queue is never copied
     }
 
@@ -51,6 +65,7 @@ extension RoutingEngine {
             // Keep a small queue's buffer; give back the memory of a big one (a full table).
             if queue.count <= 64 { queue.removeAll(keepingCapacity: true) } else { queue = [] }
             swap(&queue, &neighbours[key]!.pending)
+            if !neighbours[key]!.pendingUpdate.isEmpty { neighbours[key]!.pendingUpdate.removeAll(keepingCapacity: true) }
             neighbours[key]!.flushDue = .distantFuture
         }
     }
