@@ -35,6 +35,9 @@ public struct EngineConfiguration: Sendable {
     // MARK: routes
     /// Digest period per neighbour; also the `interval` carried in updates (route expiry = 3.5x).
     public var digestInterval: Interval = .seconds(10)
+    /// A neighbour's table (sent when a session opens, ending in a digest) that has not arrived this
+    /// long after the session opened is requested (it was lost; otherwise the next digest would wait).
+    public var firstTableTimeout: Interval = .seconds(1)
     /// Largest delay (random, uniform) before a batch of pending messages is flushed.
     public var maxFlushDelay: Interval = .milliseconds(5)
     /// A selected route is replaced only by one better by more than this (hysteresis).

@@ -57,6 +57,7 @@ extension RoutingEngine {
                           ihuExpiry: now + ihuHoldTime, lastHeard: now)
         n.cost = n.computedCost()
         n.confirmedUntil = now + configuration.digestInterval * 4
+        n.tableExpectedBy = now + configuration.firstTableTimeout
         neighbours[key] = n
         held[key] = HeldDigest()
         if bootHold.active { bootHold.synced[key] = false }
@@ -288,6 +289,13 @@ extension RoutingEngine {
                 neighbours[key]!.probesSent += 1
                 neighbours[key]!.probeDue = now + configuration.probeInterval
                 sendProbe(n.probeNonce!, to: key)
+            }
+            if n.tableExpectedBy <= now {
+                neighbours[key]!.tableExpectedBy = .distantFuture
+                counters.lostTablesRequested += 1
+                if bootHold.active { bootHold.requested.insert(key); bootHold.synced[key] = false }
+                neighbours[key]!.lastFullRequest = now
+                enqueue(.routeRequest(RouteRequest(prefix: nil)), to: key, now: now)
             }
             if n.txcost != 0xFFFF, n.ihuExpiry <= now {
                 neighbours[key]!.txcost = 0xFFFF

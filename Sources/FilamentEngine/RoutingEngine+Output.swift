@@ -147,6 +147,7 @@ extension RoutingEngine {
         for n in neighbours.values where n.isUp {
             t = min(t, n.lastHeard + holdTime(n) + Interval(nanoseconds: 1))
             t = min(t, n.probeDue)
+            t = min(t, n.tableExpectedBy)
             if n.txcost != 0xFFFF { t = min(t, n.ihuExpiry) }
             t = min(t, n.lastHelloTime + n.helloInterval * Int64(n.missedByTimer + 1) + n.helloInterval / 2)
         }

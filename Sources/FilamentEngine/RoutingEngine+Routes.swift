@@ -342,6 +342,7 @@ extension RoutingEngine {
 
     mutating func receiveDigest(_ d: Digest, from key: NeighbourKey, now: Instant) {
         guard var n = neighbours[key] else { return }
+        n.tableExpectedBy = .distantFuture
         let mine = held[key] ?? HeldDigest()
         if Int(d.routeCount) == min(mine.count, 0xFFFF) && d.hash == mine.hash {
             if bootHold.active && !bootHold.requested.contains(key) { bootHold.synced[key] = true }
