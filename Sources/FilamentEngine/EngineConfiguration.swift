@@ -23,9 +23,21 @@ public struct EngineConfiguration: Sendable {
     /// Unanswered probes before the neighbour is declared down.
     public var probeLimit: Int = 3
 
+    /// After a restart (a persisted seqno counter above zero) no learned route is selected for at least
+    /// this long, and then only once every router heard has resent its table (see `BootHold`): one slow
+    /// hello period, so a neighbour that still routes through the old node has heard one of its fast
+    /// hellos (and flushed) or has been heard by it (and is waited for)...
+    public var restartHoldMinimum: Interval = .seconds(4)
+    /// ...and at most this long (a neighbour's hold time: by then every neighbour has noticed the
+    /// restart or timed the old node out). Zero disables the hold.
+    public var restartHoldMaximum: Interval = .seconds(10)
+
     // MARK: routes
     /// Digest period per neighbour; also the `interval` carried in updates (route expiry = 3.5x).
     public var digestInterval: Interval = .seconds(10)
+    /// A neighbour's table (sent when a session opens, ending in a digest) that has not arrived this
+    /// long after the session opened is requested (it was lost; otherwise the next digest would wait).
+    public var firstTableTimeout: Interval = .seconds(1)
     /// Largest delay (random, uniform) before a batch of pending messages is flushed.
     public var maxFlushDelay: Interval = .milliseconds(5)
     /// A selected route is replaced only by one better by more than this (hysteresis).

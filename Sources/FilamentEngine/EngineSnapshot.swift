@@ -71,6 +71,10 @@ public struct EngineCounters: Hashable, Sendable {
     public var packetsReceived: UInt64 = 0
     public var messagesReceived: UInt64 = 0
     public var updatesProcessed: UInt64 = 0
+    /// Queued updates replaced by a newer value of the same prefix before they left (never sent).
+    public var updatesCoalesced: UInt64 = 0
+    /// Tables requested because none arrived within `firstTableTimeout` of a session opening.
+    public var lostTablesRequested: UInt64 = 0
     public var packetsSent: UInt64 = 0
     public var messagesSent: UInt64 = 0
     public var estimatedBytesSent: UInt64 = 0

@@ -40,10 +40,16 @@ struct Neighbour {
     var probeDue: Instant = .distantFuture
     /// Messages waiting to be batched into packets for this neighbour.
     var pending: [Message] = []
+    /// Where each prefix's update sits in `pending` (after the last queued digest): a newer value of
+    /// the same prefix replaces it in place, so only the latest value leaves.
+    var pendingUpdate: [Prefix: Int] = [:]
     var flushDue: Instant = .distantFuture
     /// Routes from this neighbour stay valid at least until here (refreshed by matching digests).
     var confirmedUntil: Instant = .zero
     var lastFullRequest: Instant = .zero
+    /// After a session opens the neighbour's table (ending in a digest) is expected by then; if no
+    /// digest came, it was lost (e.g. around simultaneous handshakes) and is asked for at once.
+    var tableExpectedBy: Instant = .distantFuture
     var cost: Metric = .infinity
     /// Hellos already counted as missed by the timer since the last hello.
     var missedByTimer: UInt8 = 0

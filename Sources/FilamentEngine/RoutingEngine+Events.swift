@@ -57,8 +57,10 @@ extension RoutingEngine {
                           ihuExpiry: now + ihuHoldTime, lastHeard: now)
         n.cost = n.computedCost()
         n.confirmedUntil = now + configuration.digestInterval * 4
+        n.tableExpectedBy = now + configuration.firstTableTimeout
         neighbours[key] = n
         held[key] = HeldDigest()
+        if bootHold.active { bootHold.synced[key] = false }
         neighbourOrder = neighbours.keys.sorted()
         out.append(.notify(.neighbourAdded(key)))
         interfaces[key.interface]!.ihuSoon = true
@@ -97,7 +99,7 @@ extension RoutingEngine {
     mutating func neighbourDown(_ key: NeighbourKey, now: Instant) {
         guard var n = neighbours[key], n.isUp else { return }
         n.isUp = false; n.cost = .infinity; n.probeNonce = nil; n.probeDue = .distantFuture
-        n.pending.removeAll(); n.flushDue = .distantFuture
+        n.pending.removeAll(); n.pendingUpdate.removeAll(); n.flushDue = .distantFuture
         neighbours[key] = n
         counters.neighboursLost += 1
         out.append(.notify(.neighbourLost(key)))
@@ -145,6 +147,7 @@ extension RoutingEngine {
         for m in packet.messages { if case let .hello(h) = m { sender = h.routerID; break } }
         guard let rid = sender, rid != routerID else { return }
         let key = NeighbourKey(interface: interface, routerID: rid)
+        if bootHold.active && bootHold.synced[key] == nil { bootHold.synced[key] = false }
         guard neighbours[key] != nil else {
             counters.hellosWithoutSession += 1
             // Help the stranger start a session: our next hello (soon) carries our full key.
@@ -286,6 +289,13 @@ extension RoutingEngine {
                 neighbours[key]!.probesSent += 1
                 neighbours[key]!.probeDue = now + configuration.probeInterval
                 sendProbe(n.probeNonce!, to: key)
+            }
+            if n.tableExpectedBy <= now {
+                neighbours[key]!.tableExpectedBy = .distantFuture
+                counters.lostTablesRequested += 1
+                if bootHold.active { bootHold.requested.insert(key); bootHold.synced[key] = false }
+                neighbours[key]!.lastFullRequest = now
+                enqueue(.routeRequest(RouteRequest(prefix: nil)), to: key, now: now)
             }
             if n.txcost != 0xFFFF, n.ihuExpiry <= now {
                 neighbours[key]!.txcost = 0xFFFF

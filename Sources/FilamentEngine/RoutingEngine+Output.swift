@@ -22,6 +22,20 @@ extension RoutingEngine {
             let due = now + jitter(configuration.maxFlushDelay)
             neighbours[key]!.flushDue = due
         }
+        switch m {
+        case let .update(u):
+            if let i = neighbours[key]!.pendingUpdate[u.prefix] {
+                counters.updatesCoalesced += 1
+                neighbours[key]!.pending[i] = m
+                return
+            }
+            neighbours[key]!.pendingUpdate[u.prefix] = neighbours[key]!.pending.count
+        case .digest:
+            // Updates before a digest must stay as they are (the digest covers them): coalesce only after.
+            if !neighbours[key]!.pendingUpdate.isEmpty { neighbours[key]!.pendingUpdate.removeAll(keepingCapacity: true) }
+        default:
+            break
+        }
         neighbours[key]!.pending.append(m) // in place: the queue is never copied
     }
 
@@ -51,6 +65,7 @@ extension RoutingEngine {
             // Keep a small queue's buffer; give back the memory of a big one (a full table).
             if queue.count <= 64 { queue.removeAll(keepingCapacity: true) } else { queue = [] }
             swap(&queue, &neighbours[key]!.pending)
+            if !neighbours[key]!.pendingUpdate.isEmpty { neighbours[key]!.pendingUpdate.removeAll(keepingCapacity: true) }
             neighbours[key]!.flushDue = .distantFuture
         }
     }
@@ -120,6 +135,7 @@ extension RoutingEngine {
                 enqueue(d, to: key, now: now)
             }
         }
+        if bootHold.active && bootHold.canEnd(now: now) { endBootHold(now: now) }
         ownGatewayTimers(now: now)
         sendHellos(now: now)
         flush(now: now)
@@ -131,6 +147,7 @@ extension RoutingEngine {
         for n in neighbours.values where n.isUp {
             t = min(t, n.lastHeard + holdTime(n) + Interval(nanoseconds: 1))
             t = min(t, n.probeDue)
+            t = min(t, n.tableExpectedBy)
             if n.txcost != 0xFFFF { t = min(t, n.ihuExpiry) }
             t = min(t, n.lastHelloTime + n.helloInterval * Int64(n.missedByTimer + 1) + n.helloInterval / 2)
         }
@@ -142,6 +159,7 @@ extension RoutingEngine {
         for s in interfaces.values { t = min(t, s.nextHello) }
         for n in neighbours.values where !n.pending.isEmpty { t = min(t, n.flushDue) }
         t = min(t, ownGateway.nextAdvert)
+        t = min(t, bootHold.nextDeadline)
         return t
     }
 }

@@ -116,6 +116,34 @@ func update(_ j: Int, prefix: Prefix? = nil, seqno: UInt16 = 1, metric: UInt16 =
         #expect(unicastMessages(a, to: b.key(1)).contains { if case .digest = $0 { return true }; return false })
     }
 
+    /// A table lost right after the session opened (no digest from the neighbour within 1 s) is requested;
+    /// a neighbour whose digest arrived is not asked.
+    @Test func lostFirstTableIsRequested() {
+        var b = Bench()
+        b.connect([1, 2])
+        _ = b.receive([.digest(Digest(routeCount: 0, hash: 0))], from: 2)
+        let a = b.advance(by: .milliseconds(1200))
+        let wildcard: (Message) -> Bool = { if case let .routeRequest(r) = $0 { return r.prefix == nil }; return false }
+        #expect(unicastMessages(a, to: b.key(1)).contains(where: wildcard))
+        #expect(!unicastMessages(a, to: b.key(2)).contains(where: wildcard))
+        #expect(b.engine.snapshot().counters.lostTablesRequested == 1)
+    }
+
+    /// Two values of one prefix queued for a neighbour within one batch: only the latest leaves.
+    @Test func queuedUpdatesCoalesce() {
+        var b = Bench()
+        b.connect([1, 2])
+        _ = b.advance(by: .milliseconds(50))
+        let p = Prefix("2001:db8:7::/48")!
+        var a = b.handle(.unicastReceived(from: b.key(1), packet: RoutingPacket(messages: [
+            update(3, prefix: p, seqno: 10, metric: 100), update(3, prefix: p, seqno: 11, metric: 900)])))
+        a += b.advance(by: .milliseconds(20))
+        let sent = updates(a, to: b.key(2)).filter { $0.prefix == p }
+        #expect(sent.count == 1, "\(sent)")
+        #expect(sent.first?.seqno == Seqno(11))
+        #expect(b.engine.snapshot().counters.updatesCoalesced >= 1)
+    }
+
     /// A received update installs a route with metric = announced + link cost; lookup does longest match.
     @Test func updateInstallsRouteAndLongestPrefixMatch() {
         var b = Bench()
