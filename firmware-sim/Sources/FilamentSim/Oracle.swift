@@ -47,6 +47,19 @@ final class Oracle {
         var recoveredAt: Instant?
         var recovered99At: Instant?
         var measured: Bool
+        /// Data packets sent at or after this event (and before the next) that were lost.
+        var packetsLost = 0
+        /// Send time of the last of them.
+        var lastLossAt: Instant?
+    }
+
+    /// A data packet sent at `sentAt` was lost: charge it to the latest event at or before that time.
+    func dataLost(sentAt: Instant) {
+        var k = events.count - 1
+        while k >= 0 && events[k].at > sentAt { k -= 1 }
+        guard k >= 0 else { return }
+        events[k].packetsLost += 1
+        if events[k].lastLossAt.map({ $0 < sentAt }) ?? true { events[k].lastLossAt = sentAt }
     }
 
     init(sim: Simulation, random: SeededRandom) {
