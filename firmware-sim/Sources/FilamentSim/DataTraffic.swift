@@ -30,7 +30,10 @@ struct DataCounters {
     var lostOnLink = 0
     /// TTL ran out: the packet was caught in a forwarding loop.
     var looped = 0
-    var dropped: Int { noRoute + deadNextHop + lostOnLink + looped }
+    /// Dropped while the destination was dead or in another component (at the oracle's last sample):
+    /// no routing could have delivered it, so it is not charged to an event.
+    var unreachable = 0
+    var dropped: Int { noRoute + deadNextHop + lostOnLink + looped + unreachable }
 }
 
 /// One flow: `source` sends every `interval` to `destination` (a node index), or to its selected gateway.
@@ -94,7 +97,7 @@ extension Simulation {
         var d = Int(f.destination)
         if d < 0 {
             guard let g = nodes[s].selectedGateway, let gi = nodeIndex[g] else {
-                data.sent += 1; data.noRoute += 1; dataLost(sentAt: now); return
+                data.sent += 1; data.noRoute += 1; oracle.dataLost(sentAt: now); return
             }
             d = gi
         }
@@ -106,18 +109,18 @@ extension Simulation {
     func forward(_ p: DataPacket) {
         let x = Int(p.at), d = Int(p.destination)
         if x == d { data.delivered += 1; return }
-        if Int(p.hops) >= config.traffic.ttl { data.looped += 1; dataLost(sentAt: p.sentAt); return }
+        if Int(p.hops) >= config.traffic.ttl { dropData(.looped, at: x, destination: d, sentAt: p.sentAt); return }
         guard let nh = nodes[x].fib[oracle.hostPrefixes[d]], nh >= 0 else {
-            data.noRoute += 1; dataLost(sentAt: p.sentAt); return
+            dropData(.noRoute, at: x, destination: d, sentAt: p.sentAt); return
         }
         // What the daemon does on every forwarded packet: tell the engine which neighbour carried it.
         feed(x, .forwardedVia(NeighbourKey(interface: interface, routerID: nodes[nh].routerID)))
         guard nodes[nh].powered, let l = topo.link(between: x, nh), topo.links[l].up else {
-            data.deadNextHop += 1; dataLost(sentAt: p.sentAt); return
+            dropData(.deadNextHop, at: x, destination: d, sentAt: p.sentAt); return
         }
         let lp = topo.links[l].parameters(from: x)
         if lp.loss > 0 && Double.random(in: 0..<1, using: &trafficRandom) < lp.loss {
-            data.lostOnLink += 1; dataLost(sentAt: p.sentAt); return
+            dropData(.lostOnLink, at: x, destination: d, sentAt: p.sentAt); return
         }
         var delay = Int64(lp.latencyMs * 1e6)
         if lp.jitterMs > 0 { delay += Int64.random(in: 0...Int64(lp.jitterMs * 1e6), using: &trafficRandom) }
@@ -133,12 +136,26 @@ extension Simulation {
         let p = packets[Int(slot)]
         freePackets.append(slot)
         let x = Int(p.at)
-        guard nodes[x].powered else { data.deadNextHop += 1; dataLost(sentAt: p.sentAt); return }
+        guard nodes[x].powered else { dropData(.deadNextHop, at: x, destination: Int(p.destination), sentAt: p.sentAt); return }
         forward(p)
     }
 
-    /// Charges a lost packet to the latest timeline event at or before its send time.
-    func dataLost(sentAt: Instant) {
+    /// Why a packet was dropped.
+    enum DropReason { case noRoute, deadNextHop, lostOnLink, looped }
+
+    /// Counts a dropped packet (at node `x`, towards `d`) and charges it to the latest timeline event at or
+    /// before its send time, unless the destination was unreachable in the true graph.
+    func dropData(_ reason: DropReason, at x: Int, destination d: Int, sentAt: Instant) {
+        let comp = oracle.lastComponents
+        if !nodes[d].powered || (d < comp.count && x < comp.count && comp[x] >= 0 && comp[x] != comp[d]) {
+            data.unreachable += 1; return
+        }
+        switch reason {
+        case .noRoute: data.noRoute += 1
+        case .deadNextHop: data.deadNextHop += 1
+        case .lostOnLink: data.lostOnLink += 1
+        case .looped: data.looped += 1
+        }
         oracle.dataLost(sentAt: sentAt)
     }
 }

@@ -53,6 +53,9 @@ final class Oracle {
         var lastLossAt: Instant?
     }
 
+    /// Component of every node at the last sample (-1: dead), for data packets.
+    var lastComponents: [Int] = []
+
     /// A data packet sent at `sentAt` was lost: charge it to the latest event at or before that time.
     func dataLost(sentAt: Instant) {
         var k = events.count - 1
@@ -161,6 +164,7 @@ final class Oracle {
         let nodes = sim.nodes
         let alive = nodes.map(\.powered)
         let comp = components(alive: alive)
+        lastComponents = comp
         var connected = 0, reached = 0, loops = 0, holes = 0
         var gatewayStatus: [Int: [UInt8]] = [:]
         let gws = liveGateways(alive: alive)

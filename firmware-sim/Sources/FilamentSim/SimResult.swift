@@ -94,7 +94,8 @@ public struct SimResult {
         trafficIntervalMs = Double(c.traffic.interval.nanoseconds) / 1e6
         dataSent = sim.data.sent; dataDelivered = sim.data.delivered
         dataDrops = [("no_route", sim.data.noRoute), ("dead_next_hop", sim.data.deadNextHop),
-                     ("lost_on_link", sim.data.lostOnLink), ("looped", sim.data.looped)]
+                     ("lost_on_link", sim.data.lostOnLink), ("looped", sim.data.looped),
+                     ("unreachable", sim.data.unreachable)]
         eventsProcessed = sim.eventsProcessed
         convergedWall = oracle.convergedWall
         samples = oracle.samples.map { (($0.at - Instant.zero).seconds, $0.reach, $0.gatewayReach) }
