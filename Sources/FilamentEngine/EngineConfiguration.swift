@@ -23,6 +23,15 @@ public struct EngineConfiguration: Sendable {
     /// Unanswered probes before the neighbour is declared down.
     public var probeLimit: Int = 3
 
+    /// After a restart (a persisted seqno counter above zero) no learned route is selected for at least
+    /// this long, and then only once every router heard has resent its table (see `BootHold`): one slow
+    /// hello period, so a neighbour that still routes through the old node has heard one of its fast
+    /// hellos (and flushed) or has been heard by it (and is waited for)...
+    public var restartHoldMinimum: Interval = .seconds(4)
+    /// ...and at most this long (a neighbour's hold time: by then every neighbour has noticed the
+    /// restart or timed the old node out). Zero disables the hold.
+    public var restartHoldMaximum: Interval = .seconds(10)
+
     // MARK: routes
     /// Digest period per neighbour; also the `interval` carried in updates (route expiry = 3.5x).
     public var digestInterval: Interval = .seconds(10)

@@ -59,6 +59,7 @@ extension RoutingEngine {
         n.confirmedUntil = now + configuration.digestInterval * 4
         neighbours[key] = n
         held[key] = HeldDigest()
+        if bootHold.active { bootHold.synced[key] = false }
         neighbourOrder = neighbours.keys.sorted()
         out.append(.notify(.neighbourAdded(key)))
         interfaces[key.interface]!.ihuSoon = true
@@ -145,6 +146,7 @@ extension RoutingEngine {
         for m in packet.messages { if case let .hello(h) = m { sender = h.routerID; break } }
         guard let rid = sender, rid != routerID else { return }
         let key = NeighbourKey(interface: interface, routerID: rid)
+        if bootHold.active && bootHold.synced[key] == nil { bootHold.synced[key] = false }
         guard neighbours[key] != nil else {
             counters.hellosWithoutSession += 1
             // Help the stranger start a session: our next hello (soon) carries our full key.

@@ -120,6 +120,7 @@ extension RoutingEngine {
                 enqueue(d, to: key, now: now)
             }
         }
+        if bootHold.active && bootHold.canEnd(now: now) { endBootHold(now: now) }
         ownGatewayTimers(now: now)
         sendHellos(now: now)
         flush(now: now)
@@ -142,6 +143,7 @@ extension RoutingEngine {
         for s in interfaces.values { t = min(t, s.nextHello) }
         for n in neighbours.values where !n.pending.isEmpty { t = min(t, n.flushDue) }
         t = min(t, ownGateway.nextAdvert)
+        t = min(t, bootHold.nextDeadline)
         return t
     }
 }

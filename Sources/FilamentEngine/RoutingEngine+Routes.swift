@@ -137,7 +137,7 @@ extension RoutingEngine {
         let wasInstalled = pr.installedMetric
         var best: Int? = nil
         var bestMetric = Metric.infinity
-        for (i, r) in pr.routes.enumerated() {
+        for (i, r) in pr.routes.enumerated() where !bootHold.active {
             let m = routeMetric(r)
             guard !m.isInfinite, isFeasible(prefix, r.routerID, r.seqno, r.advertisedMetric) else { continue }
             if m < bestMetric || (m == bestMetric && best != nil && r.neighbour < pr.routes[best!].neighbour) {
@@ -155,7 +155,7 @@ extension RoutingEngine {
         }
         pr.selected = best
         pr.installedMetric = best == nil ? nil : bestMetric
-        let starving = best == nil && pr.routes.contains { !routeMetric($0).isInfinite }
+        let starving = best == nil && !bootHold.active && pr.routes.contains { !routeMetric($0).isInfinite }
         if pr.routes.isEmpty { routes[prefix] = nil } else { routes[prefix] = pr }
 
         // Forwarding table.
@@ -344,11 +344,15 @@ extension RoutingEngine {
         guard var n = neighbours[key] else { return }
         let mine = held[key] ?? HeldDigest()
         if Int(d.routeCount) == min(mine.count, 0xFFFF) && d.hash == mine.hash {
+            if bootHold.active { bootHold.synced[key] = true }
             n.confirmedUntil = now + configuration.digestInterval * 7 / 2
             neighbours[key] = n
             return
         }
         counters.digestMismatches += 1
+        // During the boot hold a wildcard request would make a neighbour that missed our restart resend
+        // its stale table and look synced; the hold waits for tables sent on the neighbour's own account.
+        if bootHold.active { return }
         guard now - n.lastFullRequest >= configuration.digestInterval / 2 || n.lastFullRequest == .zero else { return }
         n.lastFullRequest = now
         // Everything held from it must be re-sent; whatever is not (a lost retraction) expires soon.
@@ -360,6 +364,12 @@ extension RoutingEngine {
             if pr.routes[i].expires > soon { routes[p]!.routes[i].expires = soon }
         }
         enqueue(.routeRequest(RouteRequest(prefix: nil)), to: key, now: now)
+    }
+
+    /// The boot hold is over: select among everything learned meanwhile.
+    mutating func endBootHold(now: Instant) {
+        bootHold = .inactive
+        for p in routes.keys.sorted() { reselect(p, now: now) }
     }
 
     // MARK: housekeeping

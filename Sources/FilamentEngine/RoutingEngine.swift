@@ -54,6 +54,8 @@ public struct RoutingEngine {
     var out: [EngineAction] = []
     var counters = EngineCounters()
     var startupPersistPending = true
+    /// After a restart: no learned route is selected until neighbours have flushed ours (`BootHold`).
+    var bootHold = BootHold.inactive
 
     /// - Parameters:
     ///   - seqnoCounter: the last value the driver persisted; the engine starts one above it and reports
@@ -78,6 +80,11 @@ public struct RoutingEngine {
         self.lastNow = now
         self.seqnoRequestTokens = configuration.seqnoRequestsPerSecond
         for p in ownPrefixes { advertise(p, Advertisement(routerID: routerID, seqno: ownSeqno, metric: .zero)) }
+        // A counter of zero: this identity never ran, so no neighbour can hold a route through it.
+        if seqnoCounter > 0, configuration.restartHoldMaximum > .zero {
+            bootHold = BootHold(active: true, minimumUntil: now + configuration.restartHoldMinimum,
+                                maximumUntil: now + configuration.restartHoldMaximum)
+        }
     }
 
     /// Processes one event at `now` and returns what the driver must do, in a deterministic order.

@@ -67,13 +67,12 @@ import Testing
         }
     }
 
-    /// With node restarts as well, a loop can appear for an instant (a restarted node has no feasibility
-    /// distances, as in Babel, and may take a stale route that still runs through its old self), but it
-    /// never lasts: each episode ends within 100 ms, and the mesh reconverges.
-    @Test func randomRestartsLoopOnlyBriefly() async {
+    /// With node restarts as well, no forwarding loop appears at any instant (the restarted node holds
+    /// back from learned routes until its neighbours have flushed theirs through it), and the mesh reconverges.
+    @Test func randomRestartsNeverLoop() async {
         await propertyCheck(count: 25, input: Gen.uint64(), Gen.int(in: 3...7)) { seed, n in
             let r = flapScenario(seed: seed, nodes: n, restarts: true)
-            #expect(r.longestLoop < .milliseconds(100), "seed \(seed) n \(n): loop lasted \(r.longestLoop)")
+            #expect(r.loops.isEmpty, "seed \(seed) n \(n): \(r.loops.prefix(3)), longest \(r.longestLoop)")
             #expect(r.converged, "seed \(seed) n \(n) did not reconverge")
         }
     }
