@@ -33,6 +33,8 @@ struct DataCounters {
     /// Dropped while the destination was dead or in another component (at the oracle's last sample):
     /// no routing could have delivered it, so it is not charged to an event.
     var unreachable = 0
+    /// When the first packet ran out of TTL (virtual time), and the last nodes it visited.
+    var firstLoopedAt: Instant?
     var dropped: Int { noRoute + deadNextHop + lostOnLink + looped + unreachable }
 }
 
@@ -154,7 +156,9 @@ extension Simulation {
         case .noRoute: data.noRoute += 1
         case .deadNextHop: data.deadNextHop += 1
         case .lostOnLink: data.lostOnLink += 1
-        case .looped: data.looped += 1
+        case .looped:
+            data.looped += 1
+            if data.firstLoopedAt == nil { data.firstLoopedAt = now }
         }
         oracle.dataLost(sentAt: sentAt)
     }

@@ -41,6 +41,8 @@ public struct SimResult {
     public let dataSent: Int
     public let dataDelivered: Int
     public let dataDrops: [(String, Int)]
+    /// Virtual seconds at which the first data packet ran out of TTL (nil: none did).
+    public let firstDataLoopSeconds: Double?
     public let eventsProcessed: UInt64
     /// Wall-clock reading at convergence (same clock as `Simulation.wallClock`), nil if not measured.
     public let convergedWall: Double?
@@ -92,6 +94,7 @@ public struct SimResult {
         eventDataLoss = oracle.events.map { e in (e.packetsLost, e.lastLossAt.map { ($0 - e.at).seconds } ?? 0) }
         flows = sim.flows.count
         trafficIntervalMs = Double(c.traffic.interval.nanoseconds) / 1e6
+        firstDataLoopSeconds = sim.data.firstLoopedAt.map { ($0 - Instant.zero).seconds }
         dataSent = sim.data.sent; dataDelivered = sim.data.delivered
         dataDrops = [("no_route", sim.data.noRoute), ("dead_next_hop", sim.data.deadNextHop),
                      ("lost_on_link", sim.data.lostOnLink), ("looped", sim.data.looped),
@@ -165,6 +168,7 @@ public struct SimResult {
                 ("delivery_ratio", .number(dataSent == 0 ? nil : Double(dataDelivered) / Double(dataSent))),
                 ("dropped", .object(dataDrops.map { ($0.0, .int($0.1)) })),
                 ("looped", .int(dataDrops[3].1)),
+                ("first_looped_seconds", .number(firstDataLoopSeconds)),
             ])),
             ("max_event_data_loss_seconds", .number(events.indices.filter { events[$0].measured }.map { eventDataLoss[$0].lossSeconds }.max() ?? 0)),
             ("events", .array(events.indices.map { k in let e = events[k]; return .object([

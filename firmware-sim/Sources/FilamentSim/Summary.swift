@@ -29,7 +29,8 @@ public enum Summary {
         if r.dataSent > 0 {
             let ratio = Double(r.dataDelivered) / Double(r.dataSent) * 100
             lines.append("data          \(r.flows) flows every \(fmt(r.trafficIntervalMs, 0)) ms: \(r.dataSent) sent, \(fmt(ratio, 2))% delivered, "
-                         + r.dataDrops.map { "\($0.0) \($0.1)" }.joined(separator: ", "))
+                         + r.dataDrops.map { "\($0.0) \($0.1)" }.joined(separator: ", ")
+                         + (r.firstDataLoopSeconds.map { " (first looped packet at \(fmt($0)) s)" } ?? ""))
         }
         let shown = r.events.prefix(12)
         for (k, e) in shown.enumerated() {
