@@ -10,8 +10,9 @@ public struct TrafficConfig: Sendable, Equatable {
     public var gatewayFlows = 256
     /// Flows from a random bulb to one of the oracle's sampled destinations.
     public var pairFlows = 64
-    /// Hops after which a packet counts as looped.
-    public var ttl = 64
+    /// Hops after which a packet counts as looped: 255, the IPv6 maximum hop limit. (64 was too few: paths
+    /// across a 2,000-bulb city after a gateway failure can be longer.)
+    public var ttl = 255
     public init() {}
     /// No traffic at all (the control plane alone, as before the model existed).
     public static var off: TrafficConfig { var t = TrafficConfig(); t.gatewayFlows = 0; t.pairFlows = 0; return t }
