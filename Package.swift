@@ -117,7 +117,7 @@ let package = Package(
         .testTarget(name: "FilamentNodeTests", dependencies: ["FilamentNode", "FilamentWire"]),
         .testTarget(name: "FilamentControlTests", dependencies: ["FilamentControl", "filamentctl"]),
         .testTarget(name: "FilamentLabTests", dependencies: ["FilamentLab"]),
-        .testTarget(name: "FilamentSimTests", dependencies: ["FilamentSim"], path: "firmware-sim/Tests/FilamentSimTests"),
+        .testTarget(name: "FilamentSimTests", dependencies: ["FilamentSim", "filament-sim"], path: "firmware-sim/Tests/FilamentSimTests"),
     ]
 )
 

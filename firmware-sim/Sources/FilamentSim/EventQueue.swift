@@ -12,6 +12,10 @@ enum SimEventKind {
     case timeline(index: Int32)
     /// Run the oracle.
     case sample
+    /// Flow `flow` sends its next data packet.
+    case flowTick(flow: Int32)
+    /// The data packet at `packets[slot]` reaches its next hop.
+    case dataHop(slot: Int32)
 }
 
 /// A min-heap of events keyed by (time, insertion sequence): equal times pop in the order they were

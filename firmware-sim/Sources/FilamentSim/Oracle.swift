@@ -47,6 +47,22 @@ final class Oracle {
         var recoveredAt: Instant?
         var recovered99At: Instant?
         var measured: Bool
+        /// Data packets sent at or after this event (and before the next) that were lost.
+        var packetsLost = 0
+        /// Send time of the last of them.
+        var lastLossAt: Instant?
+    }
+
+    /// Component of every node at the last sample (-1: dead), for data packets.
+    var lastComponents: [Int] = []
+
+    /// A data packet sent at `sentAt` was lost: charge it to the latest event at or before that time.
+    func dataLost(sentAt: Instant) {
+        var k = events.count - 1
+        while k >= 0 && events[k].at > sentAt { k -= 1 }
+        guard k >= 0 else { return }
+        events[k].packetsLost += 1
+        if events[k].lastLossAt.map({ $0 < sentAt }) ?? true { events[k].lastLossAt = sentAt }
     }
 
     init(sim: Simulation, random: SeededRandom) {
@@ -148,6 +164,7 @@ final class Oracle {
         let nodes = sim.nodes
         let alive = nodes.map(\.powered)
         let comp = components(alive: alive)
+        lastComponents = comp
         var connected = 0, reached = 0, loops = 0, holes = 0
         var gatewayStatus: [Int: [UInt8]] = [:]
         let gws = liveGateways(alive: alive)

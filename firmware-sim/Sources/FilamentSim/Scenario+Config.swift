@@ -26,6 +26,11 @@ extension Scenario {
         c.crypto = crypto ?? .real
         if let s = sampleIntervalMs { c.sampleInterval = .milliseconds(Int64(max(1, s))) }
         if let m = maxSampledDestinations { c.maxSampledDestinations = max(1, m) }
+        if let t = traffic {
+            if let iv = t.intervalMs { c.traffic.interval = .milliseconds(Int64(max(1, iv))) }
+            if let g = t.gatewayFlows { c.traffic.gatewayFlows = max(0, g) }
+            if let p = t.pairFlows { c.traffic.pairFlows = max(0, p) }
+        }
         c.initiallyOff = (initiallyOff ?? []).filter { $0 >= 0 && $0 < topo.count }
         c.timeline = try expandTimeline(topo: topo, gateways: gws, rng: &rng)
         return c

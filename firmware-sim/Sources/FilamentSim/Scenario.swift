@@ -55,6 +55,14 @@ public struct Scenario: Codable, Sendable {
         }
         public init(at: Double, action: String) { self.at = at; self.action = action }
     }
+    /// Data flows (docs/simulator.md, "Data traffic"); every field optional.
+    public struct TrafficSpec: Codable, Sendable {
+        public var intervalMs: Double?
+        public var gatewayFlows: Int?
+        public var pairFlows: Int?
+        enum CodingKeys: String, CodingKey { case intervalMs = "interval_ms", gatewayFlows = "gateway_flows", pairFlows = "pair_flows" }
+        public init() {}
+    }
     public struct Assertion: Codable, Sendable {
         public var metric: String
         public var op: String
@@ -78,11 +86,12 @@ public struct Scenario: Codable, Sendable {
     public var initiallyOff: [Int]?
     public var timeline: [Step]?
     public var asserts: [Assertion]?
+    public var traffic: TrafficSpec?
 
     enum CodingKeys: String, CodingKey {
         case name, description, seed, durationSeconds = "duration_seconds", engine, crypto, sampleIntervalMs = "sample_interval_ms",
              maxSampledDestinations = "max_sampled_destinations", topology, link, linkOverrides = "link_overrides",
-             gateways, groups, initiallyOff = "initially_off", timeline, asserts
+             gateways, groups, initiallyOff = "initially_off", timeline, asserts, traffic
     }
 
     /// A scenario built in code (the `city` command, tests); everything else takes its default.

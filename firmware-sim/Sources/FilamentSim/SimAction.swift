@@ -53,6 +53,8 @@ public struct SimConfig {
     public var engineFactory: EngineFactory
     /// Name of the scenario (for reports).
     public var name: String = "run"
+    /// Data flows that walk the forwarding tables (`TrafficConfig.off` for none).
+    public var traffic = TrafficConfig()
 
     public init(topology: Topology, gateways: [Int], duration: Interval, seed: UInt64,
                 engineName: String, engineFactory: @escaping EngineFactory) {

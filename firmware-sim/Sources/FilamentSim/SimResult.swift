@@ -32,6 +32,17 @@ public struct SimResult {
     /// Link-layer counters (crypto "real"): packets sealed/opened, handshakes completed, initiations, drops.
     public let link: [(String, Int)]
     public let events: [(label: String, at: Double, recovery: Double?, recovery99: Double?, minReach: Double, minGatewayReach: Double, measured: Bool)]
+    /// Per event (same order): data packets lost that were sent in its window, and the seconds from the
+    /// event to the send time of the last of them (0 when none was lost).
+    public let eventDataLoss: [(packetsLost: Int, lossSeconds: Double)]
+    /// Data plane: flows, packets sent, delivered, and drops by reason.
+    public let flows: Int
+    public let trafficIntervalMs: Double
+    public let dataSent: Int
+    public let dataDelivered: Int
+    public let dataDrops: [(String, Int)]
+    /// Virtual seconds at which the first data packet ran out of TTL (nil: none did).
+    public let firstDataLoopSeconds: Double?
     public let eventsProcessed: UInt64
     /// Wall-clock reading at convergence (same clock as `Simulation.wallClock`), nil if not measured.
     public let convergedWall: Double?
@@ -80,6 +91,14 @@ public struct SimResult {
             (e.label, (e.at - Instant.zero).seconds, e.recoveredAt.map { ($0 - e.at).seconds },
              e.recovered99At.map { ($0 - e.at).seconds }, e.minReach, e.minGatewayReach, e.measured)
         }
+        eventDataLoss = oracle.events.map { e in (e.packetsLost, e.lastLossAt.map { ($0 - e.at).seconds } ?? 0) }
+        flows = sim.flows.count
+        trafficIntervalMs = Double(c.traffic.interval.nanoseconds) / 1e6
+        firstDataLoopSeconds = sim.data.firstLoopedAt.map { ($0 - Instant.zero).seconds }
+        dataSent = sim.data.sent; dataDelivered = sim.data.delivered
+        dataDrops = [("no_route", sim.data.noRoute), ("dead_next_hop", sim.data.deadNextHop),
+                     ("lost_on_link", sim.data.lostOnLink), ("looped", sim.data.looped),
+                     ("unreachable", sim.data.unreachable)]
         eventsProcessed = sim.eventsProcessed
         convergedWall = oracle.convergedWall
         samples = oracle.samples.map { (($0.at - Instant.zero).seconds, $0.reach, $0.gatewayReach) }
@@ -143,10 +162,20 @@ public struct SimResult {
             ("drops", .object(drops.map { ($0.0, .int($0.1)) })),
             ("link_layer", .object(link.map { ($0.0, .int($0.1)) })),
             ("max_event_recovery_seconds", .number(maxRecoverySeconds)),
-            ("events", .array(events.map { e in .object([
+            ("data", .object([
+                ("flows", .int(flows)), ("interval_ms", .number(trafficIntervalMs)),
+                ("sent", .int(dataSent)), ("delivered", .int(dataDelivered)),
+                ("delivery_ratio", .number(dataSent == 0 ? nil : Double(dataDelivered) / Double(dataSent))),
+                ("dropped", .object(dataDrops.map { ($0.0, .int($0.1)) })),
+                ("looped", .int(dataDrops[3].1)),
+                ("first_looped_seconds", .number(firstDataLoopSeconds)),
+            ])),
+            ("max_event_data_loss_seconds", .number(events.indices.filter { events[$0].measured }.map { eventDataLoss[$0].lossSeconds }.max() ?? 0)),
+            ("events", .array(events.indices.map { k in let e = events[k]; return .object([
                 ("label", .string(e.label)), ("at_seconds", .number(e.at)),
                 ("recovery_seconds", .number(e.recovery)), ("recovery99_seconds", .number(e.recovery99)),
                 ("min_reachability", .number(e.minReach)), ("min_gateway_reachability", .number(e.minGatewayReach)),
+                ("packets_lost", .int(eventDataLoss[k].packetsLost)), ("data_loss_seconds", .number(eventDataLoss[k].lossSeconds)),
                 ("measured", .bool(e.measured)),
             ]) })),
             ("events_processed", .int(Int(eventsProcessed))),

@@ -34,6 +34,12 @@ public final class Simulation {
     var oracle: Oracle!
     /// Optional wall clock (seconds): when set, the wall time at convergence is recorded for the report.
     public var wallClock: (() -> Double)?
+    /// Data traffic: flows, packets in flight (by slot; freed slots are reused), counters, random stream.
+    var flows: [Flow] = []
+    var packets: [DataPacket] = []
+    var freePackets: [Int32] = []
+    var data = DataCounters()
+    var trafficRandom: SeededRandom
     /// Events dispatched so far.
     public private(set) var eventsProcessed: UInt64 = 0
 
@@ -57,6 +63,7 @@ public final class Simulation {
         end = Instant.zero + config.duration
         var master = SeededRandom(seed: config.seed)
         linkRandom = master.fork()
+        trafficRandom = SeededRandom(seed: 0)  // replaced below, after the oracle's fork
         busyUntil = Array(repeating: 0, count: 2 * config.topology.links.count)
         let gatewaySet = Set(config.gateways)
         nodes.reserveCapacity(topo.count)
@@ -73,6 +80,8 @@ public final class Simulation {
             nodes.append(node)
         }
         oracle = Oracle(sim: self, random: master.fork())
+        trafficRandom = master.fork()
+        flows = Self.chooseFlows(config: config, destinations: oracle.destinations, random: &trafficRandom)
     }
 
     /// The 32-byte identity seed of node `node` in a run: BLAKE2b of a label, the run seed and the index.
@@ -92,6 +101,7 @@ public final class Simulation {
         for i in 0..<nodes.count where !off.contains(i) { powerOn(i) }
         for (k, e) in config.timeline.enumerated() { queue.push(Instant.zero + e.at, .timeline(index: Int32(k))) }
         queue.push(.zero, .sample)
+        startTraffic()
         let step = max(1, config.duration.nanoseconds / 200)
         var nextProgress = Int64(0)
         while let t = queue.nextTime, t <= end {
@@ -135,6 +145,10 @@ public final class Simulation {
             oracle.sample(at: now)
             let next = now + config.sampleInterval
             if next <= end { queue.push(next, .sample) }
+        case .flowTick(let k):
+            flowTick(Int(k))
+        case .dataHop(let slot):
+            dataHop(slot)
         }
     }
 

@@ -26,10 +26,17 @@ public enum Summary {
         lines.append("overhead      \(fmt(Double(r.bytesByKind.reduce(0, +)) / ns, 1)) B/node/s (\(kinds.joined(separator: ", ")))")
         let steady = Double(r.steadyBytesByKind.reduce(0, +)) / (Double(max(r.nodes, 1)) * max(r.steadySeconds, 1e-9))
         lines.append("steady        \(fmt(steady, 1)) B/node/s over the last \(fmt(r.steadySeconds, 1)) s")
+        if r.dataSent > 0 {
+            let ratio = Double(r.dataDelivered) / Double(r.dataSent) * 100
+            lines.append("data          \(r.flows) flows every \(fmt(r.trafficIntervalMs, 0)) ms: \(r.dataSent) sent, \(fmt(ratio, 2))% delivered, "
+                         + r.dataDrops.map { "\($0.0) \($0.1)" }.joined(separator: ", ")
+                         + (r.firstDataLoopSeconds.map { " (first looped packet at \(fmt($0)) s)" } ?? ""))
+        }
         let shown = r.events.prefix(12)
-        for e in shown {
+        for (k, e) in shown.enumerated() {
             lines.append("event         t=\(fmt(e.at, 2)) s \(e.label): recovery \(fmt(e.recovery)) s, 99% \(fmt(e.recovery99)) s, "
-                         + "min reach \(fmt(e.minReach * 100, 1))%, min gw \(fmt(e.minGatewayReach * 100, 1))%")
+                         + "min reach \(fmt(e.minReach * 100, 1))%, min gw \(fmt(e.minGatewayReach * 100, 1))%"
+                         + (r.dataSent > 0 ? ", data lost \(r.eventDataLoss[k].packetsLost) pkts over \(fmt(r.eventDataLoss[k].lossSeconds)) s" : ""))
         }
         if r.events.count > shown.count {
             lines.append("events        … \(r.events.count - shown.count) more; worst recovery \(fmt(r.maxRecoverySeconds)) s")

@@ -53,6 +53,12 @@ extension FilamentSimCommand {
         @Option(help: "Target mean degree.") var degree: Double = 7
         @Option(help: "Routing engine (\(EngineRegistry.names.joined(separator: ", "))).") var engine: String = EngineRegistry.defaultEngine
         @Option(name: .customLong("sample-interval-ms"), help: "Oracle sampling interval.") var sampleIntervalMs: Double = 500
+        @Option(name: .customLong("gateway-flows"), help: "Bulbs sending data to their gateway (a sample when fewer than the bulbs).")
+        var gatewayFlows: Int = 256
+        @Option(name: .customLong("pair-flows"), help: "Data flows between random bulbs and sampled destinations.")
+        var pairFlows: Int = 64
+        @Option(name: .customLong("traffic-interval-ms"), help: "Gap between two packets of a flow.")
+        var trafficIntervalMs: Double = 100
         @Flag(name: .customLong("null-crypto"), help: "Bypass link encryption (frame sizes stay identical).")
         var nullCrypto = false
         @OptionGroup var output: OutputOptions
@@ -66,6 +72,9 @@ extension FilamentSimCommand {
             sc.engine = engine
             sc.sampleIntervalMs = sampleIntervalMs
             sc.maxSampledDestinations = 32
+            var traffic = Scenario.TrafficSpec()
+            traffic.gatewayFlows = gatewayFlows; traffic.pairFlows = pairFlows; traffic.intervalMs = trafficIntervalMs
+            sc.traffic = traffic
             if let k = killGatewayAt { sc.timeline = [.init(at: k, action: "kill_gateway")] }
             var config = try sc.config(seed: output.seed ?? 1)
             if nullCrypto { config.crypto = .null }
