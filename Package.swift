@@ -18,6 +18,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
@@ -68,7 +69,8 @@ let package = Package(
         // MARK: benchmarks (release builds only; docs/benchmarks.md)
         .executableTarget(
             name: "filament-bench-engine",
-            dependencies: ["FilamentEngine", "FilamentCore", "FilamentWire", "CFilamentBenchAlloc"]),
+            dependencies: ["FilamentEngine", "FilamentCore", "FilamentWire", "CFilamentBenchAlloc",
+                           .product(name: "HeapModule", package: "swift-collections")]),
         // MARK: benchmarks (release builds only; see docs/benchmarks.md)
         .target(name: "CFilamentBench", dependencies: ["CSodium"], path: "Sources/CFilamentBench"),
         .executableTarget(
@@ -80,7 +82,8 @@ let package = Package(
         // MARK: simulator
         .target(
             name: "FilamentSim",
-            dependencies: ["FilamentCore", "FilamentWire", "FilamentEngine", "FilamentCrypto"],
+            dependencies: ["FilamentCore", "FilamentWire", "FilamentEngine", "FilamentCrypto",
+                           .product(name: "HeapModule", package: "swift-collections")],
             path: "firmware-sim/Sources/FilamentSim"),
         .executableTarget(
             name: "filament-sim",

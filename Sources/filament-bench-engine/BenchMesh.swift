@@ -1,10 +1,11 @@
+import HeapModule
 import FilamentCore
 import FilamentEngine
 import FilamentWire
 
 /// A compact discrete-event mesh for measurements: point-to-point links with 1 ms latency, packets
 /// through the real codec, bytes counted per sent datagram (codec size + 62 link overhead + frame or
-/// transport-frame overhead: docs/wire-format.md, docs/link-layer.md). No loop oracle (the tests run that); a binary heap for the event queue.
+/// transport-frame overhead: docs/wire-format.md, docs/link-layer.md). No loop oracle (the tests run that); swift-collections' `Heap` for the event queue.
 struct BenchMesh {
     struct Pending: Comparable {
         var time: Instant; var order: Int; var to: Int; var from: Int; var unicast: Bool; var packet: RoutingPacket
@@ -13,7 +14,7 @@ struct BenchMesh {
     }
     var engines: [RoutingEngine]
     var links: Set<Int> = []
-    var heap: [Pending] = []
+    var heap = Heap<Pending>()
     var order = 0
     var now = Instant.zero
     var bytes = 0
@@ -65,36 +66,16 @@ struct BenchMesh {
         push(Pending(time: now + .milliseconds(1), order: order, to: j, from: i, unicast: unicast, packet: try! RoutingPacket.decode(encoded)))
     }
 
-    mutating func push(_ p: Pending) {
-        heap.append(p)
-        var c = heap.count - 1
-        while c > 0 { let parent = (c - 1) / 2; if heap[c] < heap[parent] { heap.swapAt(c, parent); c = parent } else { break } }
-    }
+    mutating func push(_ p: Pending) { heap.insert(p) }
 
-    mutating func pop() -> Pending {
-        let top = heap[0]
-        let last = heap.removeLast()
-        if !heap.isEmpty {
-            heap[0] = last
-            var c = 0
-            while true {
-                let l = 2 * c + 1, r = l + 1
-                var m = c
-                if l < heap.count && heap[l] < heap[m] { m = l }
-                if r < heap.count && heap[r] < heap[m] { m = r }
-                if m == c { break }
-                heap.swapAt(c, m); c = m
-            }
-        }
-        return top
-    }
+    mutating func pop() -> Pending { heap.removeMin() }
 
     mutating func run(until end: Instant) {
         while true {
             var best = -1
             var deadline = Instant.distantFuture
             for i in 0..<n { let d = engines[i].nextDeadline; if d < deadline { deadline = d; best = i } }
-            let qt = heap.first?.time ?? .distantFuture
+            let qt = heap.min?.time ?? .distantFuture
             let t = min(deadline, qt)
             if t > end { break }
             now = max(now, t)

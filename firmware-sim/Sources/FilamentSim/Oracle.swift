@@ -1,3 +1,4 @@
+import HeapModule
 import FilamentCore
 
 /// Checks the mesh from outside at sampled instants: walks every node's forwarding choice towards
@@ -213,13 +214,14 @@ final class Oracle {
     private func recordStretch(_ d: Int, alive: [Bool]) {
         let topo = sim.topo
         var dist = [Double](repeating: .infinity, count: topo.count)
-        var heap = MinHeap()
-        dist[d] = 0; heap.push(0, d)
-        while let (dd, u) = heap.pop() {
+        var heap = Heap<DistanceEntry>()
+        dist[d] = 0; heap.insert(DistanceEntry(distance: 0, node: d))
+        while let entry = heap.popMin() {
+            let dd = entry.distance, u = entry.node
             if dd > dist[u] { continue }
             for e in topo.adjacency[u] where alive[e.neighbour] && topo.links[e.link].up {
                 let nd = dd + topo.links[e.link].cost
-                if nd < dist[e.neighbour] { dist[e.neighbour] = nd; heap.push(nd, e.neighbour) }
+                if nd < dist[e.neighbour] { dist[e.neighbour] = nd; heap.insert(DistanceEntry(distance: nd, node: e.neighbour)) }
             }
         }
         for s in 0..<topo.count where alive[s] && s != d && state[s] == 0 && dist[s] > 0 && dist[s].isFinite {
@@ -267,30 +269,9 @@ struct Snapshot {
     var liveGateways: [Int]
 }
 
-/// A binary min-heap of (distance, node) for the oracle's Dijkstra.
-struct MinHeap {
-    private var items: [(Double, Int)] = []
-    mutating func push(_ d: Double, _ n: Int) {
-        items.append((d, n))
-        var i = items.count - 1
-        while i > 0 { let p = (i - 1) / 2; if items[i] < items[p] { items.swapAt(i, p); i = p } else { break } }
-    }
-    mutating func pop() -> (Double, Int)? {
-        guard !items.isEmpty else { return nil }
-        let top = items[0]
-        let last = items.removeLast()
-        if !items.isEmpty {
-            items[0] = last
-            var i = 0
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var m = i
-                if l < items.count && items[l] < items[m] { m = l }
-                if r < items.count && items[r] < items[m] { m = r }
-                if m == i { break }
-                items.swapAt(i, m); i = m
-            }
-        }
-        return top
-    }
+/// A (distance, node) entry of the oracle's Dijkstra, ordered by distance then node.
+struct DistanceEntry: Comparable {
+    var distance: Double
+    var node: Int
+    static func < (a: DistanceEntry, b: DistanceEntry) -> Bool { (a.distance, a.node) < (b.distance, b.node) }
 }
