@@ -8,10 +8,12 @@ cd "$(dirname "$0")/.."
 scripts/setup.sh build
 products=("$@")
 [ ${#products[@]} -eq 0 ] && products=(filamentd filamentctl)
+# A separate scratch path: the static build does not invalidate the ordinary .build/release.
+scratch=${SCRATCH:-.build-static}
 mkdir -p out/static
 for p in "${products[@]}"; do
-  swift build -c release --product "$p" --static-swift-stdlib -Xlinker -s
-  install -m 0755 ".build/release/$p" "out/static/$p"
+  swift build -c release --scratch-path "$scratch" --product "$p" --static-swift-stdlib -Xlinker -s
+  install -m 0755 "$scratch/release/$p" "out/static/$p"
   strip "out/static/$p" 2>/dev/null || true
   printf '%s\t%s bytes\n' "$p" "$(stat -c %s "out/static/$p")"
 done

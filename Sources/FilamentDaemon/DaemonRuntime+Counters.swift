@@ -20,7 +20,7 @@ extension DaemonRuntime {
         add("link", link)
         for reason in LinkDropReason.allCases { c["link.drops.\(reason.rawValue)"] = link[reason] }
         c["link.drops"] = nil
-        for t in transports.values { add("udp.\(t.interfaceName)", t.statistics) }
+        for t in transports.values { let s = t.statistics; add(s.prefix, s.value) }
         add("tun", tun.statistics)
         c["daemon.sendDrops"] = sendDrops
         c["daemon.tunWriteDrops"] = tunWriteDrops

@@ -6,49 +6,98 @@ import FilamentNode
 // `reconcileInterfaces` opens a UDP socket on every interface that matches the configured patterns,
 // is up and has a usable (non-tentative) link-local address, and closes the others.
 extension DaemonRuntime {
-    static func udpPatterns(_ c: DaemonConfiguration, _ override: [String]?, _ log: DaemonLog) -> [String] {
-        if let override { return override }
-        for i in c.interfaces where i.transport == .ethernet {
-            log.warning("interface '\(i.pattern)': the raw Ethernet transport is not implemented by this version; skipped")
+    /// The patterns of one transport: the command line's (`--interface`, `--ethernet-interface`)
+    /// when given, else the file's `interfaces`.
+    static func patterns(_ c: DaemonConfiguration, _ override: [DaemonConfiguration.InterfaceSetting]?,
+                         _ transport: DaemonConfiguration.Transport) -> [String] {
+        (override ?? c.interfaces).filter { $0.transport == transport }.map(\.pattern)
+    }
+
+    /// The TUN MTU: the smallest MTU of the matching links minus the encapsulation (81 bytes over UDP,
+    /// 33 over raw Ethernet), at least 1280.
+    static func automaticTunMTU(links: [LinkInfo], udp: InterfaceMatcher, ethernet: InterfaceMatcher) -> Int {
+        let udpLinks = udp.select(links)
+        let udpIDs = Set(udpLinks.map(\.interface))
+        let payloads = udpLinks.map { $0.mtu - FilamentNode.encapsulationOverhead }
+            + ethernet.select(links).filter { !udpIDs.contains($0.interface) }
+                .map { $0.mtu + MeshTransport.ethernetHeaderSaving - FilamentNode.encapsulationOverhead }
+        guard let smallest = payloads.min() else { return 1280 }
+        return max(1280, smallest)
+    }
+
+    /// The MTU the node is told a mesh link carries (its check is packet + 81 ≤ MTU). Raw Ethernet
+    /// has no outer IPv6 and UDP headers: link MTU + 48. A TUN MTU larger than that minus the
+    /// encapsulation (a configured `tun.mtu`, e.g. 65000 like yggdrasil's 65535) means: encapsulated
+    /// frames may exceed the link and the kernel fragments the outer UDP datagram (IPv6 source
+    /// fragmentation; the next hop reassembles). Decision 0510. With `tun.mtu: auto` a link smaller
+    /// than the TUN MTU keeps decision 0802 (ICMPv6 packet too big); raw Ethernet is never fragmented.
+    func carriedMTU(_ linkMTU: Int, ethernet: Bool = false) -> Int {
+        if ethernet { return linkMTU + MeshTransport.ethernetHeaderSaving }
+        guard configuration.tun.mtu != nil else { return linkMTU }
+        return min(max(linkMTU, tunMTU + FilamentNode.encapsulationOverhead), Self.largestOuterPacket)
+    }
+
+    /// 40-byte IPv6 header + the largest payload length (65,535): the largest outer packet.
+    static let largestOuterPacket = 40 + 65_535
+
+    /// TUN read buffer: room for one packet of the TUN MTU plus one byte (a full buffer means truncated).
+    static func tunBufferSize(mtu: Int) -> Int { min(65_536, max(4096, mtu + 1)) }
+
+    /// The UDP transport for a link that carries `carried` bytes per outer packet: buffers for the
+    /// largest datagram payload (carried minus IPv6 and UDP headers), fewer slots when they are large.
+    func udpConfiguration(carried: Int) -> UDPTransport.Configuration {
+        var c = UDPTransport.Configuration()
+        c.port = configuration.port
+        c.bufferSize = max(c.bufferSize, min(65_536, carried - 48))
+        if c.bufferSize > 4096 {
+            c.batchSize = 16
+            // Room for a few dozen reassembled 64 KB datagrams in flight.
+            c.receiveBufferBytes = 4 << 20
+            c.sendBufferBytes = 4 << 20
         }
-        return c.interfaces.filter { $0.transport == .udp }.map(\.pattern)
+        return c
     }
 
-    /// The TUN MTU: the smallest MTU of the matching links minus the encapsulation, at least 1280.
-    static func automaticTunMTU(links: [LinkInfo], matcher: InterfaceMatcher) -> Int {
-        let mtus = matcher.select(links).map(\.mtu)
-        guard let smallest = mtus.min() else { return 1280 }
-        return max(1280, smallest - FilamentNode.encapsulationOverhead)
-    }
-
-    /// Interfaces that should carry the mesh now.
-    func wantedInterfaces() -> [LinkInfo] {
+    /// Interfaces that should carry the mesh now, and whether over raw Ethernet. UDP needs a
+    /// non-tentative link-local address; raw Ethernet only needs the link up.
+    func wantedInterfaces() -> [(link: LinkInfo, ethernet: Bool)] {
         let usable = Set(monitor.addresses.values.filter { $0.address.high >> 54 == 0x3FA && !$0.isTentative }.map(\.interface))
         return monitor.links.values
-            .filter { $0.isUp && $0.interface != tun.interface && matcher.matches($0.name) && usable.contains($0.interface) }
+            .filter { $0.isUp && $0.interface != tun.interface }
             .sorted { $0.interface < $1.interface }
+            .compactMap { link in
+                if matcher.matches(link.name) { return usable.contains(link.interface) ? (link, false) : nil }
+                return ethernetMatcher.matches(link.name) ? (link, true) : nil
+            }
     }
 
     func reconcileInterfaces(now: Instant) {
         nextReconcile = now + .seconds(5)
         let wanted = wantedInterfaces()
-        let wantedIDs = Set(wanted.map(\.interface))
-        for id in transports.keys.sorted() where !wantedIDs.contains(id) { closeTransport(id, now: now) }
-        for link in wanted where transports[link.interface] != nil && transportMTUs[link.interface] != link.mtu {
+        let wantedIDs = Dictionary(wanted.map { ($0.link.interface, $0.ethernet) }, uniquingKeysWith: { a, _ in a })
+        for id in transports.keys.sorted() where wantedIDs[id] != transports[id]?.isEthernet { closeTransport(id, now: now) }
+        for (link, ethernet) in wanted where transports[link.interface] != nil && transportMTUs[link.interface] != link.mtu {
             transportMTUs[link.interface] = link.mtu
             log.info("mesh interface \(link.name) mtu \(link.mtu)")
-            execute(node.interfaceUp(link.interface, linkMTU: link.mtu, now: now))
+            execute(node.interfaceUp(link.interface, linkMTU: carriedMTU(link.mtu, ethernet: ethernet), now: now))
         }
-        for link in wanted where transports[link.interface] == nil {
-            var c = UDPTransport.Configuration()
-            c.port = configuration.port
+        for (link, ethernet) in wanted where transports[link.interface] == nil {
+            let carried = carriedMTU(link.mtu, ethernet: ethernet)
             do {
-                let t = try UDPTransport(interfaceName: link.name, configuration: c)
+                let t: MeshTransport
+                if ethernet {
+                    var c = RawEthernetTransport.Configuration()
+                    c.bufferSize = max(c.bufferSize, link.mtu)
+                    t = .ethernet(try RawEthernetTransport(interfaceName: link.name, configuration: c))
+                } else {
+                    t = .udp(try UDPTransport(interfaceName: link.name, configuration: udpConfiguration(carried: carried)))
+                }
                 try loop.watch(t.fileDescriptor, token: Self.udpTokenBase + UInt64(link.interface.rawValue))
                 transports[link.interface] = t
                 transportMTUs[link.interface] = link.mtu
-                log.info("mesh interface \(link.name) up (mtu \(link.mtu))")
-                execute(node.interfaceUp(link.interface, linkMTU: link.mtu, now: now))
+                let fragmented = !ethernet && carried > link.mtu ? ", frames up to \(carried) fragmented" : ""
+                log.info("mesh interface \(link.name) up (\(ethernet ? "raw Ethernet" : "udp"), mtu \(link.mtu)\(fragmented))")
+                execute(node.interfaceUp(link.interface, linkMTU: carried, now: now))
             } catch {
                 log.warning("cannot open mesh interface \(link.name): \(error) (retrying)")
             }
@@ -71,7 +120,8 @@ extension DaemonRuntime {
             do {
                 let text = try ConfigurationFile.read(path)
                 configuration.interfaces = try ConfigurationLoader.load(yaml: text).interfaces
-                matcher = InterfaceMatcher(Self.udpPatterns(configuration, nil, log))
+                matcher = InterfaceMatcher(Self.patterns(configuration, nil, .udp))
+                ethernetMatcher = InterfaceMatcher(Self.patterns(configuration, nil, .ethernet))
                 log.info("reloaded interfaces from \(path)")
             } catch {
                 log.error("reload of \(path) failed, keeping the running configuration: \(error)")

@@ -19,7 +19,7 @@ public final class DaemonRuntime {
     var configuration: DaemonConfiguration
     let configPath: String?
     /// Interface patterns given on the command line (they win over the file, also after SIGHUP).
-    let interfaceOverride: [String]?
+    let interfaceOverride: [DaemonConfiguration.InterfaceSetting]?
     let log: DaemonLog
     let state: StateDirectory
     let seqnoCounter: PersistentCounter
@@ -31,12 +31,14 @@ public final class DaemonRuntime {
     let tun: TunDevice
     let tunMTU: Int
     var control: ControlServer?
-    var transports: [InterfaceID: UDPTransport] = [:]
+    var transports: [InterfaceID: MeshTransport] = [:]
     /// The link MTU each open transport was announced with (an MTU change is announced again).
     var transportMTUs: [InterfaceID: Int] = [:]
     /// Transports whose socket buffer was full at the last flush (watched for writability).
     var writableInterest: Set<InterfaceID> = []
+    /// Interfaces for link-local UDP and for raw Ethernet (UDP wins when both match).
     var matcher: InterfaceMatcher
+    var ethernetMatcher: InterfaceMatcher
     let startedAt: Instant
     var running = true
     var nextReconcile: Instant
@@ -65,12 +67,13 @@ public final class DaemonRuntime {
     static let clientTokenBase: UInt64 = 0x2_0000_0000
 
     /// Prepares everything (state, identity, TUN, sockets); `run()` then serves until SIGTERM/SIGINT.
-    public init(configuration: DaemonConfiguration, configPath: String?, interfaceOverride: [String]?) throws(DaemonFailure) {
+    public init(configuration: DaemonConfiguration, configPath: String?, interfaceOverride: [DaemonConfiguration.InterfaceSetting]?) throws(DaemonFailure) {
         self.configuration = configuration
         self.configPath = configPath
         self.interfaceOverride = interfaceOverride
         log = DaemonLog(level: configuration.logLevel)
-        matcher = InterfaceMatcher(Self.udpPatterns(configuration, interfaceOverride, log))
+        matcher = InterfaceMatcher(Self.patterns(configuration, interfaceOverride, .udp))
+        ethernetMatcher = InterfaceMatcher(Self.patterns(configuration, interfaceOverride, .ethernet))
 
         // State: refuse a directory others can write, lock it, load or create the identity.
         do {
@@ -99,9 +102,9 @@ public final class DaemonRuntime {
         } catch { throw DaemonFailure("cannot start the event loop or netlink: \(error)") }
 
         // TUN: the mesh address /128 and the mesh prefix route on it.
-        tunMTU = configuration.tun.mtu ?? Self.automaticTunMTU(links: Array(monitor.links.values), matcher: matcher)
+        tunMTU = configuration.tun.mtu ?? Self.automaticTunMTU(links: Array(monitor.links.values), udp: matcher, ethernet: ethernetMatcher)
         do {
-            tun = try TunDevice(name: configuration.tun.name)
+            tun = try TunDevice(name: configuration.tun.name, bufferSize: Self.tunBufferSize(mtu: tunMTU))
             try netlink.setLink(tun.interface, up: true, mtu: tunMTU)
             try netlink.addAddress(identity.nodeID.meshAddress, prefixLength: 128, interface: tun.interface, skipDAD: true)
             try netlink.replaceRoute(KernelRoute(prefix: MeshPrefix.prefix, interface: tun.interface))
@@ -244,13 +247,13 @@ public final class DaemonRuntime {
     func readUDP(_ interface: InterfaceID, now: Instant) throws {
         guard let t = transports[interface] else { return }
         for _ in 0..<8 {
-            let n = try t.receive { d in
+            let n = try t.receive { payload, peer in
                 self.fastOutputs.removeAll(keepingCapacity: true)
-                let r = self.node.receiveFast(d.payload, from: NodePeer(interface: d.interface, address: d.source), now: now,
+                let r = self.node.receiveFast(payload, from: peer, now: now,
                                               scratch: self.scratch, frame: self.frame, outputs: &self.fastOutputs)
                 self.executeFast(r)
             }
-            if n < t.configuration.batchSize { break }
+            if n < t.batchSize { break }
             flushTransports()
         }
     }
@@ -325,9 +328,7 @@ public final class DaemonRuntime {
     func enqueue(_ datagram: [UInt8], on interface: InterfaceID, to address: IPv6Address?) {
         guard let t = transports[interface] else { sendDrops += 1; return }
         for attempt in 0..<2 {
-            let ok = datagram.withUnsafeBytes { bytes in
-                address.map { t.enqueue(to: $0, payload: bytes) } ?? t.enqueueMulticast(payload: bytes)
-            }
+            let ok = datagram.withUnsafeBytes { bytes in t.enqueue(to: address, payload: bytes) }
             if ok { return }
             if attempt == 0 { _ = try? t.flush() }
         }

@@ -106,7 +106,7 @@ public final class RawEthernetTransport {
             }
             // PACKET_HOST 0, PACKET_BROADCAST 1, PACKET_MULTICAST 2; others (OTHERHOST, OUTGOING) are not for us.
             guard info.packet_type <= 2 else { statistics.droppedOther += 1; continue }
-            let source = withUnsafeBytes(of: info.source) { MACAddress(bytes: $0.prefix(6))! }
+            let source = withUnsafeBytes(of: info.source) { MACAddress(loading: $0.baseAddress!) }
             statistics.received += 1
             try handle(Frame(source: source, interface: interface, isMulticast: info.packet_type != 0,
                              payload: receiveBatch.received(i)))

@@ -81,12 +81,14 @@ extension FilamentNode {
             }
             scratch[ip + 7] -= 1
         }
-        if !fromNeighbour, !MeshPrefix.prefix.contains(destination), engine.lookup(destination) == nil {
+        // One lookup per packet: every call on `engine` (a struct held by this class) may copy it.
+        let route = engine.lookup(destination)
+        if !fromNeighbour, route == nil, !MeshPrefix.prefix.contains(destination) {
             egress(Array(UnsafeRawBufferPointer(rebasing: scratch[ip..<(ip + length)])), now: now, &outputs)
             return .handled
         }
-        guard let entry = engine.lookup(destination), let node = neighbourNodes[entry.nextHop] else {
-            if engine.lookup(destination) == nil { counters.noRoute += 1 } else { counters.noSessionForNextHop += 1 }
+        guard let entry = route, let node = neighbourNodes[entry.nextHop] else {
+            if route == nil { counters.noRoute += 1 } else { counters.noSessionForNextHop += 1 }
             sendError(.noRoute, about: Array(UnsafeRawBufferPointer(rebasing: scratch[ip..<(ip + length)])), now: now, &outputs)
             return .handled
         }

@@ -27,6 +27,8 @@ struct Run: ParsableCommand {
     var config: String?
     @Option(name: .customLong("interface"), help: ArgumentHelp("Mesh interface, name or glob (repeatable; replaces the file's list).", valueName: "name"))
     var interfaces: [String] = []
+    @Option(name: .customLong("ethernet-interface"), help: ArgumentHelp("Mesh interface over raw Ethernet (EtherType 0x88B5), name or glob (repeatable; with --interface replaces the file's list).", valueName: "name"))
+    var ethernetInterfaces: [String] = []
     @Option(help: ArgumentHelp("State directory (identity and counters).", valueName: "dir"))
     var stateDir: String?
     @Option(help: ArgumentHelp("Control socket path.", valueName: "path"))
@@ -39,6 +41,8 @@ struct Run: ParsableCommand {
     var gatewayBandwidth: String?
     @Option(help: ArgumentHelp("Name of the TUN device.", valueName: "name"))
     var tun: String?
+    @Option(help: ArgumentHelp("MTU of the TUN device, 1280-65535 or auto. Above the mesh links' MTU minus 81 the encapsulated frames are fragmented by the kernel (docs/daemon.md).", valueName: "mtu"))
+    var tunMtu: String?
     @Option(help: ArgumentHelp("UDP port of the mesh protocol.", valueName: "port"))
     var port: UInt16?
     @Option(help: ArgumentHelp("error, warning, info or debug.", valueName: "level"))
@@ -61,6 +65,12 @@ struct Run: ParsableCommand {
         if let s = networkKeyFile { c.networkKeyFile = s }
         if let s = tun { c.tun.name = s }
         if let p = port { c.port = p }
+        if let m = tunMtu {
+            if m == "auto" { c.tun.mtu = nil } else {
+                guard let n = Int(m), (1280...65535).contains(n) else { throw fail("--tun-mtu must be auto or 1280-65535") }
+                c.tun.mtu = n
+            }
+        }
         if let l = logLevel {
             guard let level = DaemonConfiguration.LogLevel(rawValue: l) else { throw fail("--log-level must be error, warning, info or debug") }
             c.logLevel = level
@@ -74,7 +84,8 @@ struct Run: ParsableCommand {
         let runtime: DaemonRuntime
         do {
             runtime = try DaemonRuntime(configuration: c, configPath: config != nil || access(path, F_OK) == 0 ? path : nil,
-                                        interfaceOverride: interfaces.isEmpty ? nil : interfaces)
+                                        interfaceOverride: interfaces.isEmpty && ethernetInterfaces.isEmpty ? nil
+                                            : interfaces.map { .init(pattern: $0) } + ethernetInterfaces.map { .init(pattern: $0, transport: .ethernet) })
         } catch {
             throw fail(error.description)
         }
