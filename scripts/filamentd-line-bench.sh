@@ -77,6 +77,24 @@ run_filamentd() { # $1 = TUN MTU or ""
         sleep 0.1
     done
     measure "$a"
+    if [ -n "${COUNTERS:-}" ]; then  # counters about drops and forwarding that are not zero
+        for i in $(seq "$NODES"); do
+            echo "  node $i: $(python3 - "$DIR/c$i.sock" <<'PY'
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX); s.settimeout(3); s.connect(sys.argv[1])
+s.sendall(b'{"version":1,"id":1,"command":"counters","args":{}}\n')
+data = b""
+while not data.endswith(b"\n"):
+    chunk = s.recv(65536)
+    if not chunk: break
+    data += chunk
+c = json.loads(data)["result"]
+words = ("drop", "toobig", "noroute", "queue", "replay", "forwarded", "delivered", "received", "sent")
+print(" ".join(f"{k}={v}" for k, v in sorted(c.items()) if v and any(w in k.lower() for w in words)))
+PY
+)"
+        done
+    fi
     rm -rf "$DIR"/state* "$DIR"/log* "$DIR"/c*.sock
 }
 
