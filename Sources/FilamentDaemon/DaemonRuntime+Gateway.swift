@@ -28,6 +28,8 @@ extension DaemonRuntime {
             probe = p
             p.sendIfDue(now: now)
         }
+        loadMeter = UplinkLoadMeter(bandwidthDownKbps: g.bandwidthDownKbps, bandwidthUpKbps: g.bandwidthUpKbps)
+        sampleUplinkLoad(now: now)
         node.gatewayRole = GatewayRole(ipv4Pool: GatewayTunnel.defaultPool, offersIPv6: g.ipv6)
         for (path, name) in [("/proc/sys/net/ipv4/ip_forward", "IPv4"), ("/proc/sys/net/ipv6/conf/all/forwarding", "IPv6")] {
             guard Self.writeSysctl(path, "1") else { throw DaemonFailure("cannot enable \(name) forwarding (\(path))") }
@@ -65,7 +67,36 @@ extension DaemonRuntime {
         uplinkHealthy = healthy
         log.info("gateway: uplink \(g.uplink) \(healthy ? "healthy (default route present)" : "unhealthy (no default route, or the probe does not answer); withdrawing")")
         execute(node.handle(.uplinkChanged(UplinkStatus(healthy: healthy, bandwidthDownKbps: g.bandwidthDownKbps,
-                                                        bandwidthUpKbps: g.bandwidthUpKbps, load: 0)), now: now))
+                                                        bandwidthUpKbps: g.bandwidthUpKbps, load: loadMeter?.load ?? 0)), now: now))
+    }
+
+    /// Samples the uplink's byte counters (at every interface reconciliation, about every 5 s) and
+    /// tells the engine the load when it changed (the engine re-advertises only on a change of 10 or
+    /// more points, or a health change).
+    func sampleUplinkLoad(now: Instant) {
+        guard let g = configuration.gateway, var meter = loadMeter,
+              let received = Self.readCounter(g.uplink, "rx_bytes"), let sent = Self.readCounter(g.uplink, "tx_bytes")
+        else { return }
+        let before = meter.load
+        meter.sample(receivedBytes: received, sentBytes: sent, now: now)
+        loadMeter = meter
+        guard meter.load != before, let healthy = uplinkHealthy else { return }
+        log.debug("gateway: uplink load \(meter.load) %")
+        execute(node.handle(.uplinkChanged(UplinkStatus(healthy: healthy, bandwidthDownKbps: g.bandwidthDownKbps,
+                                                        bandwidthUpKbps: g.bandwidthUpKbps, load: meter.load)), now: now))
+    }
+
+    /// `/sys/class/net/IF/statistics/NAME` (the daemon's network namespace's sysfs), nil if unreadable.
+    static func readCounter(_ interface: String, _ name: String) -> UInt64? {
+        guard !interface.contains("/"), !interface.hasPrefix(".") else { return nil }
+        let fd = open("/sys/class/net/\(interface)/statistics/\(name)", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 32)
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard n > 0 else { return nil }
+        let digits = buffer[0..<n].prefix { $0 >= 0x30 && $0 <= 0x39 }
+        return digits.isEmpty ? nil : UInt64(String(decoding: digits, as: UTF8.self))
     }
 
     /// The engine's selected gateway changed: default routes and the lease follow (not on gateways,

@@ -57,6 +57,8 @@ public final class DaemonRuntime {
     var defaultRoutesInstalled = false
     /// The uplink probe (gateway with `gateway.probe`).
     var probe: GatewayProbe?
+    /// The uplink's load for the gateway advert (gateway mode).
+    var loadMeter: UplinkLoadMeter?
     var tunWriteDrops: UInt64 = 0
 
     static let tunToken: UInt64 = 1
@@ -224,7 +226,10 @@ public final class DaemonRuntime {
         case .signal(.hangup):
             reload(now: now)
         case .deadlineReached:
-            if now >= nextReconcile { reconcileInterfaces(now: now) }
+            if now >= nextReconcile {
+                reconcileInterfaces(now: now)
+                sampleUplinkLoad(now: now)
+            }
             if let p = probe, now >= p.nextSend { checkUplink(now: now) }
             if now >= node.nextDeadline { execute(node.tick(now: now)) }
         }
@@ -267,10 +272,9 @@ public final class DaemonRuntime {
         case let .send(count, to: peer):
             guard let t = transports[peer.interface] else { sendDrops += 1; return }
             let bytes = UnsafeRawBufferPointer(rebasing: frame[0..<count])
-            if !t.enqueue(to: peer.address, payload: bytes) {
-                _ = try? t.flush()
-                if !t.enqueue(to: peer.address, payload: bytes) { sendDrops += 1 }
-            }
+            // A full queue is sent first (a full queue is not a drop; the transport counts only real ones).
+            if t.pendingCount >= t.batchSize { _ = try? t.flush() }
+            if !t.enqueue(to: peer.address, payload: bytes) { sendDrops += 1 }
         case let .deliver(range):
             let ok = (try? tun.write(UnsafeRawBufferPointer(rebasing: scratch[range]))) ?? false
             if !ok { tunWriteDrops += 1 }
@@ -327,12 +331,9 @@ public final class DaemonRuntime {
 
     func enqueue(_ datagram: [UInt8], on interface: InterfaceID, to address: IPv6Address?) {
         guard let t = transports[interface] else { sendDrops += 1; return }
-        for attempt in 0..<2 {
-            let ok = datagram.withUnsafeBytes { bytes in t.enqueue(to: address, payload: bytes) }
-            if ok { return }
-            if attempt == 0 { _ = try? t.flush() }
-        }
-        sendDrops += 1
+        if t.pendingCount >= t.batchSize { _ = try? t.flush() }
+        let ok = datagram.withUnsafeBytes { bytes in t.enqueue(to: address, payload: bytes) }
+        if !ok { sendDrops += 1 }
     }
 
     // MARK: - Kernel routes for prefixes outside the mesh /48
