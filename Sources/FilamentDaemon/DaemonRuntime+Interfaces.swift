@@ -14,7 +14,7 @@ extension DaemonRuntime {
     }
 
     /// The TUN MTU: the smallest MTU of the matching links minus the encapsulation (81 bytes over UDP,
-    /// 33 over raw Ethernet), at least 1280.
+    /// 35 over raw Ethernet), at least 1280.
     static func automaticTunMTU(links: [LinkInfo], udp: InterfaceMatcher, ethernet: InterfaceMatcher) -> Int {
         let udpLinks = udp.select(links)
         let udpIDs = Set(udpLinks.map(\.interface))
@@ -87,7 +87,7 @@ extension DaemonRuntime {
                 let t: MeshTransport
                 if ethernet {
                     var c = RawEthernetTransport.Configuration()
-                    c.bufferSize = max(c.bufferSize, link.mtu)
+                    c.bufferSize = max(c.bufferSize, link.mtu + RawEthernetTransport.payloadOverhead)
                     t = .ethernet(try RawEthernetTransport(interfaceName: link.name, configuration: c))
                 } else {
                     t = .udp(try UDPTransport(interfaceName: link.name, configuration: udpConfiguration(carried: carried)))

@@ -14,9 +14,10 @@ enum MeshTransport {
     case ethernet(RawEthernetTransport)
 
     /// Bytes a raw-Ethernet frame carries less than a UDP datagram of the same link MTU needs: the
-    /// outer IPv6 (40) and UDP (8) headers. The node is told `link MTU + 48` for an Ethernet link, so
-    /// its check (packet + 81 ≤ MTU) becomes packet + 33 ≤ link MTU.
-    static let ethernetHeaderSaving = 48
+    /// outer IPv6 (40) and UDP (8) headers, minus the 2-byte length prefix. The node is told
+    /// `link MTU + 46` for an Ethernet link, so its check (packet + 81 ≤ MTU) becomes
+    /// packet + 35 ≤ link MTU.
+    static let ethernetHeaderSaving = 48 - RawEthernetTransport.payloadOverhead
 
     var fileDescriptor: Int32 {
         switch self {

@@ -6,6 +6,10 @@ import Glibc
 /// bound to one interface and EtherType 0x88B5 (IEEE 802 "local experimental"). Hellos go to the
 /// Filament group MAC (or broadcast), session traffic to a neighbour's unicast MAC. Batched
 /// (recvmmsg/sendmmsg) through preallocated buffers, like `UDPTransport`.
+///
+/// Every frame's payload starts with its length (2 bytes, big-endian): Ethernet pads payloads shorter
+/// than 46 bytes, and the receiver must hand on exactly what was sent (a padded transport frame would
+/// fail its AEAD tag). `payloadOverhead` bytes of the link MTU go to it. Decision 0512.
 /// See docs/decisions/0502-raw-ethernet-ethertype-and-group.md.
 ///
 /// Not thread-safe: one thread owns it.
@@ -45,6 +49,9 @@ public final class RawEthernetTransport {
         public var droppedSendError = 0
         public var droppedQueueFull = 0
     }
+
+    /// Bytes of the frame payload before the caller's payload (the length prefix).
+    public static let payloadOverhead = 2
 
     public let interfaceName: String
     public let interface: InterfaceID
@@ -107,24 +114,33 @@ public final class RawEthernetTransport {
             // PACKET_HOST 0, PACKET_BROADCAST 1, PACKET_MULTICAST 2; others (OTHERHOST, OUTGOING) are not for us.
             guard info.packet_type <= 2 else { statistics.droppedOther += 1; continue }
             let source = withUnsafeBytes(of: info.source) { MACAddress(loading: $0.baseAddress!) }
+            let raw = receiveBatch.received(i)
+            guard raw.count >= Self.payloadOverhead else { statistics.droppedOther += 1; continue }
+            let length = Int(raw[0]) << 8 | Int(raw[1])
+            guard length <= raw.count - Self.payloadOverhead else { statistics.droppedOther += 1; continue }
             statistics.received += 1
             try handle(Frame(source: source, interface: interface, isMulticast: info.packet_type != 0,
-                             payload: receiveBatch.received(i)))
+                             payload: UnsafeRawBufferPointer(rebasing: raw[Self.payloadOverhead..<(Self.payloadOverhead + length)])))
         }
         return n
     }
 
     public var pendingCount: Int { queue.pending }
 
-    /// Queues a frame to `destination`; `write` fills the payload buffer and returns its length.
-    /// False (and a counted drop) when the queue is full.
+    /// Queues a frame to `destination`; `write` fills the payload buffer (`bufferSize - 2` bytes)
+    /// and returns its length. False (and a counted drop) when the queue is full.
     @discardableResult
     public func enqueue(to destination: MACAddress, _ write: (UnsafeMutableRawBufferPointer) -> Int) -> Bool {
         queue.makeRoom(in: sendBatch)
         guard queue.end < sendBatch.count else { statistics.droppedQueueFull += 1; return false }
         let slot = queue.end
-        let length = write(sendBatch.buffer(slot))
-        precondition(length >= 0 && length <= sendBatch.bufferSize, "frame length \(length) out of range")
+        let buffer = sendBatch.buffer(slot)
+        let payload = write(UnsafeMutableRawBufferPointer(rebasing: buffer[Self.payloadOverhead...]))
+        precondition(payload >= 0 && payload <= 0xFFFF && payload + Self.payloadOverhead <= sendBatch.bufferSize,
+                     "frame length \(payload) out of range")
+        buffer[0] = UInt8(truncatingIfNeeded: payload >> 8)
+        buffer[1] = UInt8(truncatingIfNeeded: payload)
+        let length = payload + Self.payloadOverhead
         var mac: UInt64 = 0
         withUnsafeMutableBytes(of: &mac) { raw in
             let p = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
@@ -138,7 +154,7 @@ public final class RawEthernetTransport {
     /// Queues a copy of `payload` to `destination`.
     @discardableResult
     public func enqueue(to destination: MACAddress, payload: UnsafeRawBufferPointer) -> Bool {
-        guard payload.count <= sendBatch.bufferSize else { statistics.droppedSendError += 1; return false }
+        guard payload.count + Self.payloadOverhead <= sendBatch.bufferSize else { statistics.droppedSendError += 1; return false }
         return enqueue(to: destination) { out in
             out.copyMemory(from: payload)
             return payload.count
