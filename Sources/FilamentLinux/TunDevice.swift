@@ -26,7 +26,8 @@ public final class TunDevice {
     }
     public private(set) var statistics = Statistics()
 
-    private let buffers: UnsafeMutableRawBufferPointer
+    /// The batch slots of `receive(_:)`, allocated on first use (`read(into:)` needs none).
+    private var buffers: UnsafeMutableRawBufferPointer?
 
     /// Creates (or attaches to) TUN interface `name` in the calling thread's network namespace.
     /// Needs CAP_NET_ADMIN.
@@ -41,19 +42,17 @@ public final class TunDevice {
         self.name = String(decoding: actual.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         self.batchSize = batchSize
         self.bufferSize = bufferSize
-        buffers = .allocate(byteCount: batchSize * bufferSize, alignment: 16)
         do {
             interface = try NetworkInterface.index(named: self.name)
         } catch {
             Glibc.close(fd)
-            buffers.deallocate()
             throw error
         }
     }
 
     deinit {
         close()
-        buffers.deallocate()
+        buffers?.deallocate()
     }
 
     /// Closes the descriptor; a non-persistent TUN interface disappears with it.
@@ -68,9 +67,11 @@ public final class TunDevice {
     public func receive(_ handle: (_ packet: UnsafeRawBufferPointer) throws -> Void) throws -> Int {
         var count = 0
         let fd = fileDescriptor, size = bufferSize
+        let slots = buffers ?? .allocate(byteCount: batchSize * bufferSize, alignment: 16)
+        buffers = slots
         for i in 0..<batchSize {
-            let slot = buffers.baseAddress! + i * size
-            let outcome = try Syscall.run("read(tun \(name))", { read(fd, slot, size) })
+            let slot = slots.baseAddress! + i * size
+            let outcome = try Syscall.run("read(tun \(name))", { Glibc.read(fd, slot, size) })
             guard case .done(let n) = outcome else { break }
             count += 1
             if n == size { statistics.droppedTruncated += 1; continue }
@@ -78,6 +79,20 @@ public final class TunDevice {
             try handle(UnsafeRawBufferPointer(start: slot, count: n))
         }
         return count
+    }
+
+    /// Reads one packet straight into `buffer` (no copy through the batch slots). Returns its length,
+    /// or nil when none is waiting. A packet that fills the whole buffer may have been cut: it is
+    /// counted as truncated and reported as 0 (skip it).
+    @inline(__always)
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> Int? {
+        let fd = fileDescriptor
+        guard case .done(let n) = try Syscall.run("read(tun \(name))", { Glibc.read(fd, buffer.baseAddress, buffer.count) }) else {
+            return nil
+        }
+        if n >= buffer.count { statistics.droppedTruncated += 1; return 0 }
+        statistics.received += 1
+        return n
     }
 
     /// Writes one packet for the kernel to receive. Returns false (a counted drop) when the device

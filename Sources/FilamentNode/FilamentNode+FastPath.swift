@@ -25,9 +25,17 @@ extension FilamentNode {
     public func forwardFast(_ packet: UnsafeRawBufferPointer, now: Instant, scratch: UnsafeMutableRawBufferPointer,
                             frame: UnsafeMutableRawBufferPointer, outputs: inout [NodeOutput]) -> FastPathResult {
         guard packet.count + 1 <= scratch.count else { counters.malformedIPPackets += 1; return .handled }
-        scratch[0] = InnerPayloadType.ipPacket.rawValue
         UnsafeMutableRawBufferPointer(rebasing: scratch[1..<(1 + packet.count)]).copyMemory(from: packet)
-        return routeFast(scratch, count: 1 + packet.count, fromNeighbour: false, now: now, frame: frame, &outputs)
+        return forwardFast(inScratch: packet.count, now: now, scratch: scratch, frame: frame, outputs: &outputs)
+    }
+
+    /// An IPv6 packet from the local stack that the driver read straight into `scratch[1...]`
+    /// (`count` bytes): saves `forwardFast`'s copy. `scratch[0]` is overwritten with the inner type.
+    public func forwardFast(inScratch count: Int, now: Instant, scratch: UnsafeMutableRawBufferPointer,
+                            frame: UnsafeMutableRawBufferPointer, outputs: inout [NodeOutput]) -> FastPathResult {
+        guard count + 1 <= scratch.count else { counters.malformedIPPackets += 1; return .handled }
+        scratch[0] = InnerPayloadType.ipPacket.rawValue
+        return routeFast(scratch, count: 1 + count, fromNeighbour: false, now: now, frame: frame, &outputs)
     }
 
     /// One datagram from a neighbour's link-local address.
