@@ -144,3 +144,59 @@ public struct MonitorEvent: Codable, Equatable, Sendable {
         self.event = event; self.kind = kind; self.key = key; self.detail = detail
     }
 }
+
+
+// Absent values are `null` with the key present (the synthesized encoder would leave the key out), so
+// the `--json` schema has the same keys whatever the state.
+extension StatusInfo {
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(node_id, forKey: .node_id); try c.encode(name, forKey: .name); try c.encode(address, forKey: .address)
+        try c.encode(version, forKey: .version); try c.encode(uptime_seconds, forKey: .uptime_seconds)
+        try c.encode(neighbours, forKey: .neighbours); try c.encode(routes, forKey: .routes); try c.encode(gateway, forKey: .gateway)
+        try c.encode(health, forKey: .health); try c.encode(problems, forKey: .problems)
+    }
+}
+
+extension NeighbourInfo {
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(node_id, forKey: .node_id); try c.encode(name, forKey: .name); try c.encode(address, forKey: .address)
+        try c.encode(interface, forKey: .interface); try c.encode(cost, forKey: .cost); try c.encode(rxcost, forKey: .rxcost)
+        try c.encode(txcost, forKey: .txcost); try c.encode(rtt_ms, forKey: .rtt_ms)
+    }
+}
+
+extension RouteInfo {
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(destination, forKey: .destination); try c.encode(via, forKey: .via); try c.encode(interface, forKey: .interface)
+        try c.encode(metric, forKey: .metric); try c.encode(seqno, forKey: .seqno); try c.encode(selected, forKey: .selected)
+    }
+}
+
+extension GatewayInfo {
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(node_id, forKey: .node_id); try c.encode(name, forKey: .name); try c.encode(address, forKey: .address)
+        try c.encode(metric, forKey: .metric); try c.encode(bandwidth_down_kbps, forKey: .bandwidth_down_kbps)
+        try c.encode(bandwidth_up_kbps, forKey: .bandwidth_up_kbps); try c.encode(load, forKey: .load)
+        try c.encode(healthy, forKey: .healthy); try c.encode(draining, forKey: .draining); try c.encode(selected, forKey: .selected)
+    }
+}
+
+extension TopologyInfo.Node {
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(node_id, forKey: .node_id); try c.encode(name, forKey: .name); try c.encode(address, forKey: .address)
+        try c.encode(gateway, forKey: .gateway); try c.encode(answered, forKey: .answered)
+    }
+}
+
+extension MonitorEvent {
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(event, forKey: .event); try c.encode(kind, forKey: .kind); try c.encode(key, forKey: .key)
+        try c.encode(detail, forKey: .detail)
+    }
+}

@@ -10,14 +10,17 @@ public struct ControlAnswers {
     public var version: String
     /// Interface index to name.
     public var interfaceName: (InterfaceID) -> String
+    /// Names other nodes announced (node information), nil when not known.
+    public var nodeName: (NodeID) -> String?
 
-    public init(name: String?, version: String, interfaceName: @escaping (InterfaceID) -> String) {
-        self.name = name; self.version = version; self.interfaceName = interfaceName
+    public init(name: String?, version: String, interfaceName: @escaping (InterfaceID) -> String,
+                nodeName: @escaping (NodeID) -> String? = { _ in nil }) {
+        self.name = name; self.version = version; self.interfaceName = interfaceName; self.nodeName = nodeName
     }
 
     public func neighbours(_ s: EngineSnapshot, node: FilamentNode) -> [NeighbourInfo] {
         s.neighbours.filter(\.isUp).map { n in
-            NeighbourInfo(node_id: n.node.hex, name: nil, address: node.peer(of: n.key).map { "\($0.address)" } ?? "",
+            NeighbourInfo(node_id: n.node.hex, name: nodeName(n.node), address: node.peer(of: n.key).map { "\($0.address)" } ?? "",
                           interface: interfaceName(n.key.interface), cost: Int(n.cost.rawValue), rxcost: Int(n.rxcost),
                           txcost: Int(n.txcost), rtt_ms: nil)
         }
@@ -33,7 +36,7 @@ public struct ControlAnswers {
 
     public func gateways(_ s: EngineSnapshot) -> [GatewayInfo] {
         s.gateways.map { g in
-            GatewayInfo(node_id: g.node.hex, name: g.name, address: "\(g.node.meshAddress)", metric: Int(g.pathMetric.rawValue),
+            GatewayInfo(node_id: g.node.hex, name: g.name.isEmpty ? nodeName(g.node) : g.name, address: "\(g.node.meshAddress)", metric: Int(g.pathMetric.rawValue),
                         bandwidth_down_kbps: Int(g.bandwidthDownKbps), bandwidth_up_kbps: Int(g.bandwidthUpKbps),
                         load: Int(g.load), healthy: g.flags.contains(.healthy), draining: g.flags.contains(.draining),
                         selected: g.node == s.selectedGateway)

@@ -15,7 +15,11 @@ public final class ControlServer {
         var output: [UInt8] = []
         /// Sent `monitor`: receives every broadcast line until it closes.
         var monitoring = false
-        init(fd: Int32) { self.fd = fd }
+        /// Whether the peer may send administrative requests (decided once, at accept, from SO_PEERCRED).
+        let isAdministrator: Bool
+        /// Distinguishes this client from a later one that gets the same descriptor (deferred answers).
+        let serial: UInt64
+        init(fd: Int32, isAdministrator: Bool, serial: UInt64) { self.fd = fd; self.isAdministrator = isAdministrator; self.serial = serial }
     }
 
     public let path: String
@@ -23,6 +27,10 @@ public final class ControlServer {
     public var maxClients = 32
     public var maxQueuedOutput = 1 << 20
     var clients: [Int32: Client] = [:]
+    var nextSerial: UInt64 = 1
+    /// The group whose members may send administrative requests (`control_group`), besides root and
+    /// the daemon's own user.
+    let adminGroup: gid_t?
     /// Answers one decoded request from client `fd` with a full response line (newline included).
     let answer: (ControlRequest, Int32) -> [UInt8]
 
@@ -31,6 +39,12 @@ public final class ControlServer {
     public init(path: String, group: String?, answer: @escaping (ControlRequest, Int32) -> [UInt8]) throws(Failure) {
         self.path = path
         self.answer = answer
+        if let group {
+            guard let g = getgrnam(group) else { throw Failure(description: "control_group '\(group)' is not a group on this system") }
+            adminGroup = g.pointee.gr_gid
+        } else {
+            adminGroup = nil
+        }
         let bytes = Array(path.utf8)
         var addr = sockaddr_un()
         guard bytes.count < MemoryLayout.size(ofValue: addr.sun_path) else {
@@ -64,7 +78,7 @@ public final class ControlServer {
             throw Failure(description: "cannot listen on control socket \(path): \(e)")
         }
         chmod(path, 0o660)
-        if let group, let g = getgrnam(group) { chown(path, uid_t.max, g.pointee.gr_gid) }
+        if let adminGroup { chown(path, uid_t.max, adminGroup) }
         listenFD = fd
     }
 
@@ -104,7 +118,8 @@ public final class ControlServer {
                 close(fd)
                 continue
             }
-            clients[fd] = Client(fd: fd)
+            clients[fd] = Client(fd: fd, isAdministrator: isAdministrator(peerOf: fd), serial: nextSerial)
+            nextSerial += 1
             accepted.append(fd)
         }
         return accepted
@@ -130,6 +145,10 @@ public final class ControlServer {
                     c.output += line(ControlResponse<String>(id: 0, error: ControlError(code: "line_too_long", message: "request longer than \(c.framer.maxLineLength) bytes")))
                 case .line(let l):
                     switch ControlJSON.decodeRequest(Data(l)) {
+                    case .success(let request) where controlCommands[request.command] == .administrative && !c.isAdministrator:
+                        c.output += line(ControlResponse<String>(id: request.id, error: ControlError(
+                            code: "permission_denied",
+                            message: "'\(request.command)' changes the node: run it as root, as the daemon's user or as a member of the control group")))
                     case .success(let request): c.output += answer(request, fd)
                     case .failure(let error): c.output += line(ControlResponse<String>(id: Self.requestID(l), error: error))
                     }
@@ -138,6 +157,37 @@ public final class ControlServer {
             if c.output.count > maxQueuedOutput { drop(fd); return false }
         }
         return flush(c)
+    }
+
+    /// SO_PEERCRED (asm-generic/socket.h).
+    static let soPeerCred: Int32 = 17
+
+    /// Root, the daemon's own user, and members of `adminGroup` (primary or supplementary) are administrators.
+    func isAdministrator(peerOf fd: Int32) -> Bool {
+        // struct ucred (pid, uid, gid); Glibc hides the type without _GNU_SOURCE.
+        var cred: (pid: Int32, uid: UInt32, gid: UInt32) = (0, 0, 0)
+        var size = socklen_t(MemoryLayout.size(ofValue: cred))
+        guard getsockopt(fd, SOL_SOCKET, Self.soPeerCred, &cred, &size) == 0, size == 12 else { return false }
+        if cred.uid == 0 || cred.uid == geteuid() { return true }
+        guard let adminGroup else { return false }
+        if cred.gid == adminGroup { return true }
+        guard let pw = getpwuid(cred.uid) else { return false }
+        var groups = [gid_t](repeating: 0, count: 256)
+        var count = Int32(groups.count)
+        guard getgrouplist(pw.pointee.pw_name, pw.pointee.pw_gid, &groups, &count) >= 0 else { return false }
+        return groups.prefix(Int(count)).contains(adminGroup)
+    }
+
+    /// A handle on client `fd` for an answer sent later (`reply(_:to:)`).
+    public func ticket(_ fd: Int32) -> ControlTicket? { clients[fd].map { ControlTicket(fd: fd, serial: $0.serial) } }
+
+    /// Queues a deferred answer for the client of `ticket`, if it is still connected (not a later
+    /// client on a reused descriptor), and writes what it can.
+    public func reply(_ bytes: [UInt8], to ticket: ControlTicket) {
+        guard let c = clients[ticket.fd], c.serial == ticket.serial else { return }
+        c.output += bytes
+        if c.output.count > maxQueuedOutput { drop(c.fd); return }
+        _ = flush(c)
     }
 
     /// Makes client `fd` a monitor: it receives every `broadcast` line from now on.
@@ -202,4 +252,10 @@ public final class ControlServer {
         if let d = try? ControlJSON.encodeLine(value) { return Array(d) }
         return Array("{\"error\":{\"code\":\"internal\",\"message\":\"cannot encode the answer\"},\"id\":0,\"ok\":false,\"version\":1}\n".utf8)
     }
+}
+
+/// Names one control client for an answer that is sent later (topology gathering).
+public struct ControlTicket: Hashable, Sendable {
+    public let fd: Int32
+    let serial: UInt64
 }

@@ -5,6 +5,7 @@ import FilamentEngine
 import FilamentLinux
 import FilamentNode
 import FilamentState
+import FilamentWire
 import Glibc
 
 /// The running daemon: one epoll loop drives a `FilamentNode` over UDP (IPv6 link-local, one socket
@@ -31,6 +32,8 @@ public final class DaemonRuntime {
     let tun: TunDevice
     let tunMTU: Int
     var control: ControlServer?
+    /// Node information over the mesh (names, neighbour lists for `topology`).
+    var topology: TopologyService!
     var transports: [InterfaceID: MeshTransport] = [:]
     /// The link MTU each open transport was announced with (an MTU change is announced again).
     var transportMTUs: [InterfaceID: Int] = [:]
@@ -65,6 +68,7 @@ public final class DaemonRuntime {
     static let monitorToken: UInt64 = 2
     static let controlToken: UInt64 = 3
     static let probeToken: UInt64 = 4
+    static let nodeInfoToken: UInt64 = 5
     static let udpTokenBase: UInt64 = 0x1_0000_0000
     static let clientTokenBase: UInt64 = 0x2_0000_0000
 
@@ -128,7 +132,10 @@ public final class DaemonRuntime {
         } catch { throw DaemonFailure("cannot start the link layer: \(error)") }
         log.info("node \(nodeID.hex) address \(nodeID.meshAddress) on \(tun.name) (mtu \(tunMTU))")
 
+        let signingNode = node
+        topology = try TopologyService(address: nodeID.meshAddress, me: nodeID) { signingNode.sign($0) }
         do {
+            try loop.watch(topology.fd, token: Self.nodeInfoToken)
             try loop.watch(tun.fileDescriptor, token: Self.tunToken)
             try loop.watch(monitor.fileDescriptor, token: Self.monitorToken)
         } catch { throw DaemonFailure("\(error)") }
@@ -140,9 +147,10 @@ public final class DaemonRuntime {
             try loop.watch(server.listenFD, token: Self.controlToken)
         } catch { throw DaemonFailure("\(error)") }
         let monitorRef = monitor
-        answers = ControlAnswers(name: configuration.name, version: Self.version) { id in
+        let topologyRef = topology!
+        answers = ControlAnswers(name: configuration.name, version: Self.version, interfaceName: { id in
             monitorRef.links[id]?.name ?? "if\(id.rawValue)"
-        }
+        }, nodeName: { topologyRef.name(of: $0) })
         if let preferred = configuration.preferredGateway { execute(node.handle(.setPreferredGateway(preferred), now: startedAt)) }
         reconcileInterfaces(now: startedAt)
         // Last, so that nothing after it can fail and leave the NAT table behind.
@@ -169,7 +177,7 @@ public final class DaemonRuntime {
         while running {
             let pendingOutput = control?.flushAll() ?? false
             do {
-                try loop.wait(until: min(node.nextDeadline, nextReconcile, probe?.nextSend ?? nextReconcile), maxWait: pendingOutput ? .milliseconds(20) : .seconds(1)) { event in
+                try loop.wait(until: min(node.nextDeadline, nextReconcile, probe?.nextSend ?? nextReconcile, topology.nextDeadline), maxWait: pendingOutput ? .milliseconds(20) : .seconds(1)) { event in
                     try self.handle(event)
                 }
             } catch {
@@ -200,6 +208,9 @@ public final class DaemonRuntime {
             case Self.probeToken:
                 probe?.receive(now: now)
                 checkUplink(now: now)
+            case Self.nodeInfoToken:
+                topology.receive(now: now) { nonce in self.nodeInfoPages(nonce: nonce) }
+                finishTopology(now: now)
             case Self.controlToken:
                 for fd in control?.acceptClients() ?? [] { try loop.watch(fd, token: Self.clientTokenBase + UInt64(fd)) }
             case Self.udpTokenBase..<Self.clientTokenBase:
@@ -231,6 +242,7 @@ public final class DaemonRuntime {
                 sampleUplinkLoad(now: now)
             }
             if let p = probe, now >= p.nextSend { checkUplink(now: now) }
+            if now >= topology.nextDeadline { finishTopology(now: now) }
             if now >= node.nextDeadline { execute(node.tick(now: now)) }
         }
     }
@@ -390,6 +402,16 @@ public final class DaemonRuntime {
             return ControlServer.encode(ControlResponse(id: request.id, result: answers.gateways(s)))
         case "counters":
             return ControlServer.encode(ControlResponse(id: request.id, result: counters()))
+        case "topology":
+            let now = MonotonicClock.now()
+            guard let ticket = control?.ticket(client),
+                  topology.start(ticket: ticket, requestID: request.id, me: ownNodeInfo(s), neighbours: s.neighbours.filter(\.isUp).map(\.node), now: now)
+            else {
+                return ControlServer.encode(ControlResponse<String>(id: request.id, error: ControlError(
+                    code: "busy", message: "too many topology requests under way; try again in a few seconds")))
+            }
+            finishTopology(now: now)
+            return []  // answered when the gathering ends (finishTopology)
         case "monitor":
             control?.subscribe(client)
             return ControlServer.encode(ControlResponse(id: request.id, result: [String: String]()))
@@ -404,6 +426,27 @@ public final class DaemonRuntime {
             return ControlServer.encode(ControlResponse<String>(id: request.id, error: ControlError(
                 code: "unknown_command", message: "'\(request.command)' is not implemented by filamentd \(Self.version) yet")))
         }
+    }
+
+    /// This node's own entry of a topology gathering.
+    func ownNodeInfo(_ s: EngineSnapshot) -> TopologyService.Collected {
+        var c = TopologyService.Collected()
+        c.name = configuration.name
+        c.isGateway = configuration.gateway != nil
+        c.pageCount = 1
+        c.pages[0] = s.neighbours.filter(\.isUp).map { NodeInfoAnswer.Neighbour(node: $0.node, cost: UInt16(min($0.cost.rawValue, 0xFFFF))) }
+        return c
+    }
+
+    /// This node's answer pages for a node-information request.
+    func nodeInfoPages(nonce: UInt64) -> [NodeInfoAnswer] {
+        let own = ownNodeInfo(node.snapshot())
+        return NodeInfoAnswer.pages(nonce: nonce, node: node.nodeID, isGateway: own.isGateway, name: own.name, neighbours: own.pages[0] ?? [])
+    }
+
+    /// Sends the answers of gatherings that are complete or out of time.
+    func finishTopology(now: Instant) {
+        for (ticket, line) in topology.tick(now: now) { control?.reply(line, to: ticket) }
     }
 
     /// A live engine change as the control protocol's `MonitorEvent`.

@@ -60,6 +60,9 @@ public final class FilamentNode {
     /// IPv4 leases by address (gateway only; bounded by `GatewayRole.maxLeases`).
     var leases: [IPv6Address: Lease] = [:]
 
+    /// The node key (signs gateway adverts and node-information answers).
+    let signer: NodeKeySigner
+
     var actionBuffer: [EngineAction] = []
     var linkBuffer: [LinkOutput<NodePeer>] = []
 
@@ -81,6 +84,7 @@ public final class FilamentNode {
         meshAddress = node.meshAddress
         routerID = node.routerID
         let signer = NodeKeySigner(identity)
+        self.signer = signer
         engine = RoutingEngine(node: node, meshAddress: node.meshAddress, configuration: configuration, seqnoCounter: seqnoCounter,
                                random: random, signer: signer, verifier: Ed25519Verifier(), addresses: KeyHashAddressResolver(),
                                now: now)
@@ -88,6 +92,9 @@ public final class FilamentNode {
     }
 
     // MARK: - Queries
+
+    /// Signs `message` with the node key (Ed25519): node-information requests and answers.
+    public func sign(_ message: [UInt8]) -> [UInt8] { signer.sign(message) }
 
     /// When `tick` must next be called.
     public var nextDeadline: Instant { min(engine.nextDeadline, link.nextDeadline) }

@@ -53,15 +53,36 @@ import Testing
         #expect(decoded.result == routes && decoded.ok && decoded.id == 7)
     }
 
-    /// The JSON schema's key names are exactly the documented ones (they are a stable interface).
-    @Test func statusKeys() throws {
+    /// The JSON schema's key names are exactly the documented ones (they are a stable interface), and
+    /// absent values are null with the key present.
+    @Test func stableKeysWithNulls() throws {
         let s = StatusInfo(node_id: "ab", name: nil, address: "fd66::1", version: "0.1.0", uptime_seconds: 5,
                            neighbours: 2, routes: 3, gateway: nil, health: "ok", problems: [])
-        let obj = try #require(try JSONSerialization.jsonObject(with: try ControlJSON.encodeLine(s)) as? [String: Any])
-        #expect(Set(obj.keys).isSuperset(of: ["node_id", "address", "version", "uptime_seconds", "neighbours", "routes", "health"]))
-        let n = NeighbourInfo(node_id: "a", name: nil, address: "fe80::1", interface: "veth0", cost: 256, rxcost: 256, txcost: 256, rtt_ms: 1.5)
+        let line = String(decoding: try ControlJSON.encodeLine(s), as: UTF8.self)
+        #expect(line == """
+            {"address":"fd66::1","gateway":null,"health":"ok","name":null,"neighbours":2,"node_id":"ab","problems":[],\
+            "routes":3,"uptime_seconds":5,"version":"0.1.0"}
+
+            """)
+        let n = NeighbourInfo(node_id: "a", name: nil, address: "fe80::1", interface: "veth0", cost: 256, rxcost: 256, txcost: 256, rtt_ms: nil)
         let nobj = try #require(try JSONSerialization.jsonObject(with: try ControlJSON.encodeLine(n)) as? [String: Any])
-        #expect(Set(nobj.keys) == ["node_id", "address", "interface", "cost", "rxcost", "txcost", "rtt_ms"])
+        #expect(Set(nobj.keys) == ["node_id", "name", "address", "interface", "cost", "rxcost", "txcost", "rtt_ms"])
+        #expect(nobj["rtt_ms"] is NSNull && nobj["name"] is NSNull)
+        let r = RouteInfo(destination: "fd66::1/128", via: nil, interface: nil, metric: 0, seqno: 1, selected: true)
+        let robj = try #require(try JSONSerialization.jsonObject(with: try ControlJSON.encodeLine(r)) as? [String: Any])
+        #expect(Set(robj.keys) == ["destination", "via", "interface", "metric", "seqno", "selected"])
+        let g = GatewayInfo(node_id: "a", name: nil, address: "fd66::2", metric: 1, bandwidth_down_kbps: 1, bandwidth_up_kbps: 1,
+                            load: 0, healthy: true, draining: false, selected: false)
+        let gobj = try #require(try JSONSerialization.jsonObject(with: try ControlJSON.encodeLine(g)) as? [String: Any])
+        #expect(Set(gobj.keys) == ["node_id", "name", "address", "metric", "bandwidth_down_kbps", "bandwidth_up_kbps", "load",
+                                   "healthy", "draining", "selected"])
+        let t = TopologyInfo.Node(node_id: "a", name: nil, address: "fd66::2", gateway: false, answered: false)
+        let tobj = try #require(try JSONSerialization.jsonObject(with: try ControlJSON.encodeLine(t)) as? [String: Any])
+        #expect(Set(tobj.keys) == ["node_id", "name", "address", "gateway", "answered"])
+        let e = MonitorEvent(event: "add", kind: "route", key: "fd66::1/128", detail: nil)
+        #expect(String(decoding: try ControlJSON.encodeLine(e), as: UTF8.self) == "{\"detail\":null,\"event\":\"add\",\"key\":\"fd66::1/128\",\"kind\":\"route\"}\n")
+        // Decoding the nulls gives the same values back.
+        #expect(try JSONDecoder().decode(StatusInfo.self, from: Data(line.utf8)) == s)
     }
 }
 
