@@ -449,6 +449,13 @@ public final class DaemonRuntime {
         for (ticket, line) in topology.tick(now: now) { control?.reply(line, to: ticket) }
     }
 
+    /// "via ADDRESS dev INTERFACE metric M" of the selected route to `p`, for monitor events.
+    func routeDetail(_ p: Prefix) -> String? {
+        guard let r = node.snapshot().routes.first(where: { $0.prefix == p && $0.selected }) else { return nil }
+        let via = node.peer(of: r.nextHop).map { "\($0.address)" } ?? "?"
+        return "via \(via) dev \(monitor.links[r.nextHop.interface]?.name ?? "if\(r.nextHop.interface.rawValue)") metric \(r.metric.rawValue)"
+    }
+
     /// A live engine change as the control protocol's `MonitorEvent`.
     func monitorEvent(_ n: EngineNotification) -> MonitorEvent {
         func name(_ k: NeighbourKey) -> String { monitor.links[k.interface]?.name ?? "if\(k.interface.rawValue)" }
@@ -456,8 +463,8 @@ public final class DaemonRuntime {
         case .neighbourAdded(let k): return MonitorEvent(event: "add", kind: "neighbour", key: "\(k.routerID)", detail: name(k))
         case .neighbourChanged(let k): return MonitorEvent(event: "change", kind: "neighbour", key: "\(k.routerID)", detail: name(k))
         case .neighbourLost(let k): return MonitorEvent(event: "flush", kind: "neighbour", key: "\(k.routerID)", detail: name(k))
-        case .routeAdded(let p): return MonitorEvent(event: "add", kind: "route", key: "\(p)", detail: nil)
-        case .routeChanged(let p): return MonitorEvent(event: "change", kind: "route", key: "\(p)", detail: nil)
+        case .routeAdded(let p): return MonitorEvent(event: "add", kind: "route", key: "\(p)", detail: routeDetail(p))
+        case .routeChanged(let p): return MonitorEvent(event: "change", kind: "route", key: "\(p)", detail: routeDetail(p))
         case .routeLost(let p): return MonitorEvent(event: "flush", kind: "route", key: "\(p)", detail: nil)
         case .gatewayAdded(let g): return MonitorEvent(event: "add", kind: "gateway", key: g.hex, detail: nil)
         case .gatewayChanged(let g): return MonitorEvent(event: "change", kind: "gateway", key: g.hex, detail: nil)

@@ -1,0 +1,109 @@
+import Foundation
+import Glibc
+import Testing
+
+/// `filamentctl` against real daemons on a 5-node namespace mesh (needs root; skipped otherwise):
+///
+///     bulb1 — bulb2 — bulb3 — bulb4 — bulb5
+///        \_____________/
+///
+/// (a line plus a shortcut between 1 and 3), every node named in its configuration.
+@Suite(.serialized, .enabled(if: DaemonLab.available, DaemonLab.skipMessage))
+struct ControlNamespaceTests {
+    /// Starts the five named daemons and waits until every link is up; nil (with an issue recorded) otherwise.
+    static func meshOfFive(_ tag: String) throws -> (DaemonLab, [String]) {
+        let lab = try DaemonLab(tag: tag, count: 5)
+        do {
+            try DaemonLab.sh(["ip", "link", "add", "v1c", "netns", lab.namespace(1), "type", "veth", "peer", "name", "v3c",
+                              "netns", lab.namespace(3)])
+            try DaemonLab.sh(["ip", "-n", lab.namespace(1), "link", "set", "v1c", "up"])
+            try DaemonLab.sh(["ip", "-n", lab.namespace(3), "link", "set", "v3c", "up"])
+            for i in 1...5 {
+                let path = "\(lab.directory)/node\(i).yaml"
+                try "name: bulb\(i)\ninterfaces: [\"v*\"]\n".write(toFile: path, atomically: true, encoding: .utf8)
+                try lab.start(i, extra: ["--config", path])
+            }
+        } catch {
+            lab.close()
+            throw error
+        }
+        let expected = [1: 2, 2: 2, 3: 3, 4: 2, 5: 1]
+        let formed = DaemonLab.waitUntil(seconds: 15) { expected.allSatisfy { lab.neighbours($0.key)?.count == $0.value } }
+        #expect(formed, "neighbours did not form:\n\(lab.log(3))")
+        let ids = (1...5).map { lab.status($0)?["node_id"] as? String ?? "?" }
+        return (lab, ids)
+    }
+
+    func topology(_ lab: DaemonLab, _ i: Int) -> [String: Any]? {
+        guard let out = try? DaemonLab.sh([DaemonLab.filamentctl, "topology", "--socket", lab.socket(i), "--json"], timeout: 10) else { return nil }
+        return (try? JSONSerialization.jsonObject(with: Data(out.utf8))) as? [String: Any]
+    }
+
+    /// From the far end (bulb5), `topology --json` lists all five nodes, by name, every one answered,
+    /// and exactly the five real links; the table and dot formats show the same graph.
+    @Test func topologyListsEveryNodeAndExactlyTheRealLinks() throws {
+        let (lab, ids) = try Self.meshOfFive("topo")
+        defer { lab.close() }
+        func pair(_ a: Int, _ b: Int) -> String { [ids[a - 1], ids[b - 1]].sorted().joined(separator: "-") }
+        let realLinks: Set<String> = [pair(1, 2), pair(2, 3), pair(3, 4), pair(4, 5), pair(1, 3)]
+        var topo: [String: Any]?
+        let complete = DaemonLab.waitUntil(seconds: 15) {
+            topo = topology(lab, 5)
+            let nodes = topo?["nodes"] as? [[String: Any]] ?? []
+            return nodes.count == 5 && nodes.allSatisfy { $0["answered"] as? Bool == true }
+        }
+        #expect(complete, "topology from bulb5: \(String(describing: topo))\n\(lab.log(5))")
+        let nodes = topo?["nodes"] as? [[String: Any]] ?? []
+        #expect(Set(nodes.compactMap { $0["node_id"] as? String }) == Set(ids))
+        #expect(Set(nodes.compactMap { $0["name"] as? String }) == ["bulb1", "bulb2", "bulb3", "bulb4", "bulb5"])
+        let links = (topo?["links"] as? [[String: Any]] ?? []).compactMap { l -> String? in
+            guard let s = l["source"] as? String, let t = l["target"] as? String, s < t else { return nil }
+            return "\(s)-\(t)"
+        }
+        #expect(links.count == 5)
+        #expect(Set(links) == realLinks)
+        let table = try DaemonLab.sh([DaemonLab.filamentctl, "topology", "--socket", lab.socket(1)], timeout: 10)
+        #expect(table.contains("bulb4") && table.hasSuffix("5 nodes, 5 links\n"), "table:\n\(table)")
+        let dot = try DaemonLab.sh([DaemonLab.filamentctl, "topology", "--format", "dot", "--socket", lab.socket(1)], timeout: 10)
+        #expect(dot.components(separatedBy: " -- ").count - 1 == 5)
+        // Names learnt from node information show up for neighbours too.
+        let neighbours = try DaemonLab.sh([DaemonLab.filamentctl, "neighbours", "--socket", lab.socket(1)], timeout: 10)
+        #expect(neighbours.contains("bulb2") && neighbours.contains("bulb3"), "neighbours:\n\(neighbours)")
+    }
+
+    /// `filamentctl monitor` on bulb1 reports that its route to bulb3 changes when the 1–3 shortcut is cut:
+    /// the neighbour and the route through it are flushed, and the route comes back through bulb2 (v1r),
+    /// or the route changes to v1r in one event.
+    @Test func monitorReportsRouteChangeWhenLinkIsCut() throws {
+        let (lab, _) = try Self.meshOfFive("cut")
+        defer { lab.close() }
+        let address3 = try #require(lab.status(3)?["address"] as? String)
+        #expect(DaemonLab.waitUntil(seconds: 10) {
+            ((lab.control(1, "routes") as? [[String: Any]]) ?? []).contains {
+                ($0["destination"] as? String) == "\(address3)/128" && ($0["selected"] as? Bool) == true && ($0["interface"] as? String) == "v1c"
+            }
+        }, "bulb1 does not route to bulb3 over the shortcut")
+        let outPath = "\(lab.directory)/monitor.out"
+        FileManager.default.createFile(atPath: outPath, contents: nil)
+        let monitor = Process()
+        monitor.executableURL = URL(fileURLWithPath: DaemonLab.filamentctl)
+        monitor.arguments = ["monitor", "--socket", lab.socket(1)]
+        monitor.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: outPath))
+        try monitor.run()
+        defer { kill(monitor.processIdentifier, SIGKILL); monitor.waitUntilExit() }
+        usleep(300_000)
+        try DaemonLab.sh(["ip", "-n", lab.namespace(1), "link", "del", "v1c"])
+        let seen = DaemonLab.waitUntil(seconds: 10) {
+            let text = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+            return text.contains("add route \(address3)/128 via") && text.contains("dev v1r")
+                || text.contains("change route \(address3)/128 via") && text.contains("dev v1r")
+        }
+        let text = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
+        #expect(seen, "monitor output:\n\(text)")
+        #expect(text.contains("flush neighbour"))
+        // And the new route goes through bulb2.
+        #expect(((lab.control(1, "routes") as? [[String: Any]]) ?? []).contains {
+            ($0["destination"] as? String) == "\(address3)/128" && ($0["selected"] as? Bool) == true && ($0["interface"] as? String) == "v1r"
+        })
+    }
+}
