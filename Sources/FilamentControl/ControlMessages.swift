@@ -24,7 +24,7 @@ public enum CommandKind: Sendable { case readOnly, administrative, streaming }
 /// The commands the daemon answers, with their kind.
 public let controlCommands: [String: CommandKind] = [
     "status": .readOnly, "neighbours": .readOnly, "routes": .readOnly, "gateways": .readOnly,
-    "topology": .readOnly, "ping": .readOnly, "traceroute": .readOnly, "counters": .readOnly,
+    "topology": .readOnly, "counters": .readOnly,
     "monitor": .streaming,
     "drain": .administrative, "undrain": .administrative, "reload": .administrative,
 ]

@@ -100,19 +100,90 @@ struct Topology: ParsableCommand {
     }
 }
 
+/// Resolves NODE through the daemon (its topology) unless it is a mesh address already.
+func resolveNode(_ node: String, _ common: Common, needNames: Bool) throws -> NodeResolver.Resolved {
+    if NodeResolver.isAddress(node), !needNames { return NodeResolver.Resolved(address: node, name: nil, nodeID: nil) }
+    var resolved: NodeResolver.Resolved?
+    try withDaemon(common, timeout: 30) { c throws(ControlClientError) in
+        resolved = try NodeResolver.resolve(node, in: try c.request("topology", as: TopologyInfo.self))
+    }
+    return resolved!
+}
+
+/// Ping and traceroute results as JSON.
+struct PingResult: Codable, Sendable {
+    var target: String
+    var address: String
+    var name: String?
+    var sent: Int
+    var received: Int
+    /// One entry per probe: round trip in ms, or null when it was lost.
+    var rtt_ms: [Double?]
+}
+
+struct TraceHop: Codable, Sendable {
+    var hop: Int
+    var address: String?
+    var name: String?
+    var rtt_ms: Double?
+    /// `time_exceeded` (a node on the way), `reply` (the target), `unreachable`, or `timeout`.
+    var result: String
+}
+
+func fail(_ message: String) -> ExitCode {
+    FileHandle.standardError.write(Data("filamentctl: \(message)\n".utf8))
+    return ExitCode(1)
+}
+
 struct Ping: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Ping a node over the mesh (by mesh address, key prefix or name).")
     @OptionGroup var common: Common
     @Argument(help: "Mesh address, key prefix or name.") var node: String
     @Option(name: .shortAndLong, help: "Number of probes.") var count: Int = 4
+    @Option(name: .shortAndLong, help: "Seconds between probes.") var interval: Double = 1
     func validate() throws {
         guard (1...100).contains(count) else { throw ValidationError("--count must be 1-100") }
+        guard (0.05...10).contains(interval) else { throw ValidationError("--interval must be 0.05-10 seconds") }
     }
     func run() throws {
-        try withDaemon(common, timeout: 5 + count * 2) { c throws(ControlClientError) in
-            let data = try c.send("ping", args: ["target": node, "count": String(count)])
-            print(String(decoding: data, as: UTF8.self))
+        let target = try resolveNode(node, common, needNames: false)
+        let probe: MeshProbe
+        do { probe = try MeshProbe(needRaw: false) } catch { throw fail("\(error)") }
+        let label = target.name.map { "\($0) (\(target.address))" } ?? target.address
+        if !common.json { print("PING \(label) over the mesh") }
+        var rtts: [Double?] = []
+        for i in 0..<count {
+            let started = Date()
+            let outcome: MeshProbe.Outcome
+            do { outcome = try probe.probe(target.address, timeout: 1) } catch { throw fail("\(error)") }
+            switch outcome {
+            case let .reply(from, rtt):
+                rtts.append(rtt)
+                if !common.json { print("reply from \(from) seq=\(i + 1) time=\(String(format: "%.2f", rtt)) ms") }
+            case let .unreachable(from, code):
+                rtts.append(nil)
+                if !common.json { print("from \(from) seq=\(i + 1): destination unreachable (code \(code))") }
+            case .timeExceeded(let from, _):
+                rtts.append(nil)
+                if !common.json { print("from \(from) seq=\(i + 1): hop limit exceeded") }
+            case .timeout:
+                rtts.append(nil)
+                if !common.json { print("no reply seq=\(i + 1)") }
+            }
+            if i + 1 < count { Thread.sleep(forTimeInterval: max(0, interval - Date().timeIntervalSince(started))) }
         }
+        let got = rtts.compactMap { $0 }
+        if common.json {
+            print((try? ControlJSON.pretty(PingResult(target: node, address: target.address, name: target.name, sent: count,
+                                                      received: got.count, rtt_ms: rtts))) ?? "null")
+        } else {
+            var line = "--- \(target.name ?? target.address): \(count) sent, \(got.count) received, \((count - got.count) * 100 / count)% loss"
+            if let lo = got.min(), let hi = got.max() {
+                line += String(format: ", rtt min/avg/max %.2f/%.2f/%.2f ms", lo, got.reduce(0, +) / Double(got.count), hi)
+            }
+            print(line)
+        }
+        if got.isEmpty { throw ExitCode(1) }
     }
 }
 
@@ -120,11 +191,48 @@ struct Traceroute: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Show the path to a node over the mesh, hop by hop.")
     @OptionGroup var common: Common
     @Argument(help: "Mesh address, key prefix or name.") var node: String
+    @Option(name: .shortAndLong, help: "Most hops to try.") var maxHops: Int = 16
+    func validate() throws {
+        guard (1...64).contains(maxHops) else { throw ValidationError("--max-hops must be 1-64") }
+    }
     func run() throws {
-        try withDaemon(common, timeout: 30) { c throws(ControlClientError) in
-            let data = try c.send("traceroute", args: ["target": node])
-            print(String(decoding: data, as: UTF8.self))
+        var topology: TopologyInfo?
+        try withDaemon(common, timeout: 30) { c throws(ControlClientError) in topology = try c.request("topology", as: TopologyInfo.self) }
+        let topo = topology!
+        let target: NodeResolver.Resolved
+        do { target = try NodeResolver.resolve(node, in: topo) } catch { throw fail("\(error)") }
+        let probe: MeshProbe
+        do { probe = try MeshProbe(needRaw: true) } catch { throw fail("\(error)") }
+        func name(_ address: String) -> String? { topo.nodes.first { $0.address == address }?.name }
+        if !common.json { print("traceroute to \(target.name.map { "\($0) (\(target.address))" } ?? target.address) over the mesh, \(maxHops) hops max") }
+        var hops: [TraceHop] = []
+        var reached = false
+        hopLoop: for h in 1...maxHops {
+            var outcome = MeshProbe.Outcome.timeout
+            for _ in 0..<2 where outcome == .timeout {
+                do { outcome = try probe.probe(target.address, hopLimit: Int32(h), timeout: 1) } catch { throw fail("\(error)") }
+            }
+            let hop: TraceHop
+            switch outcome {
+            case let .reply(from, rtt): hop = TraceHop(hop: h, address: from, name: name(from), rtt_ms: rtt, result: "reply")
+            case let .timeExceeded(from, rtt): hop = TraceHop(hop: h, address: from, name: name(from), rtt_ms: rtt, result: "time_exceeded")
+            case let .unreachable(from, _): hop = TraceHop(hop: h, address: from, name: name(from), rtt_ms: nil, result: "unreachable")
+            case .timeout: hop = TraceHop(hop: h, address: nil, name: nil, rtt_ms: nil, result: "timeout")
+            }
+            hops.append(hop)
+            if !common.json {
+                let where_ = hop.address.map { a in hop.name.map { "\($0)  \(a)" } ?? a } ?? "*"
+                let tail = hop.result == "unreachable" ? "  !N (no route)" : (hop.rtt_ms.map { String(format: "  %.2f ms", $0) } ?? "")
+                print(String(format: "%2d  ", h) + where_ + tail)
+            }
+            switch hop.result {
+            case "reply": reached = true; break hopLoop
+            case "unreachable": break hopLoop
+            default: continue
+            }
         }
+        if common.json { print((try? ControlJSON.pretty(hops)) ?? "null") }
+        if !reached { throw ExitCode(1) }
     }
 }
 
@@ -166,4 +274,21 @@ struct Reload: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Reload gateway and interface settings without dropping sessions.")
     @OptionGroup var common: Common
     func run() throws { try withDaemon(common) { c throws(ControlClientError) in _ = try c.send("reload"); print("reloaded") } }
+}
+
+// Absent values are null with the key present, like every other `--json` schema.
+extension PingResult {
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(target, forKey: .target); try c.encode(address, forKey: .address); try c.encode(name, forKey: .name)
+        try c.encode(sent, forKey: .sent); try c.encode(received, forKey: .received); try c.encode(rtt_ms, forKey: .rtt_ms)
+    }
+}
+
+extension TraceHop {
+    func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(hop, forKey: .hop); try c.encode(address, forKey: .address); try c.encode(name, forKey: .name)
+        try c.encode(rtt_ms, forKey: .rtt_ms); try c.encode(result, forKey: .result)
+    }
 }

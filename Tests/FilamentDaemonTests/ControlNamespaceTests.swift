@@ -107,3 +107,40 @@ struct ControlNamespaceTests {
         })
     }
 }
+
+extension ControlNamespaceTests {
+    /// From bulb1, `ping bulb5` (by name) gets replies across three hops (1–3–4–5 over the shortcut), and
+    /// `traceroute` by key prefix lists bulb3, bulb4 and bulb5 in order; an unknown node is a clear error.
+    @Test func pingAndTracerouteAcrossThreeHops() throws {
+        let (lab, ids) = try Self.meshOfFive("trace")
+        defer { lab.close() }
+        let address5 = try #require(lab.status(5)?["address"] as? String)
+        func ctl(_ args: [String]) throws -> String {
+            try DaemonLab.sh(["ip", "netns", "exec", lab.namespace(1), DaemonLab.filamentctl] + args + ["--socket", lab.socket(1)], timeout: 30)
+        }
+        // Routes and every node's node information settle first.
+        #expect(DaemonLab.waitUntil(seconds: 15) {
+            ((topology(lab, 1)?["nodes"] as? [[String: Any]]) ?? []).filter { $0["answered"] as? Bool == true }.count == 5
+        })
+        #expect(DaemonLab.waitUntil(seconds: 10) { lab.ping(from: 1, address5) != nil })
+        let ping = try ctl(["ping", "bulb5", "--count", "3", "--interval", "0.2", "--json"])
+        let result = try #require(try JSONSerialization.jsonObject(with: Data(ping.utf8)) as? [String: Any], "\(ping)")
+        #expect(result["address"] as? String == address5 && result["name"] as? String == "bulb5")
+        #expect((result["received"] as? Int ?? 0) >= 2, "ping: \(ping)")
+        let human = try ctl(["ping", "bulb5", "-c", "1"])
+        #expect(human.contains("reply from \(address5)") && human.contains("1 received"), "\(human)")
+
+        let trace = try ctl(["traceroute", String(ids[4].prefix(10)), "--json"])
+        let hops = try #require(try JSONSerialization.jsonObject(with: Data(trace.utf8)) as? [[String: Any]], "\(trace)")
+        #expect(hops.compactMap { $0["name"] as? String } == ["bulb3", "bulb4", "bulb5"], "traceroute: \(trace)")
+        #expect(hops.map { $0["result"] as? String ?? "" } == ["time_exceeded", "time_exceeded", "reply"])
+        let table = try ctl(["traceroute", "bulb5"])
+        #expect(table.contains(" 3  bulb5  \(address5)"), "\(table)")
+
+        // An unknown node: one clear line, exit 1.
+        #expect(throws: DaemonLab.CommandFailed.self) { try ctl(["ping", "no-such-bulb"]) }
+        do { _ = try ctl(["traceroute", "no-such-bulb"]) } catch let e as DaemonLab.CommandFailed {
+            #expect(e.status == 1 && e.output.contains("no node 'no-such-bulb' in the mesh"), "\(e.output)")
+        }
+    }
+}
