@@ -161,8 +161,11 @@ public final class ControlServer {
 
     /// SO_PEERCRED (asm-generic/socket.h).
     static let soPeerCred: Int32 = 17
+    /// SO_PEERGROUPS (asm-generic/socket.h).
+    static let soPeerGroups: Int32 = 59
 
-    /// Root, the daemon's own user, and members of `adminGroup` (primary or supplementary) are administrators.
+    /// Root, the daemon's own user, and members of `adminGroup` (primary or supplementary, as the peer
+    /// process held them when it connected) are administrators.
     func isAdministrator(peerOf fd: Int32) -> Bool {
         // struct ucred (pid, uid, gid); Glibc hides the type without _GNU_SOURCE.
         var cred: (pid: Int32, uid: UInt32, gid: UInt32) = (0, 0, 0)
@@ -171,11 +174,11 @@ public final class ControlServer {
         if cred.uid == 0 || cred.uid == geteuid() { return true }
         guard let adminGroup else { return false }
         if cred.gid == adminGroup { return true }
-        guard let pw = getpwuid(cred.uid) else { return false }
+        // The peer's supplementary groups as they were at connect (SO_PEERGROUPS, Linux 4.13).
         var groups = [gid_t](repeating: 0, count: 256)
-        var count = Int32(groups.count)
-        guard getgrouplist(pw.pointee.pw_name, pw.pointee.pw_gid, &groups, &count) >= 0 else { return false }
-        return groups.prefix(Int(count)).contains(adminGroup)
+        var length = socklen_t(groups.count * MemoryLayout<gid_t>.size)
+        guard getsockopt(fd, SOL_SOCKET, Self.soPeerGroups, &groups, &length) == 0 else { return false }
+        return groups.prefix(Int(length) / MemoryLayout<gid_t>.size).contains(adminGroup)
     }
 
     /// A handle on client `fd` for an answer sent later (`reply(_:to:)`).

@@ -144,3 +144,40 @@ extension ControlNamespaceTests {
         }
     }
 }
+
+extension ControlNamespaceTests {
+    /// Administrative requests need root, the daemon's user or the control group, checked per connection
+    /// (SO_PEERCRED/SO_PEERGROUPS): with the socket opened to everyone (0666), user nobody may read
+    /// `status` but `gateway drain` is refused (exit 1, permission message); nobody with the control
+    /// group `users` as a supplementary group may drain.
+    @Test func administrativeRequestsNeedOwnerOrGroup() throws {
+        let lab = try DaemonLab(tag: "adm", count: 1)
+        defer { lab.close() }
+        let config = "\(lab.directory)/node1.yaml"
+        try "interfaces: [\"v*\"]\ncontrol_group: users\n".write(toFile: config, atomically: true, encoding: .utf8)
+        try lab.start(1, extra: ["--config", config])
+        #expect(DaemonLab.waitUntil(seconds: 5) { lab.status(1) != nil })
+        var st = stat()
+        #expect(stat(lab.socket(1), &st) == 0 && st.st_mode & 0o777 == 0o660 && st.st_gid == getgrnam("users").pointee.gr_gid)
+        chmod(lab.directory, 0o711)
+        chmod(lab.socket(1), 0o666)
+        func asNobody(_ groups: [String], _ args: [String]) -> (Int32, String) {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            p.arguments = ["--reuid=65534", "--regid=65534"] + groups + [DaemonLab.filamentctl] + args + ["--socket", lab.socket(1)]
+            let out = Pipe()
+            p.standardOutput = out
+            p.standardError = out
+            guard (try? p.run()) != nil else { return (-1, "cannot run setpriv") }
+            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            p.waitUntilExit()
+            return (p.terminationStatus, text)
+        }
+        let status = asNobody(["--clear-groups"], ["status"])
+        #expect(status.0 == 0 && status.1.contains("node "), "\(status)")
+        let refused = asNobody(["--clear-groups"], ["gateway", "drain"])
+        #expect(refused.0 == 1 && refused.1.contains("control group"), "\(refused)")
+        let allowed = asNobody(["--groups=\(getgrnam("users").pointee.gr_gid)"], ["gateway", "drain"])
+        #expect(allowed.0 == 0 && allowed.1.contains("draining"), "\(allowed)")
+    }
+}
