@@ -24,7 +24,7 @@ public enum CommandKind: Sendable { case readOnly, administrative, streaming }
 /// The commands the daemon answers, with their kind.
 public let controlCommands: [String: CommandKind] = [
     "status": .readOnly, "neighbours": .readOnly, "routes": .readOnly, "gateways": .readOnly,
-    "topology": .readOnly, "counters": .readOnly,
+    "topology": .readOnly, "counters": .readOnly, "doctor": .readOnly,
     "monitor": .streaming,
     "drain": .administrative, "undrain": .administrative, "reload": .administrative,
 ]
@@ -198,5 +198,23 @@ extension MonitorEvent {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(event, forKey: .event); try c.encode(kind, forKey: .kind); try c.encode(key, forKey: .key)
         try c.encode(detail, forKey: .detail)
+    }
+}
+
+/// One finding of `doctor`: what was checked, whether it is fine, what was seen, and how to fix it.
+public struct DoctorCheck: Codable, Equatable, Sendable {
+    public var check: String
+    public var ok: Bool
+    public var detail: String
+    /// What to do about it (null when `ok`).
+    public var fix: String?
+    public init(check: String, ok: Bool, detail: String, fix: String? = nil) {
+        self.check = check; self.ok = ok; self.detail = detail; self.fix = fix
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(check, forKey: .check); try c.encode(ok, forKey: .ok); try c.encode(detail, forKey: .detail)
+        try c.encode(fix, forKey: .fix)
     }
 }

@@ -87,6 +87,18 @@ public enum ControlFormat {
         return s + "}\n"
     }
 
+    /// One line per check, "ok" or "FAIL", the fix indented under each failure, and a summary.
+    public static func doctor(_ checks: [DoctorCheck]) -> String {
+        let width = checks.map(\.check.count).max() ?? 0
+        var out = ""
+        for c in checks {
+            out += "\(c.ok ? "ok  " : "FAIL")  \(c.check)\(String(repeating: " ", count: width - c.check.count))  \(c.detail)\n"
+            if let fix = c.fix, !c.ok { out += "      fix: \(fix)\n" }
+        }
+        let bad = checks.filter { !$0.ok }.count
+        return out + (bad == 0 ? "all \(checks.count) checks passed\n" : "\(bad) of \(checks.count) checks failed\n")
+    }
+
     public static func short(_ nodeID: String) -> String { String(nodeID.prefix(8)) }
     static func metric(_ m: Int) -> String { m >= 0xFFFF ? "inf" : String(m) }
     static func escape(_ s: String) -> String { s.replacingAll("\\", "\\\\").replacingAll("\"", "\\\"") }

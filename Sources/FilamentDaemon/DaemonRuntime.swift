@@ -400,6 +400,8 @@ public final class DaemonRuntime {
             return ControlServer.encode(ControlResponse(id: request.id, result: answers.routes(s, node: node)))
         case "gateways":
             return ControlServer.encode(ControlResponse(id: request.id, result: answers.gateways(s)))
+        case "doctor":
+            return ControlServer.encode(ControlResponse(id: request.id, result: doctor()))
         case "counters":
             return ControlServer.encode(ControlResponse(id: request.id, result: counters()))
         case "topology":

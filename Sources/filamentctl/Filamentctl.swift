@@ -9,15 +9,19 @@ struct Filamentctl: ParsableCommand {
         abstract: "Inspect and operate a Filament mesh node and the whole mesh.",
         version: filamentVersion,
         subcommands: [Status.self, Neighbours.self, Routes.self, Gateways.self, Topology.self,
-                      Ping.self, Traceroute.self, Monitor.self, Gateway.self, Reload.self])
+                      Ping.self, Traceroute.self, Monitor.self, Doctor.self, Gateway.self, Reload.self])
 }
 
 let filamentVersion = "0.1.0"
 
 /// Options every command shares.
 struct Common: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Control socket of the daemon.", valueName: "path"))
-    var socket: String = ProcessInfo.processInfo.environment["FILAMENT_CONTROL_SOCKET"] ?? "/run/filament/control.sock"
+    @Option(name: .customLong("socket"),
+            help: ArgumentHelp("Control socket of the daemon (default: $FILAMENT_CONTROL_SOCKET, else /run/filament/control.sock).", valueName: "path"))
+    var socketOption: String?
+
+    /// The socket to use: --socket, then $FILAMENT_CONTROL_SOCKET, then the default.
+    var socket: String { socketOption ?? ProcessInfo.processInfo.environment["FILAMENT_CONTROL_SOCKET"] ?? "/run/filament/control.sock" }
 
     @Flag(name: .long, help: "Print JSON (stable schema, see docs/control-protocol.md).")
     var json = false
@@ -267,6 +271,32 @@ struct Gateway: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Accept new flows again.")
         @OptionGroup var common: Common
         func run() throws { try withDaemon(common) { c throws(ControlClientError) in _ = try c.send("undrain"); print("accepting new flows") } }
+    }
+}
+
+struct Doctor: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Check this node's health and print the fix for each problem.")
+    @OptionGroup var common: Common
+    func run() throws {
+        let client = ControlClient(socketPath: common.socket)
+        var checks: [DoctorCheck]
+        do {
+            try client.connect(timeoutSeconds: 10)
+            checks = try client.request("doctor", as: [DoctorCheck].self)
+            checks.insert(DoctorCheck(check: "daemon", ok: true, detail: "filamentd answers on \(common.socket)"), at: 0)
+        } catch {
+            let fix: String
+            switch error {
+            case .permissionDenied: fix = "run as root or as a member of the control group (control_group in the configuration)"
+            case .unreachable: fix = "start it: systemctl start filamentd (see journalctl -u filamentd), or give --socket PATH"
+            default: fix = "see journalctl -u filamentd"
+            }
+            checks = [DoctorCheck(check: "daemon", ok: false, detail: "\(error)", fix: fix)]
+            if common.json { print((try? ControlJSON.pretty(checks)) ?? "null") } else { print(ControlFormat.doctor(checks), terminator: "") }
+            throw ExitCode(2)
+        }
+        if common.json { print((try? ControlJSON.pretty(checks)) ?? "null") } else { print(ControlFormat.doctor(checks), terminator: "") }
+        if checks.contains(where: { !$0.ok }) { throw ExitCode(1) }
     }
 }
 

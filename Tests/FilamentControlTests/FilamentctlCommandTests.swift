@@ -24,10 +24,34 @@ import Testing
           ping                    Ping a node over the mesh (by mesh address, key prefix or name).
           traceroute              Show the path to a node over the mesh, hop by hop.
           monitor                 Print neighbour, route and gateway changes as they happen.
+          doctor                  Check this node's health and print the fix for each problem.
           gateway                 Operate this node's gateway.
           reload                  Reload gateway and interface settings without dropping sessions.
 
           See 'filamentctl help <subcommand>' for detailed help.
+        """)
+    }
+
+    /// A subcommand's help is exact too (options, defaults, value names).
+    @Test func pingHelpIsByteExact() {
+        #expect(Filamentctl.helpMessage(for: Ping.self, columns: 100) == """
+        OVERVIEW: Ping a node over the mesh (by mesh address, key prefix or name).
+
+        USAGE: filamentctl ping [--socket <path>] [--json] <node> [--count <count>] [--interval <interval>]
+
+        ARGUMENTS:
+          <node>                  Mesh address, key prefix or name.
+
+        OPTIONS:
+          --socket <path>         Control socket of the daemon (default: $FILAMENT_CONTROL_SOCKET, else
+                                  /run/filament/control.sock).
+          --json                  Print JSON (stable schema, see docs/control-protocol.md).
+          -c, --count <count>     Number of probes. (default: 4)
+          -i, --interval <interval>
+                                  Seconds between probes. (default: 1.0)
+          --version               Show the version.
+          -h, --help              Show help information.
+
         """)
     }
 
@@ -42,6 +66,12 @@ import Testing
         #expect(throws: (any Error).self) { try Filamentctl.parseAsRoot(["ping", "abc", "--count", "0"]) }
         #expect(throws: (any Error).self) { try Filamentctl.parseAsRoot(["frobnicate"]) }
         _ = try #require(try Filamentctl.parseAsRoot(["gateway", "drain"]) as? Gateway.Drain)
+        let p = try #require(try Filamentctl.parseAsRoot(["ping", "bulb5", "-c", "3", "-i", "0.2"]) as? Ping)
+        #expect(p.node == "bulb5" && p.count == 3 && p.interval == 0.2)
+        #expect(throws: (any Error).self) { try Filamentctl.parseAsRoot(["ping", "bulb5", "-i", "0"]) }
+        #expect(throws: (any Error).self) { try Filamentctl.parseAsRoot(["ping"]) }
+        #expect(throws: (any Error).self) { try Filamentctl.parseAsRoot(["traceroute", "x", "--max-hops", "65"]) }
+        _ = try #require(try Filamentctl.parseAsRoot(["doctor", "--json"]) as? Doctor)
     }
 
     /// With no daemon, a command prints one line naming the socket and exits with code 2.

@@ -181,3 +181,56 @@ extension ControlNamespaceTests {
         #expect(allowed.0 == 0 && allowed.1.contains("draining"), "\(allowed)")
     }
 }
+
+extension ControlNamespaceTests {
+    /// `doctor` on a two-node mesh: interfaces, neighbours, TUN, routes and key files pass, the missing
+    /// internet gateway fails (exit 1). A key file opened to others and a link taken down each show up
+    /// with their fix, and applying the printed fix makes the check pass again.
+    @Test func doctorFindsProblemsAndPrintsFixes() throws {
+        let lab = try DaemonLab(tag: "doc", count: 2)
+        defer { lab.close() }
+        for i in 1...2 { try lab.start(i) }
+        #expect(DaemonLab.waitUntil(seconds: 10) { lab.neighbours(1)?.count == 1 })
+        func doctor() -> (Int32, [[String: Any]]) {
+            do {
+                let out = try DaemonLab.sh([DaemonLab.filamentctl, "doctor", "--json", "--socket", lab.socket(1)])
+                return (0, (try? JSONSerialization.jsonObject(with: Data(out.utf8))) as? [[String: Any]] ?? [])
+            } catch let e as DaemonLab.CommandFailed {
+                return (e.status, (try? JSONSerialization.jsonObject(with: Data(e.output.utf8))) as? [[String: Any]] ?? [])
+            } catch { return (-1, []) }
+        }
+        func check(_ checks: [[String: Any]], _ prefix: String) -> [String: Any]? {
+            checks.first { ($0["check"] as? String)?.hasPrefix(prefix) == true }
+        }
+        let (status, checks) = doctor()
+        #expect(status == 1)
+        for name in ["daemon", "interface v1r", "neighbours", "TUN fil0", "kernel routes", "key file"] {
+            #expect(check(checks, name)?["ok"] as? Bool == true, "\(name): \(checks)")
+        }
+        #expect(check(checks, "internet gateway")?["ok"] as? Bool == false)
+        #expect(checks.allSatisfy { ($0["ok"] as? Bool == true) == ($0["fix"] is NSNull) })
+
+        // The identity readable by everyone: flagged, with chmod as the fix; the fix works.
+        let identity = "\(lab.stateDirectory(1))/identity.key"
+        chmod(identity, 0o644)
+        let loose = check(doctor().1, "key file \(identity)")
+        #expect(loose?["ok"] as? Bool == false && (loose?["fix"] as? String ?? "").contains("chmod 600 \(identity)"))
+        chmod(identity, 0o600)
+        #expect(check(doctor().1, "key file \(identity)")?["ok"] as? Bool == true)
+
+        // The mesh link down: flagged with `ip link set v1r up`; after it the interface is fine again.
+        try DaemonLab.sh(["ip", "-n", lab.namespace(1), "link", "set", "v1r", "down"])
+        #expect(DaemonLab.waitUntil(seconds: 5) { (check(doctor().1, "interface v1r")?["fix"] as? String) == "ip link set v1r up" })
+        try DaemonLab.sh(["ip", "-n", lab.namespace(1), "link", "set", "v1r", "up"])
+        #expect(DaemonLab.waitUntil(seconds: 10) { check(doctor().1, "interface v1r")?["ok"] as? Bool == true })
+
+        // The human form: one line per check, the fix under each failure, exit 1.
+        do {
+            _ = try DaemonLab.sh([DaemonLab.filamentctl, "doctor", "--socket", lab.socket(1)])
+            Issue.record("doctor exited 0 without a gateway")
+        } catch let e as DaemonLab.CommandFailed {
+            #expect(e.status == 1)
+            #expect(e.output.contains("FAIL  internet gateway") && e.output.contains("fix: no bulb offers internet"), "\(e.output)")
+        }
+    }
+}
