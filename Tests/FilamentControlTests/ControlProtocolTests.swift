@@ -49,7 +49,7 @@ import Testing
         #expect(back == req)
         let routes = [RouteInfo(destination: "fd66:696c:616d::1/128", via: "fe80::1", interface: "wlan0", metric: 256, seqno: 3, selected: true)]
         let resp = try ControlJSON.encodeLine(ControlResponse(id: 7, result: routes))
-        let decoded = try JSONDecoder().decode(ControlResponse<[RouteInfo]>.self, from: resp)
+        let decoded = try JSONDecoder().decode(ControlResponse<[RouteInfo]>.self, from: Data(resp))
         #expect(decoded.result == routes && decoded.ok && decoded.id == 7)
     }
 
@@ -57,10 +57,10 @@ import Testing
     @Test func statusKeys() throws {
         let s = StatusInfo(node_id: "ab", name: nil, address: "fd66::1", version: "0.1.0", uptime_seconds: 5,
                            neighbours: 2, routes: 3, gateway: nil, health: "ok", problems: [])
-        let obj = try #require(try JSONSerialization.jsonObject(with: try ControlJSON.encodeLine(s)) as? [String: Any])
+        let obj = try #require(try JSONSerialization.jsonObject(with: Data(try ControlJSON.encodeLine(s))) as? [String: Any])
         #expect(Set(obj.keys).isSuperset(of: ["node_id", "address", "version", "uptime_seconds", "neighbours", "routes", "health"]))
         let n = NeighbourInfo(node_id: "a", name: nil, address: "fe80::1", interface: "veth0", cost: 256, rxcost: 256, txcost: 256, rtt_ms: 1.5)
-        let nobj = try #require(try JSONSerialization.jsonObject(with: try ControlJSON.encodeLine(n)) as? [String: Any])
+        let nobj = try #require(try JSONSerialization.jsonObject(with: Data(try ControlJSON.encodeLine(n))) as? [String: Any])
         #expect(Set(nobj.keys) == ["node_id", "address", "interface", "cost", "rxcost", "txcost", "rtt_ms"])
     }
 }
