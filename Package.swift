@@ -4,7 +4,7 @@ import PackageDescription
 // Dependency direction (see docs/architecture.md):
 //   FilamentCore -> FilamentWire -> FilamentEngine -> {FilamentSim, daemon runtime}
 //   FilamentCrypto (libsodium) and FilamentState (files) sit beside the engine.
-// C lives only in CSodium, CNetlink and CFilamentShim.
+// C lives only in CSodium, CNetlink, CYAML and CFilamentShim.
 
 let package = Package(
     name: "Filament",
@@ -19,7 +19,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
-        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // MARK: C
@@ -29,6 +28,9 @@ let package = Package(
         .systemLibrary(
             name: "CNetlink", path: "Sources/CNetlink", pkgConfig: "libnl-route-3.0",
             providers: [.apt(["libnl-3-dev", "libnl-route-3-dev"])]),
+        .systemLibrary(
+            name: "CYAML", path: "Sources/CYAML", pkgConfig: "yaml-0.1",
+            providers: [.apt(["libyaml-dev"])]),
         .target(name: "CFilamentShim", path: "Sources/CFilamentShim"),
         .target(name: "CFilamentBenchAlloc", path: "Sources/CFilamentBenchAlloc"),
 
@@ -46,13 +48,14 @@ let package = Package(
         .executableTarget(name: "filament-state-torture", dependencies: ["FilamentState"]),
 
         // MARK: daemon
+        // The configuration file's YAML: libyaml events to a bounded tree with positions (decision 0515).
+        .target(name: "FilamentYAML", dependencies: ["CYAML"]),
         // One node without I/O: link layer + engine + codec (used by filamentd and the simulator).
         .target(name: "FilamentNode", dependencies: ["FilamentCore", "FilamentWire", "FilamentEngine", "FilamentCrypto"]),
         .target(
             name: "FilamentDaemon",
             dependencies: ["FilamentCore", "FilamentWire", "FilamentEngine", "FilamentCrypto", "FilamentState",
-                           "FilamentNode", "FilamentLinux", "FilamentControl",
-                           .product(name: "Yams", package: "Yams")]),
+                           "FilamentNode", "FilamentLinux", "FilamentControl", "FilamentYAML"]),
         .executableTarget(
             name: "filamentd",
             dependencies: ["FilamentDaemon", "FilamentCore", "FilamentCrypto", "FilamentState", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -116,6 +119,9 @@ let package = Package(
         .testTarget(
             name: "FilamentEngineTests",
             dependencies: ["FilamentEngine", .product(name: "PropertyBased", package: "swift-property-based")]),
+        .testTarget(
+            name: "FilamentYAMLTests",
+            dependencies: ["FilamentYAML", "FilamentCore", .product(name: "PropertyBased", package: "swift-property-based")]),
         .testTarget(name: "FilamentDaemonTests", dependencies: ["FilamentDaemon", "filamentd", "filamentctl"]),
         .testTarget(name: "FilamentNodeTests", dependencies: ["FilamentNode", "FilamentWire"]),
         .testTarget(name: "FilamentControlTests", dependencies: ["FilamentControl", "filamentctl"]),

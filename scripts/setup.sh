@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Filament needs, if any are missing.
 # Usage: scripts/setup.sh [build|test|lab]
-#   build: what compiling needs (libsodium, libnl, pkg-config)
+#   build: what compiling needs (libsodium, libnl, libyaml, pkg-config)
 #   test:  build + what the namespace integration tests need (iproute2, nftables, ping, iperf3, tcpdump; babeld for the lab test)
 #   lab:   test + the peers and tools of the emulation lab (babeld, yggdrasil, iperf3, tcpdump, ping)
 set -euo pipefail
 profile=${1:-build}
-pkgs=(libsodium-dev libnl-3-dev libnl-route-3-dev pkg-config)
+pkgs=(libsodium-dev libnl-3-dev libnl-route-3-dev libyaml-dev pkg-config)
 case "$profile" in
   build) ;;
   test) pkgs+=(iproute2 nftables iputils-ping babeld iperf3 tcpdump) ;;

@@ -1,4 +1,3 @@
-import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -66,15 +65,15 @@ public final class ControlClient {
     }
 
     /// Sends one request and returns the raw response line.
-    public func send(_ command: String, args: [String: String] = [:]) throws(ControlClientError) -> Data {
+    public func send(_ command: String, args: [String: String] = [:]) throws(ControlClientError) -> [UInt8] {
         if fd < 0 { try connect() }
         let req = ControlRequest(id: nextID, command: command, args: args)
         nextID += 1
-        let line: Data
+        let line: [UInt8]
         do { line = try ControlJSON.encodeLine(req) } catch { throw .protocolError("cannot encode request: \(error)") }
         try writeAll(line)
         let response = try readLine()
-        guard let header = try? JSONDecoder().decode(ControlResponseHeader.self, from: response) else {
+        guard let header = try? JSONCoding.decode(ControlResponseHeader.self, from: response) else {
             throw .protocolError("not a response object")
         }
         if !header.ok { throw .daemon(header.error ?? ControlError(code: "internal", message: "request failed")) }
@@ -84,14 +83,14 @@ public final class ControlClient {
     /// Sends a request and decodes its result.
     public func request<T: Codable & Sendable>(_ command: String, args: [String: String] = [:], as: T.Type) throws(ControlClientError) -> T {
         let data = try send(command, args: args)
-        guard let r = try? JSONDecoder().decode(ControlResponse<T>.self, from: data), let result = r.result else {
+        guard let r = try? JSONCoding.decode(ControlResponse<T>.self, from: data), let result = r.result else {
             throw .protocolError("result of '\(command)' does not match its schema")
         }
         return result
     }
 
     /// Reads the next line of a stream (for `monitor`). Nil at end of stream.
-    public func readLine() throws(ControlClientError) -> Data {
+    public func readLine() throws(ControlClientError) -> [UInt8] {
         var buf = [UInt8](repeating: 0, count: 65536)
         while pending.isEmpty {
             let n = buf.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
@@ -108,12 +107,11 @@ public final class ControlClient {
                 }
             }
         }
-        return Data(pending.removeFirst())
+        return pending.removeFirst()
     }
 
-    private func writeAll(_ data: Data) throws(ControlClientError) {
+    private func writeAll(_ bytes: [UInt8]) throws(ControlClientError) {
         var off = 0
-        let bytes = [UInt8](data)
         while off < bytes.count {
             let n = bytes[off...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
             if n < 0 {

@@ -1,5 +1,3 @@
-import Foundation
-
 /// A response line: `{"version":1,"id":N,"ok":true,"result":...}` or `{"version":1,"id":N,"ok":false,"error":{...}}`.
 public struct ControlResponse<Result: Codable & Sendable>: Codable, Sendable {
     public var version: Int
@@ -24,25 +22,22 @@ public struct ControlResponseHeader: Codable, Sendable {
     public var error: ControlError?
 }
 
-/// JSON encoding with sorted keys, so the same answer is the same bytes.
+/// JSON encoding with sorted keys, so the same answer is the same bytes (JSONCoding: no Foundation,
+/// the bytes Foundation's JSONEncoder wrote).
 public enum ControlJSON {
-    public static func encodeLine<T: Encodable>(_ value: T) throws -> Data {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var d = try e.encode(value)
+    public static func encodeLine<T: Encodable>(_ value: T) throws -> [UInt8] {
+        var d = try JSONCoding.encode(value)
         d.append(0x0A)
         return d
     }
 
     public static func pretty<T: Encodable>(_ value: T) throws -> String {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
-        return String(decoding: try e.encode(value), as: UTF8.self)
+        String(decoding: try JSONCoding.encode(value, pretty: true), as: UTF8.self)
     }
 
     /// Decodes one request line; any problem is a `ControlError` to send back, never a crash.
-    public static func decodeRequest(_ line: Data) -> Swift.Result<ControlRequest, ControlError> {
-        guard let req = try? JSONDecoder().decode(ControlRequest.self, from: line) else {
+    public static func decodeRequest(_ line: some Collection<UInt8>) -> Swift.Result<ControlRequest, ControlError> {
+        guard let req = try? JSONCoding.decode(ControlRequest.self, from: line) else {
             return .failure(ControlError(code: "bad_request", message: "not a JSON request object with version, id, command and args"))
         }
         guard req.version == controlProtocolVersion else {

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// A self-contained HTML picture of a topology (inline SVG, no external resources): nodes on a
 /// spring layout computed here deterministically, gateways as squares.

@@ -1,5 +1,5 @@
 import FilamentCore
-import Yams
+import FilamentYAML
 
 /// Reads `DaemonConfiguration` from YAML. Every problem is collected (not just the first) and
 /// reported with its line number; unknown settings are errors with a suggestion, because a
@@ -7,20 +7,19 @@ import Yams
 public enum ConfigurationLoader {
     /// Parses `text`; throws `[ConfigurationError]` (all problems found) on any error.
     public static func load(yaml text: String) throws(ConfigurationErrors) -> DaemonConfiguration {
-        let root: Node?
+        let root: YAMLNode?
         do {
-            root = try Yams.compose(yaml: text)
-        } catch let e as YamlError {
-            throw ConfigurationErrors([ConfigurationError(line: yamlErrorLine(e), "not valid YAML: \(yamlErrorSummary(e))")])
+            root = try YAMLParser.parse(text, limits: limits)
         } catch {
-            throw ConfigurationErrors([ConfigurationError(line: nil, "not valid YAML: \(error)")])
+            throw ConfigurationErrors([ConfigurationError(line: error.line, "not valid YAML: \(error.message)")])
         }
         var config = DaemonConfiguration()
         guard let root else { return config }  // an empty file means all defaults
         let r = Reader()
-        guard case .mapping(let top) = root else {
-            throw ConfigurationErrors([ConfigurationError(line: root.mark?.line, "the file must be a mapping of settings (key: value)")])
+        guard case .mapping(let pairs) = root.content else {
+            throw ConfigurationErrors([ConfigurationError(line: root.line, "the file must be a mapping of settings (key: value)")])
         }
+        let top = pairs.map { ($0.key, $0.value) }
         for (k, v) in top {
             guard let key = k.string else { r.fail(k, "setting names must be text"); continue }
             switch key {
@@ -57,6 +56,10 @@ public enum ConfigurationLoader {
         return config
     }
 
+    /// A configuration is a few dozen lines two or three levels deep; these bounds leave ample
+    /// room and stop a hostile file early (ConfigurationFile already refuses more than 1 MiB).
+    static let limits = YAMLLimits(maxBytes: 1 << 20, maxDepth: 16, maxNodes: 20_000)
+
     static let topLevelKeys = ["name", "state_dir", "control_socket", "control_group", "network_key_file", "port",
                                "interfaces", "tun", "attached_prefixes", "client_interfaces", "gateway",
                                "trusted_gateways", "preferred_gateway", "metrics_listen", "log_level"]
@@ -80,21 +83,6 @@ public enum ConfigurationLoader {
         let (v, o) = n.multipliedReportingOverflow(by: scale)
         guard !o, v <= UInt64(UInt32.max) else { return nil }
         return UInt32(v)
-    }
-
-    static func yamlErrorLine(_ e: YamlError) -> Int? {
-        switch e {
-        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): return mark.line
-        default: return nil
-        }
-    }
-
-    static func yamlErrorSummary(_ e: YamlError) -> String {
-        switch e {
-        case .scanner(let context, let problem, _, _), .parser(let context, let problem, _, _), .composer(let context, let problem, _, _):
-            return [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ": ")
-        default: return "\(e)"
-        }
     }
 }
 

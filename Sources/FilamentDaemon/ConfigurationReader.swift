@@ -1,15 +1,15 @@
 import FilamentCore
-import Yams
+import FilamentYAML
 
-/// Walks YAML nodes for `ConfigurationLoader`, collecting errors with line numbers.
+/// Walks the YAML tree for `ConfigurationLoader`, collecting errors with line numbers.
 final class Reader {
     var errors: [ConfigurationError] = []
 
-    func fail(_ node: Node, _ message: String) {
-        errors.append(ConfigurationError(line: node.mark?.line, message))
+    func fail(_ node: YAMLNode, _ message: String) {
+        errors.append(ConfigurationError(line: node.line, message))
     }
 
-    func unknown(_ node: Node, _ key: String, known: [String]) {
+    func unknown(_ node: YAMLNode, _ key: String, known: [String]) {
         if let guess = known.min(by: { editDistance($0, key) < editDistance($1, key) }), editDistance(guess, key) <= 2 {
             fail(node, "unknown setting '\(key)'; did you mean '\(guess)'?")
         } else {
@@ -17,24 +17,24 @@ final class Reader {
         }
     }
 
-    func string(_ v: Node, _ key: String) -> String? {
-        guard case .scalar(let s) = v else { fail(v, "'\(key)' must be a single value, not a list or mapping"); return nil }
-        return s.string
+    func string(_ v: YAMLNode, _ key: String) -> String? {
+        guard let s = v.string else { fail(v, "'\(key)' must be a single value, not a list or mapping"); return nil }
+        return s
     }
 
-    func path(_ v: Node, _ key: String) -> String? {
+    func path(_ v: YAMLNode, _ key: String) -> String? {
         guard let s = string(v, key) else { return nil }
         guard s.hasPrefix("/") else { fail(v, "'\(key)' must be an absolute path (got '\(s)')"); return nil }
         return s
     }
 
-    func int(_ v: Node, _ key: String) -> Int? {
+    func int(_ v: YAMLNode, _ key: String) -> Int? {
         guard let s = string(v, key) else { return nil }
         guard let n = Int(s) else { fail(v, "'\(key)' must be a whole number (got '\(s)')"); return nil }
         return n
     }
 
-    func bool(_ v: Node, _ key: String) -> Bool? {
+    func bool(_ v: YAMLNode, _ key: String) -> Bool? {
         guard let s = string(v, key) else { return nil }
         switch s.lowercased() {
         case "true", "yes", "on": return true
@@ -43,7 +43,7 @@ final class Reader {
         }
     }
 
-    func prefix(_ v: Node, _ key: String) -> Prefix? {
+    func prefix(_ v: YAMLNode, _ key: String) -> Prefix? {
         guard let s = string(v, key) else { return nil }
         guard let p = Prefix(s) else {
             fail(v, "'\(s)' in '\(key)' is not a prefix like fd12:3456::/64 or 192.168.4.0/24 (host bits must be zero)")
@@ -52,7 +52,7 @@ final class Reader {
         return p
     }
 
-    func nodeID(_ v: Node, _ key: String) -> NodeID? {
+    func nodeID(_ v: YAMLNode, _ key: String) -> NodeID? {
         guard let s = string(v, key) else { return nil }
         let bytes = hexBytes(s)
         guard let b = bytes, let id = NodeID(bytes: b) else {
@@ -62,19 +62,19 @@ final class Reader {
         return id
     }
 
-    func list<T>(_ v: Node, _ key: String, _ element: (Node) -> T?) -> [T] {
-        guard case .sequence(let seq) = v else { fail(v, "'\(key)' must be a list (lines starting with '- ')"); return [] }
+    func list<T>(_ v: YAMLNode, _ key: String, _ element: (YAMLNode) -> T?) -> [T] {
+        guard case .sequence(let seq) = v.content else { fail(v, "'\(key)' must be a list (lines starting with '- ')"); return [] }
         return seq.compactMap(element)
     }
 
-    func mapping(_ v: Node, _ key: String) -> Node.Mapping? {
-        guard case .mapping(let m) = v else { fail(v, "'\(key)' must be a mapping of settings (key: value)"); return nil }
-        return m
+    func mapping(_ v: YAMLNode, _ key: String) -> [(YAMLNode, YAMLNode)]? {
+        guard case .mapping(let m) = v.content else { fail(v, "'\(key)' must be a mapping of settings (key: value)"); return nil }
+        return m.map { ($0.key, $0.value) }
     }
 
-    func interfaces(_ v: Node) -> [DaemonConfiguration.InterfaceSetting] {
+    func interfaces(_ v: YAMLNode) -> [DaemonConfiguration.InterfaceSetting] {
         list(v, "interfaces") { item -> DaemonConfiguration.InterfaceSetting? in
-            if case .scalar(let s) = item { return validInterfacePattern(item, s.string) }
+            if let s = item.string { return validInterfacePattern(item, s) }
             guard let m = mapping(item, "interfaces") else { return nil }
             var pattern: String?
             var transport = DaemonConfiguration.Transport.udp
@@ -95,7 +95,7 @@ final class Reader {
         }
     }
 
-    func validInterfacePattern(_ node: Node, _ p: String) -> DaemonConfiguration.InterfaceSetting? {
+    func validInterfacePattern(_ node: YAMLNode, _ p: String) -> DaemonConfiguration.InterfaceSetting? {
         guard !p.isEmpty, p.utf8.count < 16, !p.contains("/"), !p.contains(" ") else {
             fail(node, "'\(p)' is not an interface name or glob (1-15 characters, no '/' or spaces)")
             return nil
@@ -103,7 +103,7 @@ final class Reader {
         return DaemonConfiguration.InterfaceSetting(pattern: p)
     }
 
-    func tun(_ v: Node, into tun: inout DaemonConfiguration.TunSetting) {
+    func tun(_ v: YAMLNode, into tun: inout DaemonConfiguration.TunSetting) {
         guard let m = mapping(v, "tun") else { return }
         for (k, val) in m {
             switch k.string ?? "" {
@@ -121,11 +121,11 @@ final class Reader {
         }
     }
 
-    func gateway(_ v: Node, key: Node) -> DaemonConfiguration.GatewaySetting? {
+    func gateway(_ v: YAMLNode, key: YAMLNode) -> DaemonConfiguration.GatewaySetting? {
         guard let m = mapping(v, "gateway") else { return nil }
         var uplink: String?
         var bandwidth: (UInt32, UInt32)?
-        var rest: [(Node, Node)] = []
+        var rest: [(YAMLNode, YAMLNode)] = []
         for (k, val) in m {
             switch k.string ?? "" {
             case "uplink": uplink = string(val, "gateway.uplink")

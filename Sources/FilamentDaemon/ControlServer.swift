@@ -1,5 +1,4 @@
 import FilamentControl
-import Foundation
 import Glibc
 
 /// The control socket: a non-blocking Unix stream listener and its clients, served from the daemon's
@@ -55,7 +54,7 @@ public final class ControlServer {
             raw.copyBytes(from: bytes)
             raw[bytes.count] = 0
         }
-        let dir = (path as NSString).deletingLastPathComponent
+        let dir = path.utf8.lastIndex(of: UInt8(ascii: "/")).map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? ""
         if !dir.isEmpty, access(dir, F_OK) != 0 { _ = mkdir(dir, 0o755) }
         var st = stat()
         if lstat(path, &st) == 0 {
@@ -144,7 +143,7 @@ public final class ControlServer {
                 case .tooLong:
                     c.output += line(ControlResponse<String>(id: 0, error: ControlError(code: "line_too_long", message: "request longer than \(c.framer.maxLineLength) bytes")))
                 case .line(let l):
-                    switch ControlJSON.decodeRequest(Data(l)) {
+                    switch ControlJSON.decodeRequest(l) {
                     case .success(let request) where controlCommands[request.command] == .administrative && !c.isAdministrator:
                         c.output += line(ControlResponse<String>(id: request.id, error: ControlError(
                             code: "permission_denied",
@@ -243,8 +242,7 @@ public final class ControlServer {
 
     /// The `id` of a request line that failed to decode, if it has one (so the client can match the error).
     static func requestID(_ line: [UInt8]) -> Int {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any],
-              let id = object["id"] as? Int else { return 0 }
+        guard case .number(let n)? = (try? JSONValue.parse(line))?["id"], let id = Int(n) else { return 0 }
         return id
     }
 
@@ -252,7 +250,7 @@ public final class ControlServer {
 
     /// One JSON line (sorted keys, newline at the end); an encoding failure becomes an `internal` error line.
     public static func encode<T: Encodable>(_ value: T) -> [UInt8] {
-        if let d = try? ControlJSON.encodeLine(value) { return Array(d) }
+        if let d = try? ControlJSON.encodeLine(value) { return d }
         return Array("{\"error\":{\"code\":\"internal\",\"message\":\"cannot encode the answer\"},\"id\":0,\"ok\":false,\"version\":1}\n".utf8)
     }
 }

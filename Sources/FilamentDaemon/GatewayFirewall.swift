@@ -1,5 +1,6 @@
 import FilamentCore
-import Foundation
+import FilamentLinux
+import Glibc
 
 /// The daemon's own nftables table (`table inet filament`): source NAT on the uplink for the IPv4
 /// lease pool and the mesh /48. Created at start (replacing a leftover of a crashed daemon), deleted
@@ -33,25 +34,28 @@ struct GatewayFirewall {
 
     static func nft(_ arguments: [String], input: String?) throws(DaemonFailure) {
         let candidates = ["/usr/sbin/nft", "/sbin/nft", "/usr/bin/nft"]
-        guard let path = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+        guard let path = candidates.first(where: { access($0, X_OK) == 0 }) else {
             throw DaemonFailure("nft not found (looked in \(candidates.joined(separator: ", "))); a gateway needs nftables")
         }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = arguments
-        let stdin = Pipe(), stderr = Pipe()
-        p.standardInput = stdin
-        p.standardError = stderr
-        p.standardOutput = FileHandle.nullDevice
+        let command = "nft \(arguments.joined(separator: " "))"
+        let r: ChildProcess.Result
         do {
-            try p.run()
-            if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
-            try stdin.fileHandleForWriting.close()
-            p.waitUntilExit()
+            r = try ChildProcess.run(path, arguments, input: Array((input ?? "").utf8), timeoutMilliseconds: 10_000)
         } catch { throw DaemonFailure("cannot run nft: \(error)") }
-        guard p.terminationStatus == 0 else {
-            let message = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            throw DaemonFailure("nft \(arguments.joined(separator: " ")) failed: \(message.trimmingCharacters(in: .whitespacesAndNewlines))")
+        guard !r.timedOut else { throw DaemonFailure("\(command) did not finish within 10 s and was killed") }
+        guard r.exitStatus == 0 else {
+            let message = String(decoding: r.standardError, as: UTF8.self).trimmingWhitespace
+            let how = r.exitStatus.map { "exit status \($0)" } ?? "signal \(r.signal ?? 0)"
+            throw DaemonFailure("\(command) failed (\(how)): \(message)")
         }
+    }
+}
+
+extension String {
+    fileprivate var trimmingWhitespace: String {
+        let u = Array(utf8)
+        let isSpace: (UInt8) -> Bool = { $0 == 32 || (9...13).contains($0) }
+        guard let first = u.firstIndex(where: { !isSpace($0) }), let last = u.lastIndex(where: { !isSpace($0) }) else { return "" }
+        return String(decoding: u[first...last], as: UTF8.self)
     }
 }

@@ -249,7 +249,7 @@ struct Monitor: ParsableCommand {
             while true {
                 let line = try c.readLine()
                 var text = ""
-                if common.json { text = String(decoding: line, as: UTF8.self) } else if let e = try? JSONDecoder().decode(MonitorEvent.self, from: line) {
+                if common.json { text = String(decoding: line, as: UTF8.self) } else if let e = try? JSONCoding.decode(MonitorEvent.self, from: line) {
                     text = "\(e.event) \(e.kind) \(e.key)\(e.detail.map { " \($0)" } ?? "")"
                 }
                 FileHandle.standardOutput.write(Data((text + "\n").utf8))

@@ -49,7 +49,7 @@ import Testing
         #expect(back == req)
         let routes = [RouteInfo(destination: "fd66:696c:616d::1/128", via: "fe80::1", interface: "wlan0", metric: 256, seqno: 3, selected: true)]
         let resp = try ControlJSON.encodeLine(ControlResponse(id: 7, result: routes))
-        let decoded = try JSONDecoder().decode(ControlResponse<[RouteInfo]>.self, from: resp)
+        let decoded = try JSONDecoder().decode(ControlResponse<[RouteInfo]>.self, from: Data(resp))
         #expect(decoded.result == routes && decoded.ok && decoded.id == 7)
     }
 
@@ -65,19 +65,19 @@ import Testing
 
             """)
         let n = NeighbourInfo(node_id: "a", name: nil, address: "fe80::1", interface: "veth0", cost: 256, rxcost: 256, txcost: 256, rtt_ms: nil)
-        let nobj = try #require(try JSONSerialization.jsonObject(with: try ControlJSON.encodeLine(n)) as? [String: Any])
+        let nobj = try #require(try JSONSerialization.jsonObject(with: Data(try ControlJSON.encodeLine(n))) as? [String: Any])
         #expect(Set(nobj.keys) == ["node_id", "name", "address", "interface", "cost", "rxcost", "txcost", "rtt_ms"])
         #expect(nobj["rtt_ms"] is NSNull && nobj["name"] is NSNull)
         let r = RouteInfo(destination: "fd66::1/128", via: nil, interface: nil, metric: 0, seqno: 1, selected: true)
-        let robj = try #require(try JSONSerialization.jsonObject(with: try ControlJSON.encodeLine(r)) as? [String: Any])
+        let robj = try #require(try JSONSerialization.jsonObject(with: Data(try ControlJSON.encodeLine(r))) as? [String: Any])
         #expect(Set(robj.keys) == ["destination", "via", "interface", "metric", "seqno", "selected"])
         let g = GatewayInfo(node_id: "a", name: nil, address: "fd66::2", metric: 1, bandwidth_down_kbps: 1, bandwidth_up_kbps: 1,
                             load: 0, healthy: true, draining: false, selected: false)
-        let gobj = try #require(try JSONSerialization.jsonObject(with: try ControlJSON.encodeLine(g)) as? [String: Any])
+        let gobj = try #require(try JSONSerialization.jsonObject(with: Data(try ControlJSON.encodeLine(g))) as? [String: Any])
         #expect(Set(gobj.keys) == ["node_id", "name", "address", "metric", "bandwidth_down_kbps", "bandwidth_up_kbps", "load",
                                    "healthy", "draining", "selected"])
         let t = TopologyInfo.Node(node_id: "a", name: nil, address: "fd66::2", gateway: false, answered: false)
-        let tobj = try #require(try JSONSerialization.jsonObject(with: try ControlJSON.encodeLine(t)) as? [String: Any])
+        let tobj = try #require(try JSONSerialization.jsonObject(with: Data(try ControlJSON.encodeLine(t))) as? [String: Any])
         #expect(Set(tobj.keys) == ["node_id", "name", "address", "gateway", "answered"])
         let e = MonitorEvent(event: "add", kind: "route", key: "fd66::1/128", detail: nil)
         #expect(String(decoding: try ControlJSON.encodeLine(e), as: UTF8.self) == "{\"detail\":null,\"event\":\"add\",\"key\":\"fd66::1/128\",\"kind\":\"route\"}\n")

@@ -22,6 +22,15 @@
 /// the kernel's name.
 int filament_tun_open(const char *name, char *actual_name);
 
+// MARK: child processes (ChildProcess)
+
+/// pipe2(fds, O_CLOEXEC). Returns 0 or -errno.
+int filament_pipe_cloexec(int fds[2]);
+
+/// posix_spawn_file_actions_addclosefrom_np on a `posix_spawn_file_actions_t *`: the child closes
+/// every descriptor from `lowest` up. Returns 0 or an errno value.
+int filament_spawn_actions_closefrom(void *actions, int lowest);
+
 // MARK: constants Swift cannot import
 
 extern const int filament_IFNAMSIZ;
