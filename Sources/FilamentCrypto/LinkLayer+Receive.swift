@@ -114,6 +114,13 @@ extension LinkLayer {
             indices[mine.localIndex] = nil
             peer.pending = nil
             peer.attempts = 0
+        } else if nodeID < node, let c = peer.current, c.isInitiator, now < c.createdAt + configuration.handshakeRetryInterval {
+            // The same crossing, with the neighbour's response to our initiation overtaking its own
+            // initiation: it dropped that handshake when it answered ours, so a response to it would
+            // hit an unknown index and leave an unconfirmed `next` here. A neighbour that really lost
+            // its session retries after the retry interval and is answered then.
+            storedCounters.simultaneousInitiationsIgnored += 1
+            return
         }
         guard let message = try? state.writeMessage([]), let keys = try? state.split() else {
             storedCounters.count(.decryptFailure); return

@@ -377,11 +377,20 @@ extension RoutingEngine {
 
     /// Route expiry, source garbage collection, request expiry.
     mutating func expireRoutes(now: Instant) {
+        // Every neighbour's confirmation read once into a small array (a handful of entries, searched
+        // linearly): reading it from the dictionary per route hashed the key and copied the whole
+        // `Neighbour` (retains and releases) for every route every second, the top cost of large meshes.
+        var confirmed: [(key: NeighbourKey, until: Instant)] = []
+        confirmed.reserveCapacity(neighbours.count)
+        for (k, n) in neighbours { confirmed.append((k, n.confirmedUntil)) }
+        func confirmedUntil(_ k: NeighbourKey) -> Instant {
+            for c in confirmed where c.key == k { return c.until }
+            return .zero
+        }
         var expired: [Prefix] = []
         for (p, pr) in routes {
-            for r in pr.routes {
-                let until = max(r.expires, neighbours[r.neighbour]?.confirmedUntil ?? .zero)
-                if until <= now { expired.append(p); break }
+            for r in pr.routes where r.expires <= now {
+                if confirmedUntil(r.neighbour) <= now { expired.append(p); break }
             }
         }
         expired.sort()
@@ -390,7 +399,7 @@ extension RoutingEngine {
             var i = pr.routes.count - 1
             while i >= 0 {
                 let r = pr.routes[i]
-                if max(r.expires, neighbours[r.neighbour]?.confirmedUntil ?? .zero) <= now {
+                if max(r.expires, confirmedUntil(r.neighbour)) <= now {
                     unholdRoute(r, prefix: p); removeRoute(at: i, from: &pr)
                 }
                 i -= 1
@@ -399,10 +408,12 @@ extension RoutingEngine {
             reselect(p, now: now)
         }
         // A source still announced keeps its feasibility distance (forgetting it could admit a loop).
-        for k in sources.keys.filter({ now - sources[$0]!.lastUsed > configuration.sourceGCTime
-                                       && advertised[$0.prefix]?.routerID != $0.routerID }).sorted() {
-            sources[k] = nil
+        // (Iterated with their values: a lookup per source every second hashed every key again.)
+        var stale: [SourceKey] = []
+        for (k, s) in sources where now - s.lastUsed > configuration.sourceGCTime && advertised[k.prefix]?.routerID != k.routerID {
+            stale.append(k)
         }
+        for k in stale.sorted() { sources[k] = nil }
         for k in pendingRequests.keys.filter({ now - pendingRequests[$0]!.sentAt > .seconds(10) }) { pendingRequests[k] = nil }
     }
 }

@@ -68,14 +68,19 @@ final class LinkHarness {
     func run(maxFrames: Int = 10_000) {
         var n = 0
         while !pipe.isEmpty, n < maxFrames {
-            let f = pipe.removeFirst()
             n += 1
-            guard let layer = layers[f.to] else { continue }
-            let out = layer.receive(f.bytes, from: f.from, now: now)
-            let biggest = out.compactMap { o -> Int? in if case .send(let b, _) = o { return b.count }; return nil }.max() ?? 0
-            replies.append((f.bytes.count, biggest, f.bytes.first ?? 0))
-            execute(out, at: f.to)
+            deliver(0)
         }
+    }
+
+    /// Delivers the frame at `index` of the pipe now (tests reorder frames with it: one overtakes another).
+    func deliver(_ index: Int) {
+        let f = pipe.remove(at: index)
+        guard let layer = layers[f.to] else { return }
+        let out = layer.receive(f.bytes, from: f.from, now: now)
+        let biggest = out.compactMap { o -> Int? in if case .send(let b, _) = o { return b.count }; return nil }.max() ?? 0
+        replies.append((f.bytes.count, biggest, f.bytes.first ?? 0))
+        execute(out, at: f.to)
     }
 
     func advance(_ d: Interval) {

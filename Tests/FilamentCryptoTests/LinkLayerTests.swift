@@ -180,6 +180,41 @@ import Testing
         #expect(h.delivered[TestAddress(id: 2)] == [[1]] && h.delivered[TestAddress(id: 1)] == [[2]])
     }
 
+    /// Both initiate; the loser answers the winner's initiation, and that response overtakes the
+    /// loser's own initiation on the way to the winner (reordering links). The winner must not answer
+    /// the stale initiation after its handshake completed: that response would hit an index the loser
+    /// already dropped, and leave the winner with an unconfirmed `next` session blocking its rekeys.
+    @Test func crossedInitiationOvertakenByResponse() {
+        let h = pair()
+        let idA = h.ids[TestAddress(id: 1)]!, idB = h.ids[TestAddress(id: 2)]!
+        let (w, l): (UInt32, UInt32) = idA < idB ? (1, 2) : (2, 1)
+        h.connect(w, l)
+        h.connect(l, w)
+        #expect(h.pipe.count == 2)
+        // The winner's initiation reaches the loser first; the loser drops its own and responds.
+        let toLoser = h.pipe.firstIndex { $0.to.id == l }!
+        h.deliver(toLoser)
+        #expect(h.pipe.count == 2)
+        // The response overtakes the loser's initiation, which arrives at the winner afterwards.
+        let response = h.pipe.firstIndex { $0.bytes.first == 0x02 }!
+        h.deliver(response)
+        let initiation = h.pipe.firstIndex { $0.bytes.first == 0x01 }!
+        h.deliver(initiation)
+        h.run()
+        let winner = h.layer(w), loser = h.layer(l)
+        #expect(winner.counters.totalDrops == 0 && loser.counters.totalDrops == 0)
+        #expect(winner.counters[.unknownIndex] == 0 && loser.counters[.unknownIndex] == 0)
+        #expect(winner.counters.simultaneousInitiationsIgnored == 1)
+        let pw = winner.peers[h.ids[TestAddress(id: l)]!]!, pl = loser.peers[h.ids[TestAddress(id: w)]!]!
+        #expect(pw.current!.localIndex == pl.current!.remoteIndex && pl.current!.localIndex == pw.current!.remoteIndex)
+        #expect(pw.next == nil && pl.next == nil && pw.pending == nil && pl.pending == nil)
+        h.send(1, 2, [1]); h.send(2, 1, [2]); h.run()
+        #expect(h.delivered[TestAddress(id: 2)] == [[1]] && h.delivered[TestAddress(id: 1)] == [[2]])
+        // A loser that really lost its session (e.g. rebooted) is answered once the retry interval passed.
+        h.advance(LinkConfiguration().handshakeRetryInterval)
+        #expect(winner.counters.totalDrops == 0 && loser.counters.totalDrops == 0)
+    }
+
     /// Same seed, same session indices (ephemeral keys differ, sizes do not).
     @Test func deterministicIndices() {
         func firstIndices() -> [UInt32] {

@@ -113,7 +113,7 @@ extension Simulation {
         let x = Int(p.at), d = Int(p.destination)
         if x == d { data.delivered += 1; return }
         if Int(p.hops) >= config.traffic.ttl { dropData(.looped, at: x, destination: d, sentAt: p.sentAt); return }
-        guard let nh = nodes[x].fib[oracle.hostPrefixes[d]], nh >= 0 else {
+        guard let nh = nodes[x].fib.nextHop(toBulb: d) else {
             dropData(.noRoute, at: x, destination: d, sentAt: p.sentAt); return
         }
         // What the daemon does on every forwarded packet: tell the engine which neighbour carried it.

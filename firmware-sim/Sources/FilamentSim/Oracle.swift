@@ -12,7 +12,6 @@ final class Oracle {
     var random: SeededRandom
     /// Fixed destination set (node indices), chosen once so samples are comparable.
     let destinations: [Int]
-    let hostPrefixes: [Prefix]
 
     struct Sample { var at: Instant; var reach: Double; var gatewayReach: Double; var loops: Int; var blackholes: Int }
     var samples: [Sample] = []
@@ -80,7 +79,6 @@ final class Oracle {
         }
         dest.append(contentsOf: sim.config.gateways)
         destinations = Array(Set(dest)).sorted()
-        hostPrefixes = sim.nodes.map { Prefix(host: $0.meshAddress) }
         state = Array(repeating: 3, count: n)
         cost = Array(repeating: 0, count: n)
     }
@@ -100,7 +98,6 @@ final class Oracle {
     private func resolve(_ d: Int, alive: [Bool]) -> Int {
         let nodes = sim.nodes
         let topo = sim.topo
-        let prefix = hostPrefixes[d]
         for i in state.indices { state[i] = 3 }
         state[d] = 0; cost[d] = 0
         var loops = 0
@@ -121,7 +118,7 @@ final class Oracle {
                 }
                 state[x] = 4
                 path.append(x)
-                guard let nh = nodes[x].fib[prefix], nh >= 0, alive[nh], let l = topo.link(between: x, nh), topo.links[l].up else {
+                guard let nh = nodes[x].fib.nextHop(toBulb: d), alive[nh], let l = topo.link(between: x, nh), topo.links[l].up else {
                     outcome = 2; break
                 }
                 x = nh
@@ -244,7 +241,7 @@ final class Oracle {
                 guard let sel = nodes[s].selectedGateway, sim.nodeIndex[sel] == g else { continue }
                 gw[s] = g
                 status[s] = state[s]
-                hop[s] = nodes[s].fib[hostPrefixes[g]] ?? -1
+                hop[s] = nodes[s].fib.nextHop(toBulb: g) ?? -1
             }
         }
         return Snapshot(at: t, alive: alive, nextHop: hop, gateway: gw, status: status,

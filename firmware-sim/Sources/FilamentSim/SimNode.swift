@@ -30,13 +30,16 @@ final class SimNode {
     let meshAddress: IPv6Address
     let isGateway: Bool
     let keys: SimKeys
-    var engine: (any SimEngine)?
+    /// The engine while powered: `FilamentEngine.RoutingEngine` in a typed slot (mutated in place,
+    /// statically dispatched: no existential box on the hot path), any other engine in `otherEngine`.
+    var filamentEngine: RoutingEngine?
+    var otherEngine: (any SimEngine)?
     var random: SeededRandom
     var powered = false
     var boots = 0
     var persistedSeqno: UInt64 = 0
     /// Forwarding table: prefix -> next-hop node index (resolved from the neighbour key at install time).
-    var fib: [Prefix: Int] = [:]
+    var fib = ForwardingTable()
     /// Default-route next hop (::/0), if installed.
     var selectedGateway: NodeID?
     var uplinkHealthy = true
@@ -60,5 +63,27 @@ final class SimNode {
         self.isGateway = isGateway; self.random = random
         sessions = Array(repeating: .none, count: degree)
         knowsKey = Array(repeating: false, count: degree)
+    }
+
+    var hasEngine: Bool { filamentEngine != nil || otherEngine != nil }
+
+    func setEngine(_ e: (any SimEngine)?) {
+        filamentEngine = nil; otherEngine = nil
+        if let f = e as? RoutingEngine { filamentEngine = f } else { otherEngine = e }
+    }
+
+    /// Feeds one event; the engine's actions are appended to `actions`.
+    func handle(_ event: EngineEvent, now: Instant, into actions: inout [EngineAction]) {
+        if filamentEngine != nil {
+            filamentEngine!.handle(event, now: now, into: &actions)
+        } else if otherEngine != nil {
+            actions.append(contentsOf: otherEngine!.handle(event, now: now))
+        }
+    }
+
+    /// When the engine wants its next timer (nil when off).
+    var engineDeadline: Instant? {
+        if filamentEngine != nil { return filamentEngine!.nextDeadline }
+        return otherEngine?.nextDeadline
     }
 }

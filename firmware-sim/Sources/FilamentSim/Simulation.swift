@@ -40,6 +40,8 @@ public final class Simulation {
     var freePackets: [Int32] = []
     var data = DataCounters()
     var trafficRandom: SeededRandom
+    /// Empty action buffers for `feed`.
+    var actionBuffers: [[EngineAction]] = []
     /// Events dispatched so far.
     public private(set) var eventsProcessed: UInt64 = 0
 
@@ -130,7 +132,7 @@ public final class Simulation {
             let node = nodes[Int(n)]
             guard node.powered, generation == node.timerGeneration else { return }
             node.scheduledDeadline = .distantFuture
-            if let d = node.engine?.nextDeadline, d > now { schedule(Int(n), d); return }
+            if let d = node.engineDeadline, d > now { schedule(Int(n), d); return }
             feed(Int(n), .timer)
         case .linkTimer(let n, let generation):
             let node = nodes[Int(n)]
@@ -185,7 +187,7 @@ public final class Simulation {
         let setup = EngineSetup(nodeIndex: i, nodeID: node.nodeID, routerID: node.routerID, meshAddress: node.meshAddress,
                                 isGateway: node.isGateway, random: node.random.fork(), signer: node.keys, verifier: node.keys,
                                 persistedSeqnoCounter: node.persistedSeqno, now: now)
-        node.engine = config.engineFactory(setup)
+        node.setEngine(config.engineFactory(setup))
         if config.crypto == .real {
             node.link = try? LinkLayer(identity: node.keys.pair, networkKey: networkKey,
                                        initiationCounterFloor: node.persistedInitiationCounter, random: node.random.fork())
@@ -201,12 +203,12 @@ public final class Simulation {
         let node = nodes[i]
         guard node.powered else { return }
         node.powered = false
-        node.engine = nil
+        node.setEngine(nil)
         if let l = node.link { retiredLink.add(l.counters) }
         node.link = nil
         node.linkTimerGeneration &+= 1
         node.linkScheduled = .distantFuture
-        node.fib.removeAll()
+        node.fib.removeAll(keepingCapacity: false)
         node.selectedGateway = nil
         node.timerGeneration &+= 1
         node.scheduledDeadline = .distantFuture
@@ -218,10 +220,14 @@ public final class Simulation {
     /// Hands one event to node `i`'s engine and carries out its actions.
     func feed(_ i: Int, _ event: EngineEvent) {
         let node = nodes[i]
-        guard node.powered, node.engine != nil else { return }
-        let actions = node.engine!.handle(event, now: now)
+        guard node.powered, node.hasEngine else { return }
+        // Action buffers are reused (a pool, as carrying out actions may feed another bulb).
+        var actions = actionBuffers.popLast() ?? []
+        node.handle(event, now: now, into: &actions)
         for a in actions { execute(i, a) }
-        if let d = node.engine?.nextDeadline { schedule(i, d) }
+        actions.removeAll(keepingCapacity: actions.count <= 256)
+        actionBuffers.append(actions)
+        if let d = node.engineDeadline { schedule(i, d) }
     }
 
     func schedule(_ i: Int, _ deadline: Instant) {
@@ -258,9 +264,10 @@ public final class Simulation {
             stats.count(packet: packet, frameBytes: size)
             transmit(from: i, slot: slot, to: v, link: topo.adjacency[i][slot].link, kind: .unicast, bytes: bytes, size: size)
         case .installRoute(let entry):
-            node.fib[entry.prefix] = routerIndex[entry.nextHop.routerID] ?? -1
+            node.fib.install(entry.prefix, bulb: bulbIndex(ofHost: entry.prefix), hop: routerIndex[entry.nextHop.routerID],
+                             bulbs: nodes.count)
         case .removeRoute(let prefix):
-            node.fib[prefix] = nil
+            node.fib.remove(prefix, bulb: bulbIndex(ofHost: prefix))
         case .persistSeqnoCounter(let c):
             node.persistedSeqno = c
         case .notify(let n):
@@ -271,6 +278,13 @@ public final class Simulation {
             default: break
             }
         }
+    }
+
+    /// The bulb whose host prefix `prefix` is exactly, if any.
+    @inline(__always) func bulbIndex(ofHost prefix: Prefix) -> Int? {
+        guard prefix.length == 128, let d = routerIndex[RouterID(meshAddress: prefix.address)],
+              nodes[d].meshAddress == prefix.address else { return nil }
+        return d
     }
 
     @inline(__always) func slotOf(_ u: Int, _ v: Int) -> Int? {

@@ -26,9 +26,9 @@ import Testing
         let sim = try Simulation(config: c)
         for i in 0..<4 { sim.powerOn(i) }
         let dest = Prefix(host: sim.nodes[3].meshAddress)
-        sim.nodes[0].fib[dest] = 1
-        sim.nodes[1].fib[dest] = 2
-        sim.nodes[2].fib[dest] = 1
+        sim.nodes[0].fib.install(dest, bulb: sim.bulbIndex(ofHost: dest), hop: 1, bulbs: 4)
+        sim.nodes[1].fib.install(dest, bulb: sim.bulbIndex(ofHost: dest), hop: 2, bulbs: 4)
+        sim.nodes[2].fib.install(dest, bulb: sim.bulbIndex(ofHost: dest), hop: 1, bulbs: 4)
         sim.forward(DataPacket(flow: 0, destination: 3, at: 0, hops: 0, sentAt: .zero))
         var guardCount = 0
         while let (at, kind) = sim.queue.pop(), guardCount < 1000 {

@@ -59,8 +59,8 @@ import Testing
         let sim = try Simulation(config: c)
         for i in 0..<4 { sim.powerOn(i) }
         let dest = Prefix(host: sim.nodes[3].meshAddress)
-        sim.nodes[1].fib[dest] = 2
-        sim.nodes[2].fib[dest] = 1
+        sim.nodes[1].fib.install(dest, bulb: sim.bulbIndex(ofHost: dest), hop: 2, bulbs: 4)
+        sim.nodes[2].fib.install(dest, bulb: sim.bulbIndex(ofHost: dest), hop: 1, bulbs: 4)
         sim.oracle.sample(at: .zero)
         #expect(sim.oracle.loopsObserved == 1)
         #expect(sim.oracle.loopExamples.first?.cycle.sorted() == [1, 2])
