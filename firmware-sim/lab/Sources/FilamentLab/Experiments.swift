@@ -35,6 +35,14 @@ public enum Experiments {
         return text.split(separator: " ").first.flatMap { Double($0) } ?? .nan
     }
 
+    /// `MemAvailable` from /proc/meminfo, MiB (checked before each size of a scale series).
+    public static func memAvailableMiB() -> Double {
+        let text = (try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8)) ?? ""
+        guard let line = text.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("MemAvailable:") }),
+              let kib = line.split(separator: " ").compactMap({ Double($0) }).first else { return .nan }
+        return (kib / 1024).rounded()
+    }
+
     // MARK: reachability
 
     /// Polls every pair with `ping -c1 -i 0.1 -w <left>` (one echo every 100 ms until the first reply),
@@ -79,6 +87,9 @@ public enum Experiments {
         m.values["pairs_total"] = Double(pairs.count)
         m.values["pairs_reached"] = Double(got.count)
         m.values["start_spread_s"] = run.lastStart - run.firstStart
+        for (phase, seconds) in run.lab.phases { m.values[phase] = seconds }
+        m.values["load_avg_1m"] = loadAverage()
+        m.values["mem_available_mib"] = memAvailableMiB()
         if got.count == pairs.count, let last = got.max() {
             m.values["converged_s_from_first_start"] = last - run.firstStart
             m.values["converged_s_from_last_start"] = last - run.lastStart

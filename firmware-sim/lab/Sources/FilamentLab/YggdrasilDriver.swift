@@ -15,8 +15,7 @@ public struct YggdrasilDriver: DaemonDriver {
     }
 
     public func prepare(lab: Lab) throws -> [String] {
-        var addresses: [String] = []
-        for node in 0..<lab.topology.count {
+        try Parallel.map(lab.topology.count) { node in
             let generated = try Shell.run(["yggdrasil", "-genconf", "-json"], timeout: 20).stdout
             guard var conf = try JSONSerialization.jsonObject(with: Data(generated.utf8)) as? [String: Any] else {
                 throw LabError.badInput("yggdrasil -genconf -json printed no JSON object")
@@ -36,9 +35,8 @@ public struct YggdrasilDriver: DaemonDriver {
             guard address.hasPrefix("2") || address.hasPrefix("3") else {
                 throw LabError.badInput("yggdrasil -address gave '\(address)', not a 200::/7 address")
             }
-            addresses.append(address)
+            return address
         }
-        return addresses
     }
 
     public func start(node: Int, lab: Lab) throws -> Process? {
