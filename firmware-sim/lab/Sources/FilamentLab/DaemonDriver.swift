@@ -16,7 +16,7 @@ public protocol DaemonDriver: Sendable {
 
 /// Drivers by name.
 public enum Drivers {
-    public static let names = ["babeld", "yggdrasil", "kernel", "filamentd"]
+    public static let names = ["babeld", "yggdrasil", "kernel", "filamentd", "filamentd-jumbo"]
 
     /// `babeldHello` overrides babeld's hello interval (seconds); nil keeps its wired default.
     public static func named(_ name: String, babeldHello: Double? = nil) throws -> any DaemonDriver {
@@ -25,6 +25,7 @@ public enum Drivers {
         case "yggdrasil": return YggdrasilDriver()
         case "kernel": return KernelRoutesDriver()
         case "filamentd": return FilamentdDriver()
+        case "filamentd-jumbo": return FilamentdDriver(tunMTU: 65000)
         default: throw LabError.badInput("unknown daemon '\(name)' (one of \(names.joined(separator: ", ")))")
         }
     }

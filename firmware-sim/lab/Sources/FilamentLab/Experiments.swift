@@ -49,6 +49,12 @@ public enum Experiments {
     /// relaunching when ping gives up early (e.g. "network unreachable"). Returns, per pair, the
     /// monotonic time of its first reply, or nil if none came before `deadline`.
     public static func firstReplies(_ run: LabRun, pairs: [(Int, Int)], deadline: Double) throws -> [Double?] {
+        try firstReplies(run, probes: pairs.map { (from: $0.0, to: run.addresses[$0.1], source: nil) }, deadline: deadline)
+    }
+
+    /// `firstReplies` for arbitrary targets: node `from` pings address `to` (from `source` when given).
+    public static func firstReplies(_ run: LabRun, probes pairs: [(from: Int, to: String, source: String?)],
+                                    deadline: Double) throws -> [Double?] {
         var reached = [Double?](repeating: nil, count: pairs.count)
         var procs = [Process?](repeating: nil, count: pairs.count)
         var relaunchAt = [Double](repeating: 0, count: pairs.count)
@@ -56,7 +62,7 @@ public enum Experiments {
         while Shell.now() < deadline {
             let now = Shell.now()
             var open = 0
-            for (i, (a, b)) in pairs.enumerated() where reached[i] == nil {
+            for (i, (a, target, source)) in pairs.enumerated() where reached[i] == nil {
                 open += 1
                 if let p = procs[i] {
                     if p.isRunning { continue }
@@ -67,8 +73,9 @@ public enum Experiments {
                 }
                 if now >= relaunchAt[i] {
                     let left = max(1, Int(deadline - now))
-                    procs[i] = try run.lab.spawn(node: a, ["ping", "-n", "-q", "-c1", "-i", "0.1", "-w", "\(left)",
-                                                           run.addresses[b]], log: "ping-\(a)-\(b).log")
+                    let from = source.map { ["-I", $0] } ?? []
+                    procs[i] = try run.lab.spawn(node: a, ["ping", "-n", "-q", "-c1", "-i", "0.1", "-w", "\(left)"] + from
+                                                 + [target], log: "ping-\(a)-\(i).log")
                 }
             }
             if open == 0 { break }
@@ -187,10 +194,7 @@ public enum Experiments {
         Shell.reap(stream, timeout: window + 10)
         let endWall = Date().timeIntervalSince1970
         let text = (try? String(contentsOfFile: "\(run.lab.workDir)/stream.log", encoding: .utf8)) ?? ""
-        let replies = text.split(whereSeparator: \.isNewline).compactMap { line -> Double? in
-            guard line.hasPrefix("["), line.contains("bytes from"), let close = line.firstIndex(of: "]") else { return nil }
-            return Double(line[line.index(after: line.startIndex)..<close])
-        }
+        let replies = replyTimes(text)
         m.values["killed_node"] = Double(victim)
         m.values["path_hops"] = Double(hops)
         m.values["replies"] = Double(replies.count)
@@ -208,6 +212,88 @@ public enum Experiments {
             m.values["outage_s"] = endWall - lastBefore
             m.values["recovered"] = 0
             m.note = "no reply within \(Int(window)) s after the kill (outage is a lower bound)"
+        }
+        return m
+    }
+
+    /// Wall-clock times of the echo replies in a `ping -D` log.
+    static func replyTimes(_ text: String) -> [Double] {
+        text.split(whereSeparator: \.isNewline).compactMap { line -> Double? in
+            guard line.hasPrefix("["), line.contains("bytes from"), let close = line.firstIndex(of: "]") else { return nil }
+            return Double(line[line.index(after: line.startIndex)..<close])
+        }
+    }
+
+    // MARK: gateway failover
+
+    /// The internet host's address (on `lo` of the lab's internet namespace).
+    public static let internetHost = "2001:db8:ffff::1"
+
+    /// Gateway failover (decision 0712): the lab has gateways `run.lab.options.gateways` =
+    /// [primary, backup] wired to the internet namespace, every filamentd pinned to the primary
+    /// (`preferred_gateway`). Once every non-gateway node reaches the internet host, each pings it
+    /// every 100 ms (`ping -D -i 0.1`, from its mesh address); after `warmup` s the primary dies
+    /// silently (SIGKILL + `Lab.silence`: its uplink goes dark too). A node is through the backup
+    /// at its first reply after the kill; the result is the time until 99 % of the nodes are.
+    public static func gatewayFailover(_ run: LabRun, convergeTimeout: Double = 120, warmup: Double = 3,
+                                       window: Double = 20) throws -> LabResult {
+        let gateways = run.lab.options.gateways
+        var m = LabResult(experiment: "gateway-failover", daemon: run.driver.name, topology: run.topologyName,
+                          timers: run.driver.timers)
+        guard gateways.count >= 2, let primary = gateways.first else {
+            m.note = "needs two gateways (primary, backup)"; return m
+        }
+        let nodes = (0..<run.lab.topology.count).filter { !gateways.contains($0) }
+        let probes = nodes.map { (from: $0, to: internetHost, source: Optional(run.addresses[$0])) }
+        let t0 = Shell.now()
+        let reached = try firstReplies(run, probes: probes, deadline: t0 + convergeTimeout)
+        let through = reached.compactMap { $0 }
+        m.values["nodes"] = Double(nodes.count)
+        m.values["nodes_reaching_internet_before"] = Double(through.count)
+        if let last = through.max() { m.values["all_reaching_internet_s"] = last - run.firstStart }
+        guard through.count == nodes.count else {
+            m.note = "only \(through.count) of \(nodes.count) nodes reached the internet host within \(Int(convergeTimeout)) s"
+            return m
+        }
+        let total = Int((warmup + window).rounded(.up)) + 1
+        var streams: [Process] = []
+        defer { for p in streams { Shell.reap(p, timeout: 0) } }
+        for node in nodes {
+            streams.append(try run.lab.spawn(node: node, ["ping", "-n", "-D", "-i", "0.1", "-w", "\(total)",
+                                                          "-I", run.addresses[node], internetHost],
+                                             log: "gw-stream-\(node).log"))
+        }
+        usleep(UInt32(warmup * 1_000_000))
+        let killWall = Date().timeIntervalSince1970
+        if let p = run.daemons[primary] { kill(p.processIdentifier, SIGKILL) }
+        try run.lab.silence(node: primary)
+        if let p = run.daemons[primary] { Shell.reap(p, timeout: 5) }
+        run.daemons[primary] = nil
+        for p in streams { Shell.reap(p, timeout: window + 10) }
+        var recovery: [Double] = []
+        var unaffected = 0
+        for node in nodes {
+            let text = (try? String(contentsOfFile: "\(run.lab.workDir)/gw-stream-\(node).log", encoding: .utf8)) ?? ""
+            let times = replyTimes(text)
+            // Replies within 20 ms of the kill were already on their way back.
+            let before = times.filter { $0 < killWall + 0.02 }, after = times.filter { $0 >= killWall + 0.02 }
+            guard let first = after.first else { continue }
+            let gap = zip([before.last ?? killWall] + after, after).map { $1 - $0 }.max() ?? 0
+            if gap < 0.5 { unaffected += 1 }
+            recovery.append(first - killWall)
+        }
+        recovery.sort()
+        m.values["killed_node"] = Double(primary)
+        m.values["backup_node"] = Double(gateways[1])
+        m.values["nodes_recovered"] = Double(recovery.count)
+        m.values["nodes_not_interrupted"] = Double(unaffected)
+        let need = Int((0.99 * Double(nodes.count)).rounded(.up))
+        if recovery.count >= need {
+            m.values["failover_99pct_s"] = recovery[need - 1]
+            m.values["failover_median_s"] = recovery[recovery.count / 2]
+            m.values["failover_max_s"] = recovery.last
+        } else {
+            m.note = "only \(recovery.count) of \(nodes.count) nodes reached the internet host within \(Int(window)) s after the kill"
         }
         return m
     }

@@ -11,7 +11,11 @@ import Foundation
 /// (relative to the working directory), else PATH. Measure with a release build:
 /// `swift build -c release --product filamentd && swift build -c release --product filamentctl`.
 public struct FilamentdDriver: DaemonDriver {
-    public var name: String { "filamentd" }
+    /// `filamentd`, or `filamentd-jumbo` with `tun.mtu` 65000 (decision 0510), `filamentd-mtuN` otherwise.
+    public var name: String {
+        guard let tunMTU else { return "filamentd" }
+        return tunMTU == 65000 ? "filamentd-jumbo" : "filamentd-mtu\(tunMTU)"
+    }
     /// Where `filamentd` and `filamentctl` are; nil = search (see the type's comment).
     public var binDir: String?
 
