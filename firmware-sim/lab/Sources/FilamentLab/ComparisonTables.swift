@@ -13,6 +13,7 @@ public enum ComparisonTables {
         ("relay-failure", "echoes sent / replies", "echoes_sent", ""),
         ("steady", "tx bytes per node per second", "tx_bytes_per_node_per_s", " B/s"),
         ("steady", "RSS mean / max", "rss_mean_kib", " KiB"),
+        ("steady", "PSS mean (shared pages split among the daemons)", "pss_mean_kib", " KiB"),
         ("steady", "CPU mean / max (% of one core)", "cpu_percent_mean", " %"),
         ("tcp-3-hops", "TCP throughput", "gbit_per_s", " Gbit/s"),
         ("gateway-failover", "99 % of nodes through the backup", "failover_99pct_s", " s"),

@@ -12,6 +12,13 @@ public protocol DaemonDriver: Sendable {
     func prepare(lab: Lab) throws -> [String]
     /// Starts `node`'s daemon in its namespace (nil when the driver runs no process).
     func start(node: Int, lab: Lab) throws -> Process?
+    /// Memory one node needs beyond what is shared (daemon's private memory plus namespace and
+    /// veth overhead), MiB — a scale series checks `MemAvailable` against it before each size.
+    var memoryPerNodeMiB: Double { get }
+}
+
+extension DaemonDriver {
+    public var memoryPerNodeMiB: Double { 8 }
 }
 
 /// Drivers by name.

@@ -132,6 +132,8 @@ public enum Experiments {
             let cpu = zip(cpu0, cpu1).map { Double($1 - $0) / hz / elapsed * 100 }
             m.values["rss_mean_kib"] = (Double(rss.reduce(0, +)) / Double(max(1, rss.count))).rounded()
             m.values["rss_max_kib"] = Double(rss.max() ?? 0)
+            let pss = pids.compactMap { smapsKiB($0, "Pss:") }
+            if !pss.isEmpty { m.values["pss_mean_kib"] = (Double(pss.reduce(0, +)) / Double(pss.count)).rounded() }
             m.values["cpu_percent_mean"] = cpu.reduce(0, +) / Double(max(1, cpu.count))
             m.values["cpu_percent_max"] = cpu.max() ?? 0
         }
@@ -141,6 +143,14 @@ public enum Experiments {
     static func rssKiB(_ pid: Int32) -> Int? {
         guard let s = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
               let line = s.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("VmRSS:") }) else { return nil }
+        return line.split(separator: " ").compactMap { Int($0) }.first
+    }
+
+    /// A field of /proc/PID/smaps_rollup in KiB (`Pss:` = this process's share of its pages:
+    /// shared library pages count once across all daemons, which RSS counts in every one).
+    static func smapsKiB(_ pid: Int32, _ field: String) -> Int? {
+        guard let s = try? String(contentsOfFile: "/proc/\(pid)/smaps_rollup", encoding: .utf8),
+              let line = s.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix(field) }) else { return nil }
         return line.split(separator: " ").compactMap { Int($0) }.first
     }
 
@@ -325,19 +335,34 @@ public enum Experiments {
 
     // MARK: scale
 
-    /// Grids of growing size, cold start each, until reachability drops below 99 % or the
-    /// time limit for one size is exceeded.
+    /// Grids of growing size, cold start each, until reachability drops below 99 % within the
+    /// time limit of one size (or memory would not suffice). Big labs raise the kernel's IPv6
+    /// neighbour-table limits and restore them at teardown (`Lab`, decision 0713).
     public static func scale(driver: any DaemonDriver, sides: [Int], pairs: Int = 20, timeout: Double = 300,
                              report: (LabResult) -> Void) throws {
         for side in sides {
             let name = "grid:\(side)x\(side)"
+            let nodes = Double(side * side)
+            let need = nodes * driver.memoryPerNodeMiB + 512
+            let available = memAvailableMiB()
+            if available < need {
+                report(LabResult(experiment: "scale", daemon: driver.name, topology: name,
+                                 values: ["mem_available_mib": available, "mem_needed_mib": need.rounded()],
+                                 note: "skipped: about \(Int(need)) MiB needed, \(Int(available)) MiB available",
+                                 timers: driver.timers))
+                break
+            }
             let run = try LabRun(driver: driver, topology: .grid(width: side, height: side), topologyName: name)
-            let m: LabResult
+            var m: LabResult
             do { m = try coldStart(run, pairs: pairs, timeout: timeout) } catch { run.teardown(); throw error }
+            m.values["neigh_gc_thresh3"] = (try? String(contentsOfFile: "/proc/sys/net/ipv6/neigh/default/gc_thresh3", encoding: .utf8))
+                .flatMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            m.values["mem_needed_mib"] = need.rounded()
+            m.values["nodes"] = nodes
+            m.values["timeout_s"] = timeout
             run.teardown()
-            var scaled = m
-            scaled.experiment = "scale"
-            report(scaled)
+            m.experiment = "scale"
+            report(m)
             let total = m.values["pairs_total"] ?? 1, got = m.values["pairs_reached"] ?? 0
             if got / total < 0.99 { break }
         }

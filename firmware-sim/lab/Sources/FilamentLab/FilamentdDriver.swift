@@ -62,6 +62,8 @@ public struct FilamentdDriver: DaemonDriver {
         return "installed"
     }
 
+    public var memoryPerNodeMiB: Double { 8 }
+
     public func checkAvailable() throws {
         guard resolvedBinDir() != nil else {
             throw LabError.unavailable("filamentd not found: build it (swift build -c release --product filamentd), "

@@ -8,6 +8,8 @@ public struct YggdrasilDriver: DaemonDriver {
     public var timers: String { "yggdrasil 0.4.7 built-in timers (multicast beacon ~1 s, not configurable)" }
     public init() {}
 
+    public var memoryPerNodeMiB: Double { 20 }
+
     public func checkAvailable() throws {
         guard Shell.which("yggdrasil") != nil else {
             throw LabError.unavailable("yggdrasil is not installed (apt-get install yggdrasil, or scripts/setup.sh lab)")

@@ -142,7 +142,7 @@ extension FilamentLabCommand {
                     emit(try Experiments.coldStart(run, seed: seed, timeout: timeout), load: load)
                 }
             }
-            print(ComparisonTables.markdown(results))
+            print(LabReport.markdown(results))
         }
     }
 
@@ -171,13 +171,22 @@ extension FilamentLabCommand {
 
     struct Tables: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print the side-by-side tables of `compare` from JSON lines it wrote (--out).")
-        @Argument(help: "JSON-lines file.") var file: String
+            abstract: "Print the goals, side-by-side and scale tables from JSON lines written by compare/scale/failover (--out).")
+        @Argument(help: "JSON-lines files.") var files: [String]
+        @Option(help: "Also write the tables into this Markdown file, between the filament-lab markers.") var update: String?
 
         func run() throws {
-            let text = try String(contentsOfFile: file, encoding: .utf8)
-            let results = try text.split(whereSeparator: \.isNewline).map { try LabResult(jsonLine: String($0)) }
-            print(ComparisonTables.markdown(results))
+            var results: [LabResult] = []
+            for file in files {
+                let text = try String(contentsOfFile: file, encoding: .utf8)
+                results += try text.split(whereSeparator: \.isNewline).map { try LabResult(jsonLine: String($0)) }
+            }
+            let report = LabReport.markdown(results)
+            print(report)
+            if let update {
+                let doc = try String(contentsOfFile: update, encoding: .utf8)
+                try LabReport.replacing(in: doc, with: report).write(toFile: update, atomically: true, encoding: .utf8)
+            }
         }
     }
 
@@ -206,8 +215,12 @@ extension FilamentLabCommand {
             try requireRoot()
             var results: [LabResult] = []
             try Experiments.scale(driver: try choice.driver(), sides: sides.split(separator: ",").compactMap { Int($0) },
-                                  timeout: timeout) { m in results.append(m); output.emit(m) }
-            print(LabResult.markdown(results))
+                                  timeout: timeout) { m in
+                var m = m
+                m.values["load_avg_1m"] = m.values["load_avg_1m"] ?? Experiments.loadAverage()
+                results.append(m); output.emit(m)
+            }
+            print(LabReport.scale(results))
         }
     }
 
