@@ -125,3 +125,67 @@ private func filamentdSkipReason() -> String? {
         #expect(throws: LabError.self) { try LabResult(jsonLine: "[1,2]") }
     }
 }
+
+@Suite struct LabReportTests {
+    /// The goals table marks a goal met or not met from the numbers, and says "not measured" when absent.
+    @Test func goalsMarkedFromResults() throws {
+        let rs = [
+            LabResult(experiment: "relay-failure", daemon: "filamentd", topology: "grid:7x7", values: ["outage_s": 1.04]),
+            LabResult(experiment: "relay-failure", daemon: "babeld", topology: "grid:7x7", values: ["outage_s": 10.36]),
+            LabResult(experiment: "gateway-failover", daemon: "filamentd", topology: "grid:7x7", values: ["failover_99pct_s": 3.5]),
+            LabResult(experiment: "steady", daemon: "filamentd", topology: "grid:7x7", values: ["tx_bytes_per_node_per_s": 189]),
+            LabResult(experiment: "steady", daemon: "babeld", topology: "grid:7x7", values: ["tx_bytes_per_node_per_s": 234]),
+        ]
+        let table = LabReport.goals(rs)
+        #expect(table.contains("| relay dies silently: outage | under 3 s | 1.04 s | babeld 10.36 s, yggdrasil not measured | **met** |"))
+        #expect(table.contains("| gateway failover, 99 % of nodes on the backup | under 3 s | 3.50 s |") && table.contains("**not met**"))
+        #expect(table.contains("| steady control traffic per node | at most babeld's | 189 B/s | babeld 234 B/s"))
+        #expect(table.contains("| TCP over 3 hops (default TUN MTU) | at least 1.5x yggdrasil | not measured |"))
+    }
+
+    /// Regenerating replaces only the text between the markers; without markers the report is appended.
+    @Test func replacingBetweenMarkers() {
+        let doc = "head\n\(LabReport.beginMarker)\nold\n\(LabReport.endMarker)\ntail\n"
+        let new = LabReport.replacing(in: doc, with: "NEW")
+        #expect(new == "head\n\(LabReport.beginMarker)\nNEW\n\(LabReport.endMarker)\ntail\n")
+        #expect(LabReport.replacing(in: new, with: "NEW") == new)
+        #expect(LabReport.replacing(in: "x", with: "R").hasSuffix("\(LabReport.beginMarker)\nR\n\(LabReport.endMarker)\n"))
+    }
+
+    /// The scale table has one row per size in size order, the daemons as columns, "not run" where missing.
+    @Test func scaleTableRows() {
+        let rs = [
+            LabResult(experiment: "scale", daemon: "filamentd", topology: "grid:15x15",
+                      values: ["converged_s_from_first_start": 5.76, "pairs_reached": 21, "pairs_total": 21]),
+            LabResult(experiment: "scale", daemon: "filamentd", topology: "grid:10x10",
+                      values: ["converged_s_from_first_start": 2.67, "pairs_reached": 21, "pairs_total": 21]),
+            LabResult(experiment: "scale", daemon: "babeld", topology: "grid:10x10",
+                      values: ["pairs_reached": 12, "pairs_total": 21, "timeout_s": 180]),
+        ]
+        let lines = LabReport.scale(rs).split(separator: "\n")
+        #expect(lines[0] == "| grid | filamentd | babeld |")
+        #expect(lines[2].hasPrefix("| grid:10x10 | **2.67 s** (21/21;") && lines[2].contains("| not converged in 180 s (12/21;"))
+        #expect(lines[3].hasPrefix("| grid:15x15 | **5.76 s**") && lines[3].hasSuffix("| not run |"))
+    }
+}
+
+@Suite struct ParallelTests {
+    /// Every index runs exactly once, results come back in index order, and the lowest failing
+    /// index's error is rethrown after all indices ran.
+    @Test func forEachAndMap() throws {
+        let squares = try Parallel.map(50, width: 4) { $0 * $0 }
+        #expect(squares == (0..<50).map { $0 * $0 })
+        let lock = NSLock()
+        var ran = 0
+        var thrown = ""
+        do {
+            try Parallel.forEach(20, width: 4) { i in
+                lock.withLock { ran += 1 }
+                if i == 3 || i == 17 { throw LabError.badInput("\(i)") }
+            }
+        } catch { thrown = "\(error)" }
+        #expect(thrown == "bad input: 3")
+        #expect(ran == 20)
+        #expect(Parallel.chunks(Array(0..<10), parts: 3) == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]])
+    }
+}

@@ -14,6 +14,8 @@ public struct BabeldDriver: DaemonDriver {
     }
     public init(helloInterval: Double? = nil) { self.helloInterval = helloInterval }
 
+    public var memoryPerNodeMiB: Double { 3 }
+
     public func checkAvailable() throws {
         guard Shell.which("babeld") != nil else {
             throw LabError.unavailable("babeld is not installed (apt-get install babeld, or scripts/setup.sh lab)")

@@ -13,8 +13,17 @@ public enum ComparisonTables {
         ("relay-failure", "echoes sent / replies", "echoes_sent", ""),
         ("steady", "tx bytes per node per second", "tx_bytes_per_node_per_s", " B/s"),
         ("steady", "RSS mean / max", "rss_mean_kib", " KiB"),
+        ("steady", "PSS mean (shared pages split among the daemons)", "pss_mean_kib", " KiB"),
         ("steady", "CPU mean / max (% of one core)", "cpu_percent_mean", " %"),
         ("tcp-3-hops", "TCP throughput", "gbit_per_s", " Gbit/s"),
+        ("gateway-failover", "99 % of nodes through the backup", "failover_99pct_s", " s"),
+        ("gateway-failover", "median / last node", "failover_median_s", " s"),
+        ("gateway-failover", "nodes recovered / nodes", "nodes_recovered", ""),
+        ("gateway-failover", "all nodes on the internet, from first launch", "all_reaching_internet_s", " s"),
+        ("scale", "converged, from first launch", "converged_s_from_first_start", " s"),
+        ("scale", "pairs reached / sampled", "pairs_reached", ""),
+        ("scale", "start-up: namespaces+links+nodes / prepare / launch", "setup_nodes_s", " s"),
+        ("scale", "MemAvailable before", "mem_available_mib", " MiB"),
     ]
 
     /// Markdown: for each experiment present in `results`, a table with one column per daemon.
@@ -42,12 +51,21 @@ public enum ComparisonTables {
     static func cell(_ r: LabResult, _ key: String, _ unit: String) -> String {
         guard let v = r.values[key] else { return "—" }
         switch key {
+        case "failover_median_s":
+            return String(format: "%.2f / %.2f", v, r.values["failover_max_s"] ?? .nan) + unit
+        case "nodes_recovered": return "\(LabResult.format(v)) / \(r.values["nodes"].map(LabResult.format) ?? "—")"
+        case "pairs_reached": return "\(LabResult.format(v)) / \(r.values["pairs_total"].map(LabResult.format) ?? "—")"
+        case "setup_nodes_s":
+            let build = v + (r.values["setup_namespaces_s"] ?? 0) + (r.values["setup_links_s"] ?? 0)
+            return String(format: "%.1f / %.1f / %.1f", build, r.values["setup_prepare_s"] ?? .nan,
+                          r.values["setup_start_s"] ?? .nan) + unit
         case "echoes_sent": return "\(LabResult.format(v)) / \(r.values["replies"].map(LabResult.format) ?? "—")"
         case "rss_mean_kib": return "\(LabResult.format(v)) / \(r.values["rss_max_kib"].map(LabResult.format) ?? "—")\(unit)"
         case "cpu_percent_mean":
             let mx = r.values["cpu_percent_max"] ?? .nan
             return String(format: "%.3f / %.3f", v, mx) + unit
-        case "converged_s_from_first_start", "converged_s_from_last_start", "outage_s":
+        case "converged_s_from_first_start", "converged_s_from_last_start", "outage_s", "failover_99pct_s",
+             "all_reaching_internet_s":
             return String(format: "%.2f", v) + unit
         case "gbit_per_s": return String(format: "%.2f", v) + unit
         default: return LabResult.format(v) + unit

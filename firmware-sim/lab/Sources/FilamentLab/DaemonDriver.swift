@@ -12,11 +12,18 @@ public protocol DaemonDriver: Sendable {
     func prepare(lab: Lab) throws -> [String]
     /// Starts `node`'s daemon in its namespace (nil when the driver runs no process).
     func start(node: Int, lab: Lab) throws -> Process?
+    /// Memory one node needs beyond what is shared (daemon's private memory plus namespace and
+    /// veth overhead), MiB — a scale series checks `MemAvailable` against it before each size.
+    var memoryPerNodeMiB: Double { get }
+}
+
+extension DaemonDriver {
+    public var memoryPerNodeMiB: Double { 8 }
 }
 
 /// Drivers by name.
 public enum Drivers {
-    public static let names = ["babeld", "yggdrasil", "kernel", "filamentd"]
+    public static let names = ["babeld", "yggdrasil", "kernel", "filamentd", "filamentd-jumbo"]
 
     /// `babeldHello` overrides babeld's hello interval (seconds); nil keeps its wired default.
     public static func named(_ name: String, babeldHello: Double? = nil) throws -> any DaemonDriver {
@@ -25,6 +32,7 @@ public enum Drivers {
         case "yggdrasil": return YggdrasilDriver()
         case "kernel": return KernelRoutesDriver()
         case "filamentd": return FilamentdDriver()
+        case "filamentd-jumbo": return FilamentdDriver(tunMTU: 65000)
         default: throw LabError.badInput("unknown daemon '\(name)' (one of \(names.joined(separator: ", ")))")
         }
     }

@@ -35,12 +35,26 @@ public enum Experiments {
         return text.split(separator: " ").first.flatMap { Double($0) } ?? .nan
     }
 
+    /// `MemAvailable` from /proc/meminfo, MiB (checked before each size of a scale series).
+    public static func memAvailableMiB() -> Double {
+        let text = (try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8)) ?? ""
+        guard let line = text.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("MemAvailable:") }),
+              let kib = line.split(separator: " ").compactMap({ Double($0) }).first else { return .nan }
+        return (kib / 1024).rounded()
+    }
+
     // MARK: reachability
 
     /// Polls every pair with `ping -c1 -i 0.1 -w <left>` (one echo every 100 ms until the first reply),
     /// relaunching when ping gives up early (e.g. "network unreachable"). Returns, per pair, the
     /// monotonic time of its first reply, or nil if none came before `deadline`.
     public static func firstReplies(_ run: LabRun, pairs: [(Int, Int)], deadline: Double) throws -> [Double?] {
+        try firstReplies(run, probes: pairs.map { (from: $0.0, to: run.addresses[$0.1], source: nil) }, deadline: deadline)
+    }
+
+    /// `firstReplies` for arbitrary targets: node `from` pings address `to` (from `source` when given).
+    public static func firstReplies(_ run: LabRun, probes pairs: [(from: Int, to: String, source: String?)],
+                                    deadline: Double) throws -> [Double?] {
         var reached = [Double?](repeating: nil, count: pairs.count)
         var procs = [Process?](repeating: nil, count: pairs.count)
         var relaunchAt = [Double](repeating: 0, count: pairs.count)
@@ -48,7 +62,7 @@ public enum Experiments {
         while Shell.now() < deadline {
             let now = Shell.now()
             var open = 0
-            for (i, (a, b)) in pairs.enumerated() where reached[i] == nil {
+            for (i, (a, target, source)) in pairs.enumerated() where reached[i] == nil {
                 open += 1
                 if let p = procs[i] {
                     if p.isRunning { continue }
@@ -59,8 +73,9 @@ public enum Experiments {
                 }
                 if now >= relaunchAt[i] {
                     let left = max(1, Int(deadline - now))
-                    procs[i] = try run.lab.spawn(node: a, ["ping", "-n", "-q", "-c1", "-i", "0.1", "-w", "\(left)",
-                                                           run.addresses[b]], log: "ping-\(a)-\(b).log")
+                    let from = source.map { ["-I", $0] } ?? []
+                    procs[i] = try run.lab.spawn(node: a, ["ping", "-n", "-q", "-c1", "-i", "0.1", "-w", "\(left)"] + from
+                                                 + [target], log: "ping-\(a)-\(i).log")
                 }
             }
             if open == 0 { break }
@@ -79,6 +94,9 @@ public enum Experiments {
         m.values["pairs_total"] = Double(pairs.count)
         m.values["pairs_reached"] = Double(got.count)
         m.values["start_spread_s"] = run.lastStart - run.firstStart
+        for (phase, seconds) in run.lab.phases { m.values[phase] = seconds }
+        m.values["load_avg_1m"] = loadAverage()
+        m.values["mem_available_mib"] = memAvailableMiB()
         if got.count == pairs.count, let last = got.max() {
             m.values["converged_s_from_first_start"] = last - run.firstStart
             m.values["converged_s_from_last_start"] = last - run.lastStart
@@ -114,6 +132,8 @@ public enum Experiments {
             let cpu = zip(cpu0, cpu1).map { Double($1 - $0) / hz / elapsed * 100 }
             m.values["rss_mean_kib"] = (Double(rss.reduce(0, +)) / Double(max(1, rss.count))).rounded()
             m.values["rss_max_kib"] = Double(rss.max() ?? 0)
+            let pss = pids.compactMap { smapsKiB($0, "Pss:") }
+            if !pss.isEmpty { m.values["pss_mean_kib"] = (Double(pss.reduce(0, +)) / Double(pss.count)).rounded() }
             m.values["cpu_percent_mean"] = cpu.reduce(0, +) / Double(max(1, cpu.count))
             m.values["cpu_percent_max"] = cpu.max() ?? 0
         }
@@ -123,6 +143,14 @@ public enum Experiments {
     static func rssKiB(_ pid: Int32) -> Int? {
         guard let s = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
               let line = s.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix("VmRSS:") }) else { return nil }
+        return line.split(separator: " ").compactMap { Int($0) }.first
+    }
+
+    /// A field of /proc/PID/smaps_rollup in KiB (`Pss:` = this process's share of its pages:
+    /// shared library pages count once across all daemons, which RSS counts in every one).
+    static func smapsKiB(_ pid: Int32, _ field: String) -> Int? {
+        guard let s = try? String(contentsOfFile: "/proc/\(pid)/smaps_rollup", encoding: .utf8),
+              let line = s.split(whereSeparator: \.isNewline).first(where: { $0.hasPrefix(field) }) else { return nil }
         return line.split(separator: " ").compactMap { Int($0) }.first
     }
 
@@ -176,10 +204,7 @@ public enum Experiments {
         Shell.reap(stream, timeout: window + 10)
         let endWall = Date().timeIntervalSince1970
         let text = (try? String(contentsOfFile: "\(run.lab.workDir)/stream.log", encoding: .utf8)) ?? ""
-        let replies = text.split(whereSeparator: \.isNewline).compactMap { line -> Double? in
-            guard line.hasPrefix("["), line.contains("bytes from"), let close = line.firstIndex(of: "]") else { return nil }
-            return Double(line[line.index(after: line.startIndex)..<close])
-        }
+        let replies = replyTimes(text)
         m.values["killed_node"] = Double(victim)
         m.values["path_hops"] = Double(hops)
         m.values["replies"] = Double(replies.count)
@@ -197,6 +222,88 @@ public enum Experiments {
             m.values["outage_s"] = endWall - lastBefore
             m.values["recovered"] = 0
             m.note = "no reply within \(Int(window)) s after the kill (outage is a lower bound)"
+        }
+        return m
+    }
+
+    /// Wall-clock times of the echo replies in a `ping -D` log.
+    static func replyTimes(_ text: String) -> [Double] {
+        text.split(whereSeparator: \.isNewline).compactMap { line -> Double? in
+            guard line.hasPrefix("["), line.contains("bytes from"), let close = line.firstIndex(of: "]") else { return nil }
+            return Double(line[line.index(after: line.startIndex)..<close])
+        }
+    }
+
+    // MARK: gateway failover
+
+    /// The internet host's address (on `lo` of the lab's internet namespace).
+    public static let internetHost = "2001:db8:ffff::1"
+
+    /// Gateway failover (decision 0712): the lab has gateways `run.lab.options.gateways` =
+    /// [primary, backup] wired to the internet namespace, every filamentd pinned to the primary
+    /// (`preferred_gateway`). Once every non-gateway node reaches the internet host, each pings it
+    /// every 100 ms (`ping -D -i 0.1`, from its mesh address); after `warmup` s the primary dies
+    /// silently (SIGKILL + `Lab.silence`: its uplink goes dark too). A node is through the backup
+    /// at its first reply after the kill; the result is the time until 99 % of the nodes are.
+    public static func gatewayFailover(_ run: LabRun, convergeTimeout: Double = 120, warmup: Double = 3,
+                                       window: Double = 20) throws -> LabResult {
+        let gateways = run.lab.options.gateways
+        var m = LabResult(experiment: "gateway-failover", daemon: run.driver.name, topology: run.topologyName,
+                          timers: run.driver.timers)
+        guard gateways.count >= 2, let primary = gateways.first else {
+            m.note = "needs two gateways (primary, backup)"; return m
+        }
+        let nodes = (0..<run.lab.topology.count).filter { !gateways.contains($0) }
+        let probes = nodes.map { (from: $0, to: internetHost, source: Optional(run.addresses[$0])) }
+        let t0 = Shell.now()
+        let reached = try firstReplies(run, probes: probes, deadline: t0 + convergeTimeout)
+        let through = reached.compactMap { $0 }
+        m.values["nodes"] = Double(nodes.count)
+        m.values["nodes_reaching_internet_before"] = Double(through.count)
+        if let last = through.max() { m.values["all_reaching_internet_s"] = last - run.firstStart }
+        guard through.count == nodes.count else {
+            m.note = "only \(through.count) of \(nodes.count) nodes reached the internet host within \(Int(convergeTimeout)) s"
+            return m
+        }
+        let total = Int((warmup + window).rounded(.up)) + 1
+        var streams: [Process] = []
+        defer { for p in streams { Shell.reap(p, timeout: 0) } }
+        for node in nodes {
+            streams.append(try run.lab.spawn(node: node, ["ping", "-n", "-D", "-i", "0.1", "-w", "\(total)",
+                                                          "-I", run.addresses[node], internetHost],
+                                             log: "gw-stream-\(node).log"))
+        }
+        usleep(UInt32(warmup * 1_000_000))
+        let killWall = Date().timeIntervalSince1970
+        if let p = run.daemons[primary] { kill(p.processIdentifier, SIGKILL) }
+        try run.lab.silence(node: primary)
+        if let p = run.daemons[primary] { Shell.reap(p, timeout: 5) }
+        run.daemons[primary] = nil
+        for p in streams { Shell.reap(p, timeout: window + 10) }
+        var recovery: [Double] = []
+        var unaffected = 0
+        for node in nodes {
+            let text = (try? String(contentsOfFile: "\(run.lab.workDir)/gw-stream-\(node).log", encoding: .utf8)) ?? ""
+            let times = replyTimes(text)
+            // Replies within 20 ms of the kill were already on their way back.
+            let before = times.filter { $0 < killWall + 0.02 }, after = times.filter { $0 >= killWall + 0.02 }
+            guard let first = after.first else { continue }
+            let gap = zip([before.last ?? killWall] + after, after).map { $1 - $0 }.max() ?? 0
+            if gap < 0.5 { unaffected += 1 }
+            recovery.append(first - killWall)
+        }
+        recovery.sort()
+        m.values["killed_node"] = Double(primary)
+        m.values["backup_node"] = Double(gateways[1])
+        m.values["nodes_recovered"] = Double(recovery.count)
+        m.values["nodes_not_interrupted"] = Double(unaffected)
+        let need = Int((0.99 * Double(nodes.count)).rounded(.up))
+        if recovery.count >= need {
+            m.values["failover_99pct_s"] = recovery[need - 1]
+            m.values["failover_median_s"] = recovery[recovery.count / 2]
+            m.values["failover_max_s"] = recovery.last
+        } else {
+            m.note = "only \(recovery.count) of \(nodes.count) nodes reached the internet host within \(Int(window)) s after the kill"
         }
         return m
     }
@@ -228,19 +335,34 @@ public enum Experiments {
 
     // MARK: scale
 
-    /// Grids of growing size, cold start each, until reachability drops below 99 % or the
-    /// time limit for one size is exceeded.
+    /// Grids of growing size, cold start each, until reachability drops below 99 % within the
+    /// time limit of one size (or memory would not suffice). Big labs raise the kernel's IPv6
+    /// neighbour-table limits and restore them at teardown (`Lab`, decision 0713).
     public static func scale(driver: any DaemonDriver, sides: [Int], pairs: Int = 20, timeout: Double = 300,
                              report: (LabResult) -> Void) throws {
         for side in sides {
             let name = "grid:\(side)x\(side)"
+            let nodes = Double(side * side)
+            let need = nodes * driver.memoryPerNodeMiB + 512
+            let available = memAvailableMiB()
+            if available < need {
+                report(LabResult(experiment: "scale", daemon: driver.name, topology: name,
+                                 values: ["mem_available_mib": available, "mem_needed_mib": need.rounded()],
+                                 note: "skipped: about \(Int(need)) MiB needed, \(Int(available)) MiB available",
+                                 timers: driver.timers))
+                break
+            }
             let run = try LabRun(driver: driver, topology: .grid(width: side, height: side), topologyName: name)
-            let m: LabResult
+            var m: LabResult
             do { m = try coldStart(run, pairs: pairs, timeout: timeout) } catch { run.teardown(); throw error }
+            m.values["neigh_gc_thresh3"] = (try? String(contentsOfFile: "/proc/sys/net/ipv6/neigh/default/gc_thresh3", encoding: .utf8))
+                .flatMap { Double($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            m.values["mem_needed_mib"] = need.rounded()
+            m.values["nodes"] = nodes
+            m.values["timeout_s"] = timeout
             run.teardown()
-            var scaled = m
-            scaled.experiment = "scale"
-            report(scaled)
+            m.experiment = "scale"
+            report(m)
             let total = m.values["pairs_total"] ?? 1, got = m.values["pairs_reached"] ?? 0
             if got / total < 0.99 { break }
         }

@@ -7,6 +7,8 @@ public struct KernelRoutesDriver: DaemonDriver {
     public var timers: String { "none (static routes)" }
     public init() {}
 
+    public var memoryPerNodeMiB: Double { 1 }
+
     public func checkAvailable() throws {}
 
     public func prepare(lab: Lab) throws -> [String] {

@@ -61,7 +61,18 @@ public final class Lab: @unchecked Sendable {
 
     // MARK: build
 
-    /// Creates namespaces, links, addresses and loss rules. Throws after tearing down on failure.
+    /// Seconds each set-up phase took (`setup_namespaces_s`, `setup_links_s`, `setup_nodes_s`),
+    /// reported with the cold-start result so big grids show where their start-up time goes.
+    public var phases: [String: Double] { lock.withLock { phaseTimes } }
+    private var phaseTimes: [String: Double] = [:]
+
+    func recordPhase(_ name: String, since start: Double) {
+        let t = Shell.now() - start
+        lock.withLock { phaseTimes[name] = t }
+    }
+
+    /// Creates namespaces, links, addresses and loss rules, each phase in bounded parallel
+    /// (`Parallel.defaultWidth` workers). Throws after tearing down on failure.
     public func build() throws {
         LabRegistry.shared.add(self)
         do {
@@ -70,38 +81,55 @@ public final class Lab: @unchecked Sendable {
             var names = (0..<topology.count).map(ns)
             if !options.gateways.isEmpty { names.append(internetNamespace) }
             lock.withLock { namespaces = names }
-            try Shell.run(["ip", "-batch", "-"], timeout: 60, stdin: names.map { "netns add \($0)\n" }.joined())
-            var batch = ""
+            var t = Shell.now()
+            // The first `netns add` makes /run/netns a shared mount; do it alone, the rest in parallel batches.
+            try Shell.run(["ip", "netns", "add", names[0]], timeout: 30)
+            let rest = Parallel.chunks(Array(names.dropFirst()), parts: Parallel.defaultWidth)
+            try Parallel.forEach(rest.count) { c in
+                try Shell.run(["ip", "-batch", "-"], timeout: 120, stdin: rest[c].map { "netns add \($0)\n" }.joined())
+            }
+            recordPhase("setup_namespaces_s", since: t)
+            t = Shell.now()
+            var lines: [String] = []
             for (i, l) in topology.links.enumerated() {
                 let (ia, ib) = linkInterfaces[i]
-                batch += "link add \(ia) netns \(ns(l.a)) type veth peer name \(ib) netns \(ns(l.b))\n"
+                lines.append("link add \(ia) netns \(ns(l.a)) type veth peer name \(ib) netns \(ns(l.b))\n")
             }
             for (k, g) in options.gateways.enumerated() {
-                batch += "link add lgw netns \(ns(g)) type veth peer name gw\(k) netns \(internetNamespace)\n"
+                lines.append("link add lgw netns \(ns(g)) type veth peer name gw\(k) netns \(internetNamespace)\n")
             }
-            if !batch.isEmpty { try Shell.run(["ip", "-batch", "-"], timeout: 120, stdin: batch) }
-            for node in 0..<topology.count { try setUpNode(node) }
+            let linkChunks = Parallel.chunks(lines, parts: Parallel.defaultWidth)
+            try Parallel.forEach(linkChunks.count) { c in
+                try Shell.run(["ip", "-batch", "-"], timeout: 120, stdin: linkChunks[c].joined())
+            }
+            recordPhase("setup_links_s", since: t)
+            t = Shell.now()
+            try Parallel.forEach(topology.count) { try self.setUpNode($0) }
             if !options.gateways.isEmpty { try setUpInternet() }
+            recordPhase("setup_nodes_s", since: t)
         } catch {
             teardown()
             throw error
         }
     }
 
+    /// One process chain per node: `ip netns exec NS sh` writes the sysctls (shell builtins) and
+    /// hands links, addresses and routes to a single `ip -batch`.
     private func setUpNode(_ node: Int) throws {
         var ifs = interfaces[node]
         let gatewayIndex = options.gateways.firstIndex(of: node)
         if gatewayIndex != nil { ifs.append("lgw") }
-        var s = commonSysctls(ifs)
-        s += "ip link set lo up\n"
-        for i in ifs { s += "ip link set \(i) up\n" }
-        s += "ip -6 addr add \(nodeAddress(node))/128 dev lo\n"
+        var batch = "link set lo up\n"
+        for i in ifs { batch += "link set \(i) up\n" }
+        batch += "addr add \(nodeAddress(node))/128 dev lo\n"
         if let k = gatewayIndex {
-            s += "ip -6 addr add 2001:db8:0:\(k + 1)::2/64 dev lgw nodad\n"
-            s += "ip -4 addr add 198.51.100.\(4 * k + 2)/30 dev lgw\n"
-            s += "ip -6 route add default via 2001:db8:0:\(k + 1)::1\n"
-            s += "ip -4 route add default via 198.51.100.\(4 * k + 1)\n"
+            batch += "addr add 2001:db8:0:\(k + 1)::2/64 dev lgw nodad\n"
+            batch += "addr add 198.51.100.\(4 * k + 2)/30 dev lgw\n"
+            batch += "route add ::/0 via 2001:db8:0:\(k + 1)::1\n"
+            batch += "route add 0.0.0.0/0 via 198.51.100.\(4 * k + 1)\n"
         }
+        var s = commonSysctls(ifs)
+        s += "ip -batch - <<'FLEOF'\n\(batch)FLEOF\n"
         if options.lossPercent > 0 && !interfaces[node].isEmpty {
             s += "nft add table inet fllab\n"
             s += "nft add chain inet fllab loss '{ type filter hook prerouting priority -300; policy accept; }'\n"
@@ -109,7 +137,7 @@ public final class Lab: @unchecked Sendable {
                 s += "nft add rule inet fllab loss iifname \(i) numgen random mod 100 '<' \(options.lossPercent) drop\n"
             }
         }
-        try exec(node: node, ["sh", "-ec", s], timeout: 30)
+        try exec(node: node, ["sh", "-ec", s], timeout: 60)
     }
 
     private func setUpInternet() throws {
@@ -133,15 +161,44 @@ public final class Lab: @unchecked Sendable {
         return s
     }
 
-    /// Big labs overflow the kernel's one shared IPv6 neighbour table: raise its limits, restore later.
+    /// Where the neighbour-table limits found before raising them are kept until teardown, outside
+    /// the work directory, so `cleanup` can put them back after a run that died without teardown.
+    static func savedSysctlsPath(_ prefix: String) -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)sysctls").path
+    }
+
+    /// Big labs overflow the kernel's one shared IPv6 neighbour table: raise its limits (only
+    /// upwards), remember the old values in a file, restore them at teardown (decision 0713).
     private func raiseNeighbourLimits() throws {
-        let scale = max(1, topology.count / 100)
+        let scale = max(1, (topology.count + 99) / 100)
+        var saved: [(String, String)] = []
         for (key, value) in [("gc_thresh1", 1024 * scale), ("gc_thresh2", 4096 * scale), ("gc_thresh3", 8192 * scale)] {
             let path = "/proc/sys/net/ipv6/neigh/default/\(key)"
             let old = try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-            lock.withLock { savedSysctls.append((path, old)) }
+            guard let oldValue = Int(old), oldValue < value else { continue }
+            saved.append((path, old))
+        }
+        guard !saved.isEmpty else { return }
+        let file = saved.map { "\($0.0) \($0.1)\n" }.joined()
+        try file.write(toFile: Lab.savedSysctlsPath(prefix), atomically: true, encoding: .utf8)
+        lock.withLock { savedSysctls = saved }
+        for (path, _) in saved {
+            let key = (path as NSString).lastPathComponent
+            let value = key == "gc_thresh1" ? 1024 * scale : key == "gc_thresh2" ? 4096 * scale : 8192 * scale
             try "\(value)\n".write(toFile: path, atomically: false, encoding: .utf8)
         }
+    }
+
+    /// Writes back the values in a saved-sysctls file and removes it (teardown and `cleanup`).
+    static func restoreSysctls(prefix: String) {
+        let file = savedSysctlsPath(prefix)
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { return }
+        for line in text.split(whereSeparator: \.isNewline) {
+            let parts = line.split(separator: " ")
+            guard parts.count == 2, parts[0].hasPrefix("/proc/sys/net/ipv6/neigh/") else { continue }
+            try? "\(parts[1])\n".write(toFile: String(parts[0]), atomically: false, encoding: .utf8)
+        }
+        try? FileManager.default.removeItem(atPath: file)
     }
 
     // MARK: running things in nodes
@@ -191,31 +248,61 @@ public final class Lab: @unchecked Sendable {
     // MARK: teardown
 
     /// Kills every process this lab started (by PID), deletes its namespaces, restores sysctls,
-    /// removes the work directory. Safe to call more than once and from a signal handler's queue.
+    /// removes the work directory. Safe to call more than once and from several threads: a second
+    /// caller (a signal arriving mid-teardown) waits until the first has finished.
     public func teardown() {
+        teardownLock.lock()
+        defer { teardownLock.unlock() }
         let (procs, names, sysctls): ([Process], [String], [(String, String)]) = lock.withLock {
             if tornDown { return ([], [], []) }
             tornDown = true
             return (processes, namespaces, savedSysctls)
         }
+        let t = Shell.now()
         for p in procs where p.isRunning { kill(p.processIdentifier, SIGKILL) }
         for p in procs { Shell.reap(p, timeout: 2) }
         Lab.removeNamespaces(names)
         for (path, value) in sysctls { try? "\(value)\n".write(toFile: path, atomically: false, encoding: .utf8) }
+        try? FileManager.default.removeItem(atPath: Lab.savedSysctlsPath(prefix))
         try? FileManager.default.removeItem(atPath: workDir)
         LabRegistry.shared.remove(self)
+        if names.count > 100 {
+            FileHandle.standardError.write(Data("filament-lab: teardown of \(names.count) namespaces took \(String(format: "%.1f", Shell.now() - t)) s\n".utf8))
+        }
     }
+    private let teardownLock = NSLock()
 
-    /// Kills whatever still runs inside the given namespaces (only ours: they carry our prefix) and deletes them.
+    /// Kills whatever still runs inside the given namespaces (only ours: they carry our prefix) and
+    /// deletes them. One pass over /proc matches processes by network-namespace inode (instead of
+    /// one `ip netns pids` per namespace, which took minutes for 625 namespaces); deletion runs in
+    /// parallel batches.
     static func removeNamespaces(_ names: [String]) {
         let existing = Set(listNamespaces())
-        for name in names where existing.contains(name) {
-            if let pids = try? Shell.run(["ip", "netns", "pids", name], timeout: 5, check: false).stdout {
-                for pid in pids.split(whereSeparator: \.isNewline).compactMap({ Int32($0) }) { kill(pid, SIGKILL) }
-            }
+        let ours = names.filter(existing.contains)
+        guard !ours.isEmpty else { return }
+        var inodes = Set<UInt64>()
+        for name in ours {
+            var st = stat()
+            if stat("/run/netns/\(name)", &st) == 0 { inodes.insert(UInt64(st.st_ino)) }
         }
-        let batch = names.filter(existing.contains).map { "netns del \($0)\n" }.joined()
-        if !batch.isEmpty { _ = try? Shell.run(["ip", "-force", "-batch", "-"], timeout: 120, stdin: batch, check: false) }
+        for pid in processesIn(namespaceInodes: inodes) { kill(pid, SIGKILL) }
+        let chunks = Parallel.chunks(ours, parts: Parallel.defaultWidth)
+        try? Parallel.forEach(chunks.count) { c in
+            _ = try? Shell.run(["ip", "-force", "-batch", "-"], timeout: 120,
+                               stdin: chunks[c].map { "netns del \($0)\n" }.joined(), check: false)
+        }
+    }
+
+    /// PIDs whose network namespace is one of `inodes` (read from /proc/PID/ns/net).
+    static func processesIn(namespaceInodes inodes: Set<UInt64>) -> [Int32] {
+        guard !inodes.isEmpty, let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+        var found: [Int32] = []
+        for e in entries {
+            guard let pid = Int32(e), pid != getpid() else { continue }
+            var st = stat()
+            if stat("/proc/\(e)/ns/net", &st) == 0, inodes.contains(UInt64(st.st_ino)) { found.append(pid) }
+        }
+        return found
     }
 
     /// Names from `ip netns list`.
@@ -237,8 +324,17 @@ public final class Lab: @unchecked Sendable {
         if let prefix, !(prefix.hasPrefix("fl") && !prefix.hasPrefix("filt")) { return [] }
         removeNamespaces(names)
         let tmp = FileManager.default.temporaryDirectory.path
-        let prefixes = Set(names.compactMap { n in n.firstIndex(of: "-").map { String(n[...$0]) } })
-        for p in prefixes { try? FileManager.default.removeItem(atPath: "\(tmp)/\(p)lab") }
+        var prefixes = Set(names.compactMap { n in n.firstIndex(of: "-").map { String(n[...$0]) } })
+        // Saved neighbour limits of runs that died before teardown (their namespaces may already be gone).
+        for f in (try? FileManager.default.contentsOfDirectory(atPath: tmp)) ?? [] where f.hasPrefix("fl") && f.hasSuffix("-sysctls") {
+            let p = String(f.dropLast("sysctls".count))
+            if let prefix { if p.hasPrefix(prefix) || prefix.hasPrefix(p) { prefixes.insert(p) }; continue }
+            if let pid = Int32(p.dropFirst(2).prefix { $0.isNumber }), kill(pid, 0) != 0 && errno == ESRCH { prefixes.insert(p) }
+        }
+        for p in prefixes {
+            restoreSysctls(prefix: p)
+            try? FileManager.default.removeItem(atPath: "\(tmp)/\(p)lab")
+        }
         return names
     }
 }

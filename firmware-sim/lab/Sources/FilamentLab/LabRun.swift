@@ -24,11 +24,16 @@ public final class LabRun: @unchecked Sendable {
         lab = try Lab(topology: topology, prefix: prefix, options: options)
         try lab.build()
         do {
+            var t = Shell.now()
             addresses = try driver.prepare(lab: lab)
-            daemons = []
-            firstStart = Shell.now()
-            for node in 0..<topology.count { daemons.append(try driver.start(node: node, lab: lab)) }
+            lab.recordPhase("setup_prepare_s", since: t)
+            t = Shell.now()
+            firstStart = t
+            // Launches overlap (bounded): on big grids a sequential start spread the daemons over seconds.
+            let built = lab
+            daemons = try Parallel.map(topology.count) { try driver.start(node: $0, lab: built) }
             lastStart = Shell.now()
+            lab.recordPhase("setup_start_s", since: t)
         } catch {
             lab.teardown()
             throw error

@@ -36,13 +36,17 @@ public enum Shell {
         p.environment = childEnvironment()
         p.standardOutput = try FileHandle(forWritingTo: outURL)
         p.standardError = try FileHandle(forWritingTo: errURL)
-        let input = Pipe()
-        p.standardInput = stdin == nil ? FileHandle.nullDevice : input
-        try p.run()
+        // stdin comes from a file, not a pipe: with set-up running in parallel, a pipe's write end
+        // inherited by a sibling child would keep the reader from ever seeing end of input.
         if let stdin {
-            input.fileHandleForWriting.write(Data(stdin.utf8))
-            try? input.fileHandleForWriting.close()
+            let inURL = dir.appendingPathComponent("fl-\(tag).in")
+            try Data(stdin.utf8).write(to: inURL)
+            p.standardInput = try FileHandle(forReadingFrom: inURL)
+            try? FileManager.default.removeItem(at: inURL)
+        } else {
+            p.standardInput = FileHandle.nullDevice
         }
+        try p.run()
         let deadline = now() + timeout
         while p.isRunning && now() < deadline { usleep(2_000) }
         if p.isRunning {

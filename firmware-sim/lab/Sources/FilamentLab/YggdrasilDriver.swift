@@ -8,6 +8,8 @@ public struct YggdrasilDriver: DaemonDriver {
     public var timers: String { "yggdrasil 0.4.7 built-in timers (multicast beacon ~1 s, not configurable)" }
     public init() {}
 
+    public var memoryPerNodeMiB: Double { 20 }
+
     public func checkAvailable() throws {
         guard Shell.which("yggdrasil") != nil else {
             throw LabError.unavailable("yggdrasil is not installed (apt-get install yggdrasil, or scripts/setup.sh lab)")
@@ -15,8 +17,7 @@ public struct YggdrasilDriver: DaemonDriver {
     }
 
     public func prepare(lab: Lab) throws -> [String] {
-        var addresses: [String] = []
-        for node in 0..<lab.topology.count {
+        try Parallel.map(lab.topology.count) { node in
             let generated = try Shell.run(["yggdrasil", "-genconf", "-json"], timeout: 20).stdout
             guard var conf = try JSONSerialization.jsonObject(with: Data(generated.utf8)) as? [String: Any] else {
                 throw LabError.badInput("yggdrasil -genconf -json printed no JSON object")
@@ -36,9 +37,8 @@ public struct YggdrasilDriver: DaemonDriver {
             guard address.hasPrefix("2") || address.hasPrefix("3") else {
                 throw LabError.badInput("yggdrasil -address gave '\(address)', not a 200::/7 address")
             }
-            addresses.append(address)
+            return address
         }
-        return addresses
     }
 
     public func start(node: Int, lab: Lab) throws -> Process? {

@@ -7,11 +7,11 @@ struct FilamentLabCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "filament-lab",
         abstract: "Run real mesh daemons in network namespaces and measure them.",
-        subcommands: [Run.self, Compare.self, Tables.self, Throughput.self, Scale.self, Cleanup.self])
+        subcommands: [Run.self, Compare.self, Tables.self, Throughput.self, Failover.self, Scale.self, Cleanup.self])
 }
 
 struct DaemonChoice: ParsableArguments {
-    @Option(help: "Daemon: babeld, yggdrasil, kernel or filamentd.") var daemon: String
+    @Option(help: "Daemon: babeld, yggdrasil, kernel, filamentd or filamentd-jumbo (tun.mtu 65000).") var daemon: String
     @Option(help: "babeld hello interval in seconds (default: babeld's wired default, 4 s).") var babeldHello: Double?
 
     func driver() throws -> any DaemonDriver { try Drivers.named(daemon, babeldHello: babeldHello) }
@@ -90,7 +90,9 @@ extension FilamentLabCommand {
             """)
         @Option(help: "Grid for cold start, steady and relay failure.") var grid = "grid:7x7"
         @Option(help: "Daemons on the grid, in order.") var daemons = "filamentd,babeld,yggdrasil"
-        @Option(help: "Daemons for the 3-hop TCP test.") var throughputDaemons = "filamentd,yggdrasil,kernel"
+        @Option(help: "Daemons for the 3-hop TCP test.") var throughputDaemons = "filamentd,filamentd-jumbo,yggdrasil,kernel"
+        @Option(help: "Run the gateway-failover experiment (filamentd on --grid, corner gateways) or 'none'.")
+        var failover = "filamentd"
         @Option(help: "Larger grid for a cold start only, or 'none'.") var bigGrid = "grid:10x10"
         @Option(help: "Daemons for the larger grid.") var bigDaemons = "filamentd,babeld"
         @Option(help: "Cold-start time limit, seconds.") var timeout: Double = 240
@@ -123,6 +125,10 @@ extension FilamentLabCommand {
                 load = Experiments.loadAverage()
                 emit(try Experiments.relayFailure(run, window: failureWindow), load: load)
             }
+            for name in list(failover) where name != "none" {
+                let load = Experiments.loadAverage()
+                emit(try runFailover(daemon: name, topology: topo, name: grid, timeout: timeout, window: failureWindow), load: load)
+            }
             for name in list(throughputDaemons) {
                 let load = Experiments.loadAverage()
                 emit(try Experiments.throughput(driver: try Drivers.named(name)), load: load)
@@ -136,19 +142,51 @@ extension FilamentLabCommand {
                     emit(try Experiments.coldStart(run, seed: seed, timeout: timeout), load: load)
                 }
             }
-            print(ComparisonTables.markdown(results))
+            print(LabReport.markdown(results))
+        }
+    }
+
+    struct Failover: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Gateway failover: every node pings the internet host while the primary gateway dies silently.",
+            discussion: "Gateways: --primary (default node 0) and --backup (default the last node), every node pinned to the primary.")
+        @Option(help: "grid:WxH, line:N or a meshnet-lab JSON file.") var topology = "grid:7x7"
+        @Option(help: "The daemon (only filamentd offers gateways).") var daemon = "filamentd"
+        @Option(help: "Primary gateway node.") var primary = 0
+        @Option(help: "Backup gateway node (default: the last node).") var backup: Int?
+        @Option(help: "Seconds allowed until every node reaches the internet host.") var timeout: Double = 120
+        @Option(help: "Seconds the streams run after the primary dies.") var window: Double = 20
+        @OptionGroup var output: Output
+
+        func run() throws {
+            try requireRoot()
+            let topo = try Topology.parse(topology)
+            var m = try runFailover(daemon: daemon, topology: topo, name: topology, primary: primary,
+                                    backup: backup ?? topo.count - 1, timeout: timeout, window: window)
+            m.values["load_avg_1m"] = Experiments.loadAverage()
+            output.emit(m)
+            print(ComparisonTables.markdown([m]))
         }
     }
 
     struct Tables: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print the side-by-side tables of `compare` from JSON lines it wrote (--out).")
-        @Argument(help: "JSON-lines file.") var file: String
+            abstract: "Print the goals, side-by-side and scale tables from JSON lines written by compare/scale/failover (--out).")
+        @Argument(help: "JSON-lines files.") var files: [String]
+        @Option(help: "Also write the tables into this Markdown file, between the filament-lab markers.") var update: String?
 
         func run() throws {
-            let text = try String(contentsOfFile: file, encoding: .utf8)
-            let results = try text.split(whereSeparator: \.isNewline).map { try LabResult(jsonLine: String($0)) }
-            print(ComparisonTables.markdown(results))
+            var results: [LabResult] = []
+            for file in files {
+                let text = try String(contentsOfFile: file, encoding: .utf8)
+                results += try text.split(whereSeparator: \.isNewline).map { try LabResult(jsonLine: String($0)) }
+            }
+            let report = LabReport.markdown(results)
+            print(report)
+            if let update {
+                let doc = try String(contentsOfFile: update, encoding: .utf8)
+                try LabReport.replacing(in: doc, with: report).write(toFile: update, atomically: true, encoding: .utf8)
+            }
         }
     }
 
@@ -177,8 +215,12 @@ extension FilamentLabCommand {
             try requireRoot()
             var results: [LabResult] = []
             try Experiments.scale(driver: try choice.driver(), sides: sides.split(separator: ",").compactMap { Int($0) },
-                                  timeout: timeout) { m in results.append(m); output.emit(m) }
-            print(LabResult.markdown(results))
+                                  timeout: timeout) { m in
+                var m = m
+                m.values["load_avg_1m"] = m.values["load_avg_1m"] ?? Experiments.loadAverage()
+                results.append(m); output.emit(m)
+            }
+            print(LabReport.scale(results))
         }
     }
 
@@ -197,4 +239,20 @@ extension FilamentLabCommand {
             print(removed.isEmpty ? "nothing to clean up" : "removed \(removed.count) namespaces: \(removed.joined(separator: " "))")
         }
     }
+}
+
+/// One gateway-failover lab: gateways `primary` and `backup` behind the internet namespace, every
+/// filamentd pinned to the primary.
+func runFailover(daemon: String, topology: Topology, name: String, primary: Int = 0, backup: Int? = nil,
+                 timeout: Double, window: Double) throws -> LabResult {
+    guard daemon.hasPrefix("filamentd") else {
+        throw ValidationError("gateway failover needs gateways the daemon offers itself: only filamentd does")
+    }
+    let backup = backup ?? topology.count - 1
+    let driver = FilamentdDriver(preferredGatewayNode: primary)
+    let run = try LabRun(driver: driver, topology: topology, topologyName: name,
+                         options: Lab.Options(gateways: [primary, backup]))
+    defer { run.teardown() }
+    FileHandle.standardError.write(Data("filament-lab failover: \(name), gateways \(primary) (primary) and \(backup), prefix \(run.lab.prefix)\n".utf8))
+    return try Experiments.gatewayFailover(run, convergeTimeout: timeout, window: window)
 }
