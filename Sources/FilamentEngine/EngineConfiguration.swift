@@ -60,6 +60,12 @@ public struct EngineConfiguration: Sendable {
     public var maxFlows: Int = 4096
     /// Seqno requests this node forwards or answers per second (token bucket).
     public var seqnoRequestsPerSecond: Int = 64
+    /// A seqno request of our own (starvation) not answered by a newer seqno is resent after this, the
+    /// interval doubling each time, up to `seqnoRequestResends` times (decision 0320).
+    public var seqnoRequestResendInterval: Interval = .milliseconds(250)
+    public var seqnoRequestResends: Int = 6
+    /// A forwarded seqno request equal to one forwarded to the same next hop this recently is dropped.
+    public var seqnoRequestSuppression: Interval = .milliseconds(200)
 
     // MARK: gateways
     /// Set on a node with an uplink: it advertises itself (see `.uplinkChanged`).

@@ -89,6 +89,8 @@ public struct EngineCounters: Hashable, Sendable {
     public var seqnoRequestsForwarded: UInt64 = 0
     public var seqnoRequestsDropped: UInt64 = 0
     public var seqnoRequestsSent: UInt64 = 0
+    /// Own seqno requests sent again because no newer seqno answered them (included in `seqnoRequestsSent`).
+    public var seqnoRequestsResent: UInt64 = 0
     public var digestsSent: UInt64 = 0
     public var digestMismatches: UInt64 = 0
     public var fullTablesSent: UInt64 = 0

@@ -119,8 +119,13 @@ struct Advertisement: Hashable {
     var metric: Metric
 }
 
-/// A seqno request this node sent or forwarded, kept for duplicate suppression.
+/// A seqno request this node sent or forwarded, kept for duplicate suppression and resending.
 struct PendingRequest {
     var seqno: Seqno
     var sentAt: Instant
+    /// Where a forwarded request went: a duplicate to the same next hop is suppressed briefly.
+    var nextHop: NeighbourKey? = nil
+    /// Our own request (starvation) is resent, with the interval doubling, until a newer seqno answers.
+    var resends = 0
+    var resendDue: Instant = .distantFuture
 }

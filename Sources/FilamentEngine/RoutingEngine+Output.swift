@@ -136,6 +136,7 @@ extension RoutingEngine {
             }
         }
         if bootHold.active && bootHold.canEnd(now: now) { endBootHold(now: now) }
+        resendSeqnoRequests(now: now)
         ownGatewayTimers(now: now)
         sendHellos(now: now)
         flush(now: now)
@@ -160,6 +161,7 @@ extension RoutingEngine {
         for n in neighbours.values where !n.pending.isEmpty { t = min(t, n.flushDue) }
         t = min(t, ownGateway.nextAdvert)
         t = min(t, bootHold.nextDeadline)
+        t = min(t, seqnoResendDue)
         return t
     }
 }

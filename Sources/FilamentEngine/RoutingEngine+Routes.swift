@@ -296,39 +296,84 @@ extension RoutingEngine {
         }
         guard r.hopCount > 1, sel.neighbour != key else { counters.seqnoRequestsDropped += 1; return }
         let sk = SourceKey(prefix: r.prefix, routerID: r.routerID)
-        if let p = pendingRequests[sk], p.seqno.isAtLeast(r.seqno), now - p.sentAt < .seconds(2) {
+        // Duplicates (the requester's resends, or the same request from several neighbours) are dropped
+        // only briefly and only towards the same next hop, so a resend still gets through a new path.
+        if let p = pendingRequests[sk], p.nextHop == sel.neighbour, p.seqno.isAtLeast(r.seqno),
+           now - p.sentAt < configuration.seqnoRequestSuppression {
             counters.seqnoRequestsDropped += 1; return
         }
         guard pendingRequests[sk] != nil || pendingRequests.count < configuration.maxPendingRequests else {
             counters.tableFullDrops += 1; return
         }
-        pendingRequests[sk] = PendingRequest(seqno: r.seqno, sentAt: now)
+        var p = pendingRequests[sk] ?? PendingRequest(seqno: r.seqno, sentAt: now)
+        if !p.seqno.isAtLeast(r.seqno) { p.seqno = r.seqno }
+        p.sentAt = now; p.nextHop = sel.neighbour
+        pendingRequests[sk] = p
         counters.seqnoRequestsForwarded += 1
         enqueue(.seqnoRequest(SeqnoRequest(prefix: r.prefix, routerID: r.routerID, seqno: r.seqno, hopCount: r.hopCount - 1)),
                 to: sel.neighbour, now: now)
     }
 
     /// Starvation: only unfeasible routes remain. Ask their neighbours for a newer seqno of the source we
-    /// hold a feasibility distance for (RFC 8966 3.8.2.1).
+    /// hold a feasibility distance for (RFC 8966 3.8.2.1). The request is resent by `resendSeqnoRequests`
+    /// until a newer seqno answers it (decision 0320), so one lost in a stale part of the mesh is not final.
     mutating func requestSeqno(for prefix: Prefix, now: Instant) {
         guard let pr = routes[prefix] else { return }
         var sent: [RouterID] = []
         for r in pr.routes.sorted(by: { $0.neighbour < $1.neighbour }) where !routeMetric(r).isInfinite {
             let sk = SourceKey(prefix: prefix, routerID: r.routerID)
             let want = (sources[sk]?.seqno ?? r.seqno).advanced(by: 1)
-            if let p = pendingRequests[sk], p.seqno.isAtLeast(want), now - p.sentAt < .seconds(2) {
+            if let p = pendingRequests[sk], p.seqno.isAtLeast(want), p.resendDue != .distantFuture || now - p.sentAt < .seconds(2) {
                 if !sent.contains(r.routerID) { continue }
             } else {
                 guard pendingRequests[sk] != nil || pendingRequests.count < configuration.maxPendingRequests else {
                     counters.tableFullDrops += 1; continue
                 }
-                pendingRequests[sk] = PendingRequest(seqno: want, sentAt: now)
+                let due = now + configuration.seqnoRequestResendInterval
+                pendingRequests[sk] = PendingRequest(seqno: want, sentAt: now, resendDue: due)
+                seqnoResendDue = min(seqnoResendDue, due)
                 sent.append(r.routerID)
             }
-            counters.seqnoRequestsSent += 1
-            enqueue(.seqnoRequest(SeqnoRequest(prefix: prefix, routerID: r.routerID, seqno: want, hopCount: 64)),
-                    to: r.neighbour, now: now)
+            sendSeqnoRequest(SeqnoRequest(prefix: prefix, routerID: r.routerID, seqno: want, hopCount: 64), to: r.neighbour, now: now)
         }
+    }
+
+    mutating func sendSeqnoRequest(_ request: SeqnoRequest, to key: NeighbourKey, now: Instant) {
+        counters.seqnoRequestsSent += 1
+        enqueue(.seqnoRequest(request), to: key, now: now)
+    }
+
+    /// Resends our own seqno requests that no newer seqno answered while the prefix still starves: after
+    /// 250 ms, then doubling, at most `seqnoRequestResends` times.
+    mutating func resendSeqnoRequests(now: Instant) {
+        guard seqnoResendDue <= now else { return }
+        var due: [SourceKey] = []
+        var next = Instant.distantFuture
+        for (k, p) in pendingRequests where p.resendDue != .distantFuture {
+            if p.resendDue <= now { due.append(k) } else { next = min(next, p.resendDue) }
+        }
+        due.sort()
+        for k in due {
+            var p = pendingRequests[k]!
+            p.resendDue = .distantFuture
+            let starving = !bootHold.active && routes[k.prefix].map { $0.selected == nil } ?? false
+            if starving, p.resends < configuration.seqnoRequestResends, let pr = routes[k.prefix] {
+                var targets: [NeighbourKey] = []
+                for r in pr.routes where r.routerID == k.routerID && !routeMetric(r).isInfinite { targets.append(r.neighbour) }
+                if !targets.isEmpty {
+                    p.resends += 1
+                    p.sentAt = now
+                    p.resendDue = now + configuration.seqnoRequestResendInterval * Int64(1 << min(p.resends, 20))
+                    next = min(next, p.resendDue)
+                    counters.seqnoRequestsResent += 1
+                    for t in targets.sorted() {
+                        sendSeqnoRequest(SeqnoRequest(prefix: k.prefix, routerID: k.routerID, seqno: p.seqno, hopCount: 64), to: t, now: now)
+                    }
+                }
+            }
+            pendingRequests[k] = p
+        }
+        seqnoResendDue = next
     }
 
     /// Moves the own seqno (persisted first by the driver) and announces every own prefix.

@@ -39,6 +39,8 @@ public struct RoutingEngine {
     /// How many installed prefixes have each length (0...128), for longest-prefix match.
     var installedLengths = [Int](repeating: 0, count: 129)
     var pendingRequests: [SourceKey: PendingRequest] = [:]
+    /// The earliest `resendDue` of our own pending seqno requests.
+    var seqnoResendDue: Instant = .distantFuture
     var seqnoRequestTokens: Int = 0
     var gateways: [NodeID: GatewayEntry] = [:]
     var gatewayState = GatewaySelectionState()

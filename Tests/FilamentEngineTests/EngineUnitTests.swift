@@ -216,7 +216,7 @@ func update(_ j: Int, prefix: Prefix? = nil, seqno: UInt16 = 1, metric: UInt16 =
     }
 
     /// A seqno request we cannot answer is forwarded towards the source (hop count - 1), never back, and a
-    /// duplicate is suppressed.
+    /// duplicate is suppressed — only briefly (200 ms, decision 0320): a resend after that goes through.
     @Test func seqnoRequestForwardedOnce() {
         var b = Bench()
         b.connect([1, 2, 3])
@@ -232,6 +232,56 @@ func update(_ j: Int, prefix: Prefix? = nil, seqno: UInt16 = 1, metric: UInt16 =
         let back = b.receive([req], from: 1)
         #expect(unicastMessages(back).allSatisfy { if case .seqnoRequest = $0 { return false }; return true })
         #expect(b.engine.snapshot().counters.seqnoRequestsForwarded == 1)
+        b.advance(by: .milliseconds(100))   // 250 ms after the first: the requester's resend is forwarded
+        let resend = b.receive([req], from: 2)
+        #expect(unicastMessages(resend, to: b.key(1)).contains { if case .seqnoRequest = $0 { return true }; return false })
+        #expect(b.engine.snapshot().counters.seqnoRequestsForwarded == 2)
+    }
+
+    /// Starvation: our own seqno request is resent after 250 ms, 500 ms, 1 s, ... (6 resends) while no
+    /// newer seqno answers; an answer stops the resends.
+    @Test func starvingRequestIsResentUntilAnswered() {
+        func starve() -> Bench {
+            var config = EngineConfiguration()
+            config.holdHalfIntervals = 100 // the bench sends no hellos: keep the neighbours up for 200 s
+            var b = Bench(configuration: config)
+            b.connect([1, 2])
+            let p = Prefix("2001:db8::/32")!
+            b.receive([update(3, prefix: p, seqno: 10, metric: 100)], from: 1)
+            b.receive([update(3, prefix: p, seqno: 10, metric: 400)], from: 2)
+            b.receive([.update(Update(prefix: p, routerID: TestIdentity.routerID(3), seqno: Seqno(10), metric: .infinity,
+                                      intervalCentiseconds: 1000))], from: 1)
+            return b
+        }
+        func requestTimes(_ b: inout Bench, for d: Interval) -> [Int64] {
+            var times: [Int64] = []
+            let start = b.now
+            while b.now < start + d {
+                let a = b.advance(to: min(b.engine.nextDeadline, start + d))
+                if unicastMessages(a, to: b.key(2)).contains(where: { if case .seqnoRequest = $0 { return true }; return false }) {
+                    times.append((b.now - start).milliseconds)
+                }
+            }
+            return times
+        }
+        var b = starve()
+        let sent = b.engine.snapshot().counters.seqnoRequestsSent
+        #expect(sent == 1)
+        // Resends: 250 ms after the first (sent ~50 ms before `start`), then doubling.
+        let t = requestTimes(&b, for: .seconds(20))
+        #expect(t.count == 6, "\(t)")
+        let gaps = zip(t.dropFirst(), t).map { $0 - $1 }
+        #expect(gaps.count == 5 && zip(gaps, [500, 1000, 2000, 4000, 8000]).allSatisfy { abs($0 - $1) <= 10 }, "\(gaps)")
+        #expect(b.engine.snapshot().counters.seqnoRequestsResent == 6)
+        #expect(b.engine.lookup(IPv6Address("2001:db8::1")!) == nil)
+
+        // Answered by a newer seqno after the first resend: no more requests.
+        var c = starve()
+        _ = requestTimes(&c, for: .milliseconds(300))
+        c.receive([update(3, prefix: Prefix("2001:db8::/32")!, seqno: 11, metric: 400)], from: 2)
+        #expect(c.engine.lookup(IPv6Address("2001:db8::1")!)?.nextHop == c.key(2))
+        #expect(requestTimes(&c, for: .seconds(30)).isEmpty)
+        #expect(c.engine.snapshot().counters.seqnoRequestsResent == 1)
     }
 
     /// A digest that differs from what we hold from that neighbour makes us ask for its full table.

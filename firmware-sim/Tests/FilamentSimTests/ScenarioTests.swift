@@ -50,6 +50,18 @@ import Testing
         #expect { try Scenario.parse(Data(missing.utf8)) } throws: { "\($0)".contains("duration_seconds") }
     }
 
+    /// The shipped relay-failure scenario (a relay on the path dies silently under traffic) meets its
+    /// assertions, among them recovery and data loss under 3 s: it caught the starvation of decision 0320
+    /// (30 s outage before) and catches its return.
+    @Test func relayFailureScenarioRecovers() throws {
+        let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("scenarios")
+        let (s, base) = try Scenario.load(path: dir.appendingPathComponent("relay-failure.json").path)
+        let report = try Simulation(config: try s.config(baseDirectory: base)).run().report(wallSeconds: nil, peakRSSBytes: nil)
+        #expect(s.asserts!.contains { $0.metric == "events.0.recovery_seconds" })
+        for outcome in s.asserts!.map({ $0.check(report) }) { #expect(outcome.passed, "\(outcome.message)") }
+    }
+
     /// Every scenario shipped in firmware-sim/scenarios parses and builds.
     @Test func shippedScenariosParse() throws {
         let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
