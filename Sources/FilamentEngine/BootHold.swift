@@ -5,8 +5,10 @@ import FilamentCore
 /// it: any learned route could then lead back through the node itself. So a restarted node selects no
 /// learned route (it still announces its own prefixes, so it is reachable at once) until every router it
 /// has heard has proved it started afresh with it — a digest from that router matching what it sent since
-/// the restart, which it only sends after flushing its routes through us — and at least `minimumUntil` has
-/// passed (a hello period, so silent neighbours are heard), or in any case until `maximumUntil` (the
+/// the restart, which it only sends after flushing its routes through us: on its own account, or in answer
+/// to our restart announcement (a flagged route request, answered by a flagged digest; decision 0321) — and
+/// at least `minimumUntil` has passed (four fast hellos, so silent neighbours are heard), or in any case
+/// until `maximumUntil` (the
 /// neighbours' hold time: by then every neighbour has heard the new hellos or timed the old node out).
 struct BootHold {
     var active: Bool
@@ -14,9 +16,12 @@ struct BootHold {
     var maximumUntil: Instant
     /// Routers heard since the restart, and whether each has proved it flushed our old routes.
     var synced: [NeighbourKey: Bool] = [:]
-    /// Routers we asked for their table during the hold: their answer proves nothing (they resend it
-    /// whether or not they flushed), so they count as synced only through the maximum.
+    /// Routers we asked for their table during the hold: a plain answer proves nothing (they resend it
+    /// whether or not they flushed), so they count as synced only through the maximum...
     var requested: Set<NeighbourKey> = []
+    /// ...unless they answered our restart announcement (`RouteRequest.flagRestarted`) with a digest
+    /// flagged `flushed`: then their next matching digest counts (decision 0321).
+    var proved: Set<NeighbourKey> = []
 
     static let inactive = BootHold(active: false, minimumUntil: .zero, maximumUntil: .zero)
 

@@ -24,10 +24,13 @@ public struct EngineConfiguration: Sendable {
     public var probeLimit: Int = 3
 
     /// After a restart (a persisted seqno counter above zero) no learned route is selected for at least
-    /// this long, and then only once every router heard has resent its table (see `BootHold`): one slow
-    /// hello period, so a neighbour that still routes through the old node has heard one of its fast
-    /// hellos (and flushed) or has been heard by it (and is waited for)...
-    public var restartHoldMinimum: Interval = .seconds(4)
+    /// this long, and then only once every router heard has proved it flushed what the old node announced
+    /// (see `BootHold`): four hellos at `restartHoldHelloInterval`, so a neighbour that still routes through
+    /// the old node has heard one (and flushed) or has been heard (and is waited for) (decision 0321)...
+    public var restartHoldMinimum: Interval = .seconds(1)
+    /// Hello period during the restart hold (the restart is announced quickly; about 4 hellos per second
+    /// for about a second per interface).
+    public var restartHoldHelloInterval: Interval = .milliseconds(250)
     /// ...and at most this long (a neighbour's hold time: by then every neighbour has noticed the
     /// restart or timed the old node out). Zero disables the hold.
     public var restartHoldMaximum: Interval = .seconds(10)

@@ -60,12 +60,18 @@ extension RoutingEngine {
         n.tableExpectedBy = now + configuration.firstTableTimeout
         neighbours[key] = n
         held[key] = HeldDigest()
-        if bootHold.active { bootHold.synced[key] = false }
         neighbourOrder = neighbours.keys.sorted()
         out.append(.notify(.neighbourAdded(key)))
         interfaces[key.interface]!.ihuSoon = true
         changed(key.interface, now: now)
         scheduleHelloSoon(key.interface, now: now)
+        if bootHold.active {
+            // Announce the restart first (before our table, so the neighbour flushes the old routes and
+            // not the new ones); only its flagged answer proves it flushed (decision 0321).
+            bootHold.synced[key] = false
+            bootHold.requested.insert(key)
+            enqueue(.routeRequest(RouteRequest(prefix: nil, flags: RouteRequest.flagRestarted)), to: key, now: now)
+        }
         sendFullTable(to: key, now: now)
     }
 
@@ -107,15 +113,20 @@ extension RoutingEngine {
         flushRoutes(from: key, now: now)
     }
 
-    /// The neighbour restarted behind a surviving session: drop its routes and echoes, send it our table.
-    mutating func neighbourRestarted(_ key: NeighbourKey, now: Instant) {
+    /// The neighbour restarted behind a surviving session (hello seqno jump, or it said so with a flagged
+    /// route request): drop its routes and echoes, send it our table (its digest flagged `flushed` when it
+    /// asked, decision 0321).
+    mutating func neighbourRestarted(_ key: NeighbourKey, now: Instant, announced: Bool = false) {
         counters.neighbourRestarts += 1
         flushRoutes(from: key, now: now)
         neighbours[key]?.echoes = [:]
         held[key] = HeldDigest()
         interfaces[key.interface]?.ihuSoon = true
+        // The restarted node lost our key with its memory: our next hello (soon) carries it, so it can
+        // open a new session at once instead of waiting for every 10th hello.
+        if !announced { interfaces[key.interface]?.nodeIDSoon = true; scheduleHelloSoon(key.interface, now: now) }
         changed(key.interface, now: now)
-        sendFullTable(to: key, now: now)
+        sendFullTable(to: key, now: now, digestFlags: announced ? Digest.flagFlushed : 0)
     }
 
     mutating func heard(_ key: NeighbourKey, now: Instant) {
@@ -131,6 +142,8 @@ extension RoutingEngine {
         if wasDown {
             out.append(.notify(.neighbourAdded(key)))
             interfaces[key.interface]?.ihuSoon = true
+            // Back after a silence: it may have restarted and lost our key; our next hello carries it.
+            interfaces[key.interface]?.nodeIDSoon = true
             changed(key.interface, now: now)
             scheduleHelloSoon(key.interface, now: now)
             sendFullTable(to: key, now: now)

@@ -91,7 +91,8 @@ extension RoutingEngine {
             let includeNode = s.hellosSent < 3 || s.nodeIDSoon || s.hellosSent % max(1, configuration.nodeIDEveryNthHello) == 0
             let includeIHU = s.ihuSoon || s.hellosSent % max(1, configuration.ihuEveryNthHello) == 0
             // The hello announces the interval until the next one: fast while something changed recently.
-            let interval = now < s.fastUntil ? configuration.fastHelloInterval : configuration.helloInterval
+            let interval = bootHold.active ? configuration.restartHoldHelloInterval
+                : now < s.fastUntil ? configuration.fastHelloInterval : configuration.helloInterval
             var messages: [Message] = [.hello(Hello(routerID: routerID, node: includeNode ? node : nil, seqno: s.helloSeqno,
                                                     intervalCentiseconds: centiseconds(interval)))]
             if includeIHU {

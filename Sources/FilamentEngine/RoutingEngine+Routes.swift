@@ -244,7 +244,7 @@ extension RoutingEngine {
     }
 
     /// Queues the whole advertised table (and known gateway adverts) for one neighbour.
-    mutating func sendFullTable(to key: NeighbourKey, now: Instant) {
+    mutating func sendFullTable(to key: NeighbourKey, now: Instant, digestFlags: UInt8 = 0) {
         counters.fullTablesSent += 1
         for p in advertised.keys.sorted() {
             let a = advertised[p]!
@@ -253,13 +253,17 @@ extension RoutingEngine {
         }
         if let own = ownGateway.current { enqueue(.gatewayAdvert(own), to: key, now: now) }
         for g in gateways.keys.sorted() { enqueue(.gatewayAdvert(gateways[g]!.advert), to: key, now: now) }
-        enqueue(.digest(Digest(routeCount: UInt16(min(advertised.count, 0xFFFF)), hash: advertisedHash)), to: key, now: now)
+        enqueue(.digest(Digest(routeCount: UInt16(min(advertised.count, 0xFFFF)), hash: advertisedHash, flags: digestFlags)),
+                to: key, now: now)
     }
 
     // MARK: requests
 
     mutating func receiveRouteRequest(_ r: RouteRequest, from key: NeighbourKey, now: Instant) {
-        guard let p = r.prefix else { sendFullTable(to: key, now: now); return }
+        guard let p = r.prefix else {
+            if r.restarted { neighbourRestarted(key, now: now, announced: true) } else { sendFullTable(to: key, now: now) }
+            return
+        }
         if let a = advertised[p] {
             enqueue(.update(Update(prefix: p, routerID: a.routerID, seqno: a.seqno, metric: a.metric,
                                    intervalCentiseconds: updateIntervalCentiseconds)), to: key, now: now)
@@ -388,9 +392,12 @@ extension RoutingEngine {
     mutating func receiveDigest(_ d: Digest, from key: NeighbourKey, now: Instant) {
         guard var n = neighbours[key] else { return }
         n.tableExpectedBy = .distantFuture
+        if bootHold.active && d.flushed { bootHold.proved.insert(key) }
         let mine = held[key] ?? HeldDigest()
         if Int(d.routeCount) == min(mine.count, 0xFFFF) && d.hash == mine.hash {
-            if bootHold.active && !bootHold.requested.contains(key) { bootHold.synced[key] = true }
+            if bootHold.active && (!bootHold.requested.contains(key) || bootHold.proved.contains(key)) {
+                bootHold.synced[key] = true
+            }
             n.confirmedUntil = now + configuration.digestInterval * 7 / 2
             neighbours[key] = n
             return

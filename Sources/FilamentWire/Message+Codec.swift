@@ -39,9 +39,9 @@ extension Message {
         case .hello(let h): h.node == nil ? 13 : 45
         case .ihu: 12
         case .update(let u): 9 + PrefixCodec(u.prefix).count
-        case .routeRequest(let r): 2 + (r.prefix.map { PrefixCodec($0).count } ?? 0)
+        case .routeRequest(let r): 2 + (r.prefix.map { PrefixCodec($0).count } ?? 0) + (r.flags == 0 ? 0 : 1)
         case .seqnoRequest(let s): 13 + PrefixCodec(s.prefix).count
-        case .digest: 10
+        case .digest(let d): d.flags == 0 ? 10 : 11
         case .gatewayAdvert(let g): GatewayAdvert.fixedValueBytes + g.name.utf8.count
         case .probe: 5
         }
@@ -87,6 +87,7 @@ extension Message {
             } else {
                 out.append(AddressEncoding.wildcard.rawValue); out.append(0)
             }
+            if r.flags != 0 { out.append(r.flags) }
         case .seqnoRequest(let s):
             let p = PrefixCodec(s.prefix)
             out.append(p.ae.rawValue); out.append(p.lengthByte)
@@ -97,6 +98,7 @@ extension Message {
         case .digest(let d):
             out.appendBE(d.routeCount)
             out.appendBE(d.hash)
+            if d.flags != 0 { out.append(d.flags) }
         case .gatewayAdvert(let g):
             g.appendSignedFields(to: &out)
             out.append(contentsOf: g.signature)
@@ -150,10 +152,10 @@ extension Message {
             let plen = try reader.u8()
             if ae == AddressEncoding.wildcard.rawValue {
                 guard plen == 0 else { throw .badPrefixLength(ae: ae, length: plen) }
-                message = .routeRequest(RouteRequest(prefix: nil))
+                message = .routeRequest(RouteRequest(prefix: nil, flags: reader.remaining > 0 ? try reader.u8() : 0))
             } else {
                 let prefix = try PrefixCodec.readPrefix(ae: ae, lengthByte: plen, type: type, from: &reader)
-                message = .routeRequest(RouteRequest(prefix: prefix))
+                message = .routeRequest(RouteRequest(prefix: prefix, flags: reader.remaining > 0 ? try reader.u8() : 0))
             }
         case .seqnoRequest:
             let ae = try reader.u8()
@@ -166,7 +168,7 @@ extension Message {
         case .digest:
             let count = try reader.u16()
             let hash = try reader.u64()
-            message = .digest(Digest(routeCount: count, hash: hash))
+            message = .digest(Digest(routeCount: count, hash: hash, flags: reader.remaining > 0 ? try reader.u8() : 0))
         case .gatewayAdvert:
             message = .gatewayAdvert(try GatewayAdvert.decodeValue(from: &reader))
         case .probe:

@@ -66,7 +66,13 @@ public struct Update: Hashable, Sendable {
 /// Asks a neighbour to send an update for a prefix, or (prefix nil) for its whole table (RFC 8966 4.6.10).
 public struct RouteRequest: Hashable, Sendable {
     public var prefix: Prefix?
-    public init(prefix: Prefix?) { self.prefix = prefix }
+    /// Optional trailing flags byte (absent on the wire when 0, so older encodings are unchanged).
+    public var flags: UInt8
+    /// The sender has just restarted: drop everything it announced before, then answer with the whole
+    /// table ending in a digest flagged `Digest.flagFlushed` (decision 0321).
+    public static let flagRestarted: UInt8 = 0x80
+    public var restarted: Bool { flags & Self.flagRestarted != 0 }
+    public init(prefix: Prefix?, flags: UInt8 = 0) { self.prefix = prefix; self.flags = flags }
 }
 
 /// Asks for a newer seqno from the source, forwarded towards it (RFC 8966 4.6.11).
@@ -86,7 +92,15 @@ public struct SeqnoRequest: Hashable, Sendable {
 public struct Digest: Hashable, Sendable {
     public var routeCount: UInt16
     public var hash: UInt64
-    public init(routeCount: UInt16, hash: UInt64) { self.routeCount = routeCount; self.hash = hash }
+    /// Optional trailing flags byte (absent on the wire when 0, so older encodings are unchanged).
+    public var flags: UInt8
+    /// This digest ends a table sent after dropping everything the receiver announced before its restart
+    /// (the answer to a `RouteRequest.flagRestarted`, decision 0321).
+    public static let flagFlushed: UInt8 = 0x80
+    public var flushed: Bool { flags & Self.flagFlushed != 0 }
+    public init(routeCount: UInt16, hash: UInt64, flags: UInt8 = 0) {
+        self.routeCount = routeCount; self.hash = hash; self.flags = flags
+    }
 }
 
 /// A gateway's signed description of its uplink, flooded through the mesh. The path metric to a

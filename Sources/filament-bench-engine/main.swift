@@ -68,6 +68,26 @@ if getenv("FILAMENT_BENCH_PROFILE") != nil {
     exit(0)
 }
 
+// With FILAMENT_BENCH_HELLO_PACE set: idle control bytes per node for several idle hello intervals
+// (decision 0322: what detecting a dead idle neighbour within 2 s would cost), then exit.
+if getenv("FILAMENT_BENCH_HELLO_PACE") != nil {
+    print("| grid | idle hello interval | dead idle neighbour noticed after | steady control B/s per node | packets/s per node |")
+    print("|---|---|---|---|---|")
+    for w in [3, 7, 10] {
+        for ms in [4000, 1000, 800, 750] as [Int64] {
+            var c = EngineConfiguration()
+            c.helloInterval = .milliseconds(ms)
+            var m = BenchMesh(grid: w, w, configuration: c)
+            m.run(until: Instant.zero + .seconds(40))
+            let b0 = m.bytes, p0 = m.packets
+            m.run(until: Instant.zero + .seconds(160))
+            let hold = c.helloInterval * c.holdHalfIntervals / 2
+            print("| \(w)x\(w) | \(ms) ms | \(fmt(Double(hold.milliseconds) / 1000, 2)) s | \(fmt(Double(m.bytes - b0) / Double(m.n) / 120)) | \(fmt(Double(m.packets - p0) / Double(m.n) / 120, 2)) |")
+        }
+    }
+    exit(0)
+}
+
 // 1. Memory (first, before other tests grow the heap and RSS) for 10,000 destinations held by one node (from one neighbour, then from two).
 do {
     // The input packets exist before the baseline, so only the engine's own memory is counted.

@@ -122,8 +122,9 @@ extension FilamentNodeTests {
         mesh.queue.removeAll { $0.node == 1 }
         mesh.execute(1, mesh.nodes[1].interfaceUp(InterfaceID(1), linkMTU: 1500, now: mesh.now))
         mesh.execute(1, mesh.nodes[1].interfaceUp(InterfaceID(2), linkMTU: 1500, now: mesh.now))
-        // The restarted engine selects learned routes after its restart hold (4 s, decision 0310).
-        mesh.run(for: .seconds(5))
+        // The restarted engine selects learned routes after its restart hold: 1 s once both neighbours
+        // answered its restart announcement (decisions 0310, 0321; it was 4 s).
+        mesh.run(for: .seconds(2))
         #expect(mesh.nodes[1].snapshot().neighbours.filter(\.isUp).count == 2)
         let entry = try #require(mesh.nodes[0].engine.lookup(mesh.nodes[2].meshAddress))
         #expect(entry.nextHop.routerID == mesh.nodes[1].routerID)

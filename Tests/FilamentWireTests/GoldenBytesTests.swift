@@ -77,6 +77,8 @@ private func check(_ m: Message, _ hex: String) throws {
     @Test func routeRequests() throws {
         try check(.routeRequest(RouteRequest(prefix: nil)), "09 02 00 00")
         try check(.routeRequest(RouteRequest(prefix: Prefix("10.1.0.0/16")!)), "09 04 01 10 0A 01")
+        // The optional flags byte (decision 0321): a restarted bulb's wildcard request.
+        try check(.routeRequest(RouteRequest(prefix: nil, flags: RouteRequest.flagRestarted)), "09 03 00 00 80")
     }
 
     /// Seqno request for a mesh /128.
@@ -89,6 +91,8 @@ private func check(_ m: Message, _ hex: String) throws {
     /// Digest: route count and 64-bit hash.
     @Test func digest() throws {
         try check(.digest(Digest(routeCount: 49, hash: 0x0123_4567_89AB_CDEF)), "20 0A 00 31 01 23 45 67 89 AB CD EF")
+        try check(.digest(Digest(routeCount: 49, hash: 0x0123_4567_89AB_CDEF, flags: Digest.flagFlushed)),
+                  "20 0B 00 31 01 23 45 67 89 AB CD EF 80")
     }
 
     /// Probes: flag 0x80 for a reply, 0 for a request, then the nonce.

@@ -64,13 +64,13 @@ enum WireGen {
                                   metric: Metric(u16(&r, edges: metricEdges)),
                                   intervalCentiseconds: u16(&r, edges: [0, 1600, 0xFFFF])))
         case 5:
-            return .routeRequest(RouteRequest(prefix: Bool.random(using: &r) ? prefix(&r) : nil))
+            return .routeRequest(RouteRequest(prefix: Bool.random(using: &r) ? prefix(&r) : nil, flags: Bool.random(using: &r) ? 0 : 0x80))
         case 6:
             return .seqnoRequest(SeqnoRequest(prefix: prefix(&r), routerID: routerID(&r),
                                               seqno: Seqno(u16(&r, edges: seqnoEdges)),
                                               hopCount: UInt8.random(in: 0...255, using: &r)))
         case 7:
-            return .digest(Digest(routeCount: u16(&r, edges: [0, 0xFFFF]), hash: r.next()))
+            return .digest(Digest(routeCount: u16(&r, edges: [0, 0xFFFF]), hash: r.next(), flags: Bool.random(using: &r) ? 0 : 0x80))
         case 8:
             var signature = [UInt8](repeating: 0, count: 64)
             for i in signature.indices { signature[i] = UInt8.random(in: 0...255, using: &r) }
