@@ -38,11 +38,7 @@ struct Neighbour {
     var probeNonce: UInt32? = nil
     var probesSent = 0
     var probeDue: Instant = .distantFuture
-    /// Messages waiting to be batched into packets for this neighbour.
-    var pending: [Message] = []
-    /// Where each prefix's update sits in `pending` (after the last queued digest): a newer value of
-    /// the same prefix replaces it in place, so only the latest value leaves.
-    var pendingUpdate: [Prefix: Int] = [:]
+    /// When its queue (`RoutingEngine.queues`) is flushed.
     var flushDue: Instant = .distantFuture
     /// Routes from this neighbour stay valid at least until here (refreshed by matching digests).
     var confirmedUntil: Instant = .zero
@@ -53,8 +49,6 @@ struct Neighbour {
     var cost: Metric = .infinity
     /// Hellos already counted as missed by the timer since the last hello.
     var missedByTimer: UInt8 = 0
-    /// Our own prefixes as this neighbour re-announced them (entry hashes; they count in its digest).
-    var echoes: [Prefix: UInt64] = [:]
 
     var rxcost: UInt16 {
         let mask: UInt16 = expected >= 16 ? 0xFFFF : UInt16((1 << expected) - 1)
@@ -69,6 +63,35 @@ struct Neighbour {
         guard isUp, rx != 0xFFFF, txcost != 0xFFFF else { return .infinity }
         let c = (UInt32(max(rx, 256)) * UInt32(max(txcost, 256))) / 256
         return Metric(UInt16(min(c, 0xFFFE)))
+    }
+}
+
+/// Messages waiting to be batched into packets for one neighbour. Kept apart from `Neighbour` (as are
+/// its echoes) so that `Neighbour` holds no references: reading one from its dictionary, which the hot
+/// paths do per route and per message, is then a plain copy instead of retains and releases.
+struct NeighbourQueue {
+    var pending: [Message] = []
+    /// Where each prefix's update sits in `pending` (after the last queued digest): a newer value of
+    /// the same prefix replaces it in place, so only the latest value leaves.
+    var pendingUpdate: [Prefix: Int] = [:]
+
+    /// Appends `m`, or replaces a queued update of the same prefix in place (then returns false).
+    mutating func add(_ m: Message) -> Bool {
+        switch m {
+        case let .update(u):
+            if let i = pendingUpdate[u.prefix] {
+                pending[i] = m
+                return false
+            }
+            pendingUpdate[u.prefix] = pending.count
+        case .digest:
+            // Updates before a digest must stay as they are (the digest covers them): coalesce only after.
+            if !pendingUpdate.isEmpty { pendingUpdate.removeAll(keepingCapacity: true) }
+        default:
+            break
+        }
+        pending.append(m)
+        return true
     }
 }
 

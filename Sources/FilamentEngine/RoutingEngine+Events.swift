@@ -97,6 +97,8 @@ extension RoutingEngine {
         flushRoutes(from: key, now: now)
         neighbours[key] = nil
         held[key] = nil
+        queues[key] = nil
+        echoes[key] = nil
         neighbourOrder = neighbours.keys.sorted()
         out.append(.notify(.neighbourLost(key)))
     }
@@ -105,8 +107,9 @@ extension RoutingEngine {
     mutating func neighbourDown(_ key: NeighbourKey, now: Instant) {
         guard var n = neighbours[key], n.isUp else { return }
         n.isUp = false; n.cost = .infinity; n.probeNonce = nil; n.probeDue = .distantFuture
-        n.pending.removeAll(); n.pendingUpdate.removeAll(); n.flushDue = .distantFuture
+        n.flushDue = .distantFuture
         neighbours[key] = n
+        queues[key] = nil
         counters.neighboursLost += 1
         out.append(.notify(.neighbourLost(key)))
         changed(key.interface, now: now)
@@ -119,7 +122,7 @@ extension RoutingEngine {
     mutating func neighbourRestarted(_ key: NeighbourKey, now: Instant, announced: Bool = false) {
         counters.neighbourRestarts += 1
         flushRoutes(from: key, now: now)
-        neighbours[key]?.echoes = [:]
+        echoes[key] = nil
         held[key] = HeldDigest()
         interfaces[key.interface]?.ihuSoon = true
         // The restarted node lost our key with its memory: our next hello (soon) carries it, so it can

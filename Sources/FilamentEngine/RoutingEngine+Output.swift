@@ -22,21 +22,8 @@ extension RoutingEngine {
             let due = now + jitter(configuration.maxFlushDelay)
             neighbours[key]!.flushDue = due
         }
-        switch m {
-        case let .update(u):
-            if let i = neighbours[key]!.pendingUpdate[u.prefix] {
-                counters.updatesCoalesced += 1
-                neighbours[key]!.pending[i] = m
-                return
-            }
-            neighbours[key]!.pendingUpdate[u.prefix] = neighbours[key]!.pending.count
-        case .digest:
-            // Updates before a digest must stay as they are (the digest covers them): coalesce only after.
-            if !neighbours[key]!.pendingUpdate.isEmpty { neighbours[key]!.pendingUpdate.removeAll(keepingCapacity: true) }
-        default:
-            break
-        }
-        neighbours[key]!.pending.append(m) // in place: the queue is never copied
+        // In place: the queue is never copied.
+        if !queues[key, default: NeighbourQueue()].add(m) { counters.updatesCoalesced += 1 }
     }
 
     mutating func enqueueToAll(_ m: Message, now: Instant, except: NeighbourKey? = nil) {
@@ -46,11 +33,11 @@ extension RoutingEngine {
     /// Packs each due neighbour's queue into as few packets as fit its interface MTU.
     mutating func flush(now: Instant) {
         for key in neighbourOrder {
-            guard let n = neighbours[key], n.flushDue <= now, !n.pending.isEmpty else { continue }
+            guard let n = neighbours[key], n.flushDue <= now, queues[key]?.pending.isEmpty == false else { continue }
             let mtu = interfaces[key.interface]?.mtu ?? 1280
             // Take the queue out (no copy), pack it, and put its buffer back for reuse.
             var queue: [Message] = []
-            swap(&queue, &neighbours[key]!.pending)
+            swap(&queue, &queues[key]!.pending)
             var start = 0
             var size = EstimatedSize.packetOverhead
             for (i, m) in queue.enumerated() {
@@ -64,8 +51,8 @@ extension RoutingEngine {
             emitUnicast(start == 0 ? queue : Array(queue[start...]), to: key)
             // Keep a small queue's buffer; give back the memory of a big one (a full table).
             if queue.count <= 64 { queue.removeAll(keepingCapacity: true) } else { queue = [] }
-            swap(&queue, &neighbours[key]!.pending)
-            if !neighbours[key]!.pendingUpdate.isEmpty { neighbours[key]!.pendingUpdate.removeAll(keepingCapacity: true) }
+            swap(&queue, &queues[key]!.pending)
+            if !queues[key]!.pendingUpdate.isEmpty { queues[key]!.pendingUpdate.removeAll(keepingCapacity: true) }
             neighbours[key]!.flushDue = .distantFuture
         }
     }
@@ -159,7 +146,7 @@ extension RoutingEngine {
     func computeNextDeadline() -> Instant {
         var t = min(digestDue, housekeepingDue, neighbourCheckDue)
         for s in interfaces.values { t = min(t, s.nextHello) }
-        for n in neighbours.values where !n.pending.isEmpty { t = min(t, n.flushDue) }
+        for (k, q) in queues where !q.pending.isEmpty { if let n = neighbours[k] { t = min(t, n.flushDue) } }
         t = min(t, ownGateway.nextAdvert)
         t = min(t, bootHold.nextDeadline)
         t = min(t, seqnoResendDue)

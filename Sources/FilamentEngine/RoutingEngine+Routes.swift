@@ -81,15 +81,14 @@ extension RoutingEngine {
         guard ownPrefixes.contains(u.prefix), u.routerID == routerID else {
             counters.ownRouterIDClaims += 1; return
         }
-        guard var n = neighbours[key] else { return }
-        if let old = n.echoes[u.prefix] { held[key, default: HeldDigest()].count -= 1; held[key, default: HeldDigest()].hash &-= old }
+        guard neighbours[key] != nil else { return }
+        if let old = echoes[key]?[u.prefix] { held[key, default: HeldDigest()].count -= 1; held[key, default: HeldDigest()].hash &-= old }
         if u.isRetraction {
-            n.echoes[u.prefix] = nil
+            echoes[key]?[u.prefix] = nil
         } else {
             let h = DigestHash.entry(prefix: u.prefix, routerID: u.routerID, seqno: u.seqno, metric: u.metric)
-            n.echoes[u.prefix] = h; held[key, default: HeldDigest()].count += 1; held[key, default: HeldDigest()].hash &+= h
+            echoes[key, default: [:]][u.prefix] = h; held[key, default: HeldDigest()].count += 1; held[key, default: HeldDigest()].hash &+= h
         }
-        neighbours[key] = n
         if !u.isRetraction, u.seqno.isNewer(than: ownSeqno) {
             seqnoCounter &+= UInt64(u.seqno.rawValue &- ownSeqno.rawValue)
             bumpOwnSeqno(now: now)

@@ -31,6 +31,10 @@ public struct RoutingEngine {
     /// The neighbour keys, sorted (kept in step with `neighbours`; iteration order for output).
     var neighbourOrder: [NeighbourKey] = []
     var held: [NeighbourKey: HeldDigest] = [:]
+    /// Per neighbour: messages waiting to be batched, and our own prefixes as it re-announced them
+    /// (entry hashes; they count in its digest). Apart from `neighbours` (see `NeighbourQueue`).
+    var queues: [NeighbourKey: NeighbourQueue] = [:]
+    var echoes: [NeighbourKey: [Prefix: UInt64]] = [:]
     var routes: [Prefix: PrefixRoutes] = [:]
     var sources: [SourceKey: Source] = [:]
     /// What this node last announced to every neighbour (finite metrics only), and its digest.

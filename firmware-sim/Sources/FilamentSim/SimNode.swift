@@ -65,25 +65,35 @@ final class SimNode {
         knowsKey = Array(repeating: false, count: degree)
     }
 
-    var hasEngine: Bool { filamentEngine != nil || otherEngine != nil }
+    /// Which slot holds the engine (testing the optional itself would copy the whole engine struct).
+    private var engineKind = EngineKind.none
+    private enum EngineKind { case none, filament, other }
+    var hasEngine: Bool { engineKind != .none }
 
     func setEngine(_ e: (any SimEngine)?) {
-        filamentEngine = nil; otherEngine = nil
-        if let f = e as? RoutingEngine { filamentEngine = f } else { otherEngine = e }
+        filamentEngine = nil; otherEngine = nil; engineKind = .none
+        guard let e else { return }
+        if let f = e as? RoutingEngine { filamentEngine = f; engineKind = .filament } else { otherEngine = e; engineKind = .other }
     }
 
-    /// Feeds one event; the engine's actions are appended to `actions`.
+    /// Feeds one event; the engine's actions are appended to `actions`. (Mutated in place through `!`.)
     func handle(_ event: EngineEvent, now: Instant, into actions: inout [EngineAction]) {
-        if filamentEngine != nil {
-            filamentEngine!.handle(event, now: now, into: &actions)
-        } else if otherEngine != nil {
-            actions.append(contentsOf: otherEngine!.handle(event, now: now))
+        switch engineKind {
+        case .filament: filamentEngine!.handle(event, now: now, into: &actions)
+        case .other: actions.append(contentsOf: otherEngine!.handle(event, now: now))
+        case .none: break
         }
     }
 
-    /// When the engine wants its next timer (nil when off).
+    /// When the engine wants its next timer (nil when off). Read through an `inout` access: a plain read
+    /// of the optional engine copied the struct (a retain and release of every table) on each event.
     var engineDeadline: Instant? {
-        if filamentEngine != nil { return filamentEngine!.nextDeadline }
-        return otherEngine?.nextDeadline
+        switch engineKind {
+        case .filament: return Self.deadline(&filamentEngine!)
+        case .other: return otherEngine!.nextDeadline
+        case .none: return nil
+        }
     }
+
+    private static func deadline(_ e: inout RoutingEngine) -> Instant { e.nextDeadline }
 }

@@ -92,6 +92,17 @@ import Testing
         #expect(r.reachability == 1 && r.loopsObserved == 0)
     }
 
+    /// Cold start with real crypto: simultaneous handshakes whose responses overtake the crossed initiation
+    /// (link jitter) lose no frame to an unknown session index (2 were lost here before the link-layer fix,
+    /// docs/decisions/0102 addendum).
+    @Test func coldStartLosesNoFrameToUnknownIndex() throws {
+        let r = try runSim(.grid(width: 7, height: 7), gateways: [0, 48], seconds: 5)
+        let link = Dictionary(uniqueKeysWithValues: r.link)
+        #expect(link["handshakes_completed"]! >= 2 * 84)
+        #expect(link["drops_unknownIndex"] == 0)
+        #expect(link["drops"] == 0)
+    }
+
     /// Null crypto is refused for small runs (it is only for the largest ones).
     @Test func nullCryptoOnlyForLargeRuns() throws {
         var c = SimConfig(topology: .line(count: 5), gateways: [], duration: .seconds(1), seed: 1, engineName: "filament",
