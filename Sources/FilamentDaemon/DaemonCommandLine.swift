@@ -73,9 +73,14 @@ public enum DaemonCommandLine {
             return v
         }
 
+        /// The `<value>` after `[name <` in the usage line (searched by hand: `firstRange(of:)` would
+        /// link _StringProcessing and its regex parser, ~1 MB).
         func valueName(_ name: String) -> String {
-            guard let r = usage.firstRange(of: "[\(name) <") else { return "value" }
-            return String(usage[r.upperBound...].prefix { $0 != ">" })
+            let u = Array(usage.utf8), key = Array("[\(name) <".utf8)
+            guard u.count >= key.count, let at = (0...(u.count - key.count)).first(where: { u[$0..<$0 + key.count].elementsEqual(key) }) else {
+                return "value"
+            }
+            return String(decoding: u[(at + key.count)...].prefix { $0 != UInt8(ascii: ">") }, as: UTF8.self)
         }
     }
 
