@@ -12,11 +12,11 @@ P=fild-rss-$$
 DIR=$(mktemp -d /tmp/$P.XXXX)
 PIDS=()
 cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-    sleep 0.3
-    for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-    ip netns del $P-a 2>/dev/null
-    ip netns del $P-b 2>/dev/null
+    if [ ${#PIDS[@]} -gt 0 ]; then
+        kill "${PIDS[@]}" 2>/dev/null && sleep 0.3
+        kill -9 "${PIDS[@]}" 2>/dev/null
+    fi
+    ip netns del $P-a 2>/dev/null; ip netns del $P-b 2>/dev/null
     rm -rf "$DIR"
 }
 trap cleanup EXIT INT TERM
