@@ -58,7 +58,7 @@ let package = Package(
                            "FilamentNode", "FilamentLinux", "FilamentControl", "FilamentYAML"]),
         .executableTarget(
             name: "filamentd",
-            dependencies: ["FilamentDaemon", "FilamentCore", "FilamentCrypto", "FilamentState", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+            dependencies: ["FilamentDaemon", "FilamentCore", "FilamentCrypto", "FilamentState"]),
 
         .target(name: "FilamentControl"),
         .executableTarget(

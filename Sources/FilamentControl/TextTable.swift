@@ -124,5 +124,11 @@ public enum ControlFormat {
 }
 
 extension String {
-    fileprivate func replacingAll(_ a: String, _ b: String) -> String { split(separator: a, omittingEmptySubsequences: false).joined(separator: b) }
+    /// Replaces one character with a string. By hand: `split(separator:)` with a String separator
+    /// comes from _StringProcessing, which links the regex parser (~1 MB) into filamentd.
+    fileprivate func replacingAll(_ a: Character, _ b: String) -> String {
+        var out = ""
+        for c in self { if c == a { out += b } else { out.append(c) } }
+        return out
+    }
 }

@@ -1,52 +1,66 @@
-import ArgumentParser
 import FilamentCore
 import FilamentCrypto
 import FilamentDaemon
 import FilamentState
 import Glibc
 
+/// The command line is parsed by `DaemonCommandLine` (no swift-argument-parser: it brings
+/// FoundationEssentials, decision 0515).
 @main
-struct Filamentd: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "filamentd",
-        abstract: "The Filament mesh node daemon.",
-        subcommands: [Run.self, CheckConfig.self, Init.self],
-        defaultSubcommand: Run.self)
+enum Filamentd {
+    static func main() {
+        let status: Int32
+        do {
+            switch try DaemonCommandLine.parse(Array(CommandLine.arguments.dropFirst())) {
+            case .run(let o): try Run(o).run(); status = 0
+            case .checkConfig(let file): try CheckConfig(file: file).run(); status = 0
+            case .initialise(let stateDir, let config): try Init(stateDir: stateDir, config: config).run(); status = 0
+            case .help(let text): print(text, terminator: ""); status = 0
+            }
+        } catch let e as DaemonCommandLine.UsageError {
+            writeError("\(e)\n")
+            status = 64
+        } catch let e as ExitCode {
+            status = e.rawValue
+        } catch {
+            writeError("filamentd: \(error)\n")
+            status = 1
+        }
+        exit(status)
+    }
+}
+
+/// A process exit status other than 0, thrown after the message is printed.
+struct ExitCode: Error {
+    var rawValue: Int32
+    init(_ rawValue: Int32) { self.rawValue = rawValue }
+}
+
+func writeError(_ text: String) {
+    let bytes = Array(text.utf8)
+    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
 }
 
 func fail(_ message: String) -> ExitCode {
-    let bytes = Array("filamentd: \(message)\n".utf8)
-    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+    writeError("filamentd: \(message)\n")
     return ExitCode(1)
 }
 
-struct Run: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "run", abstract: "Run the daemon (the default).")
-
-    @Option(help: ArgumentHelp("Configuration file.", valueName: "file"))
-    var config: String?
-    @Option(name: .customLong("interface"), help: ArgumentHelp("Mesh interface, name or glob (repeatable; replaces the file's list).", valueName: "name"))
-    var interfaces: [String] = []
-    @Option(name: .customLong("ethernet-interface"), help: ArgumentHelp("Mesh interface over raw Ethernet (EtherType 0x88B5), name or glob (repeatable; with --interface replaces the file's list).", valueName: "name"))
-    var ethernetInterfaces: [String] = []
-    @Option(help: ArgumentHelp("State directory (identity and counters).", valueName: "dir"))
-    var stateDir: String?
-    @Option(help: ArgumentHelp("Control socket path.", valueName: "path"))
-    var controlSocket: String?
-    @Option(help: ArgumentHelp("Network key file (32 bytes or 64 hex digits).", valueName: "file"))
-    var networkKeyFile: String?
-    @Option(help: ArgumentHelp("Uplink interface: act as an internet gateway (NAT, IPv4 leases; docs/gateways.md).", valueName: "if"))
-    var gatewayUplink: String?
-    @Option(help: ArgumentHelp("Uplink bandwidth DOWN/UP, like 100M/20M.", valueName: "down/up"))
-    var gatewayBandwidth: String?
-    @Option(help: ArgumentHelp("Name of the TUN device.", valueName: "name"))
-    var tun: String?
-    @Option(help: ArgumentHelp("MTU of the TUN device, 1280-65535 or auto. Above the mesh links' MTU minus 81 the encapsulated frames are fragmented by the kernel (docs/daemon.md).", valueName: "mtu"))
-    var tunMtu: String?
-    @Option(help: ArgumentHelp("UDP port of the mesh protocol.", valueName: "port"))
-    var port: UInt16?
-    @Option(help: ArgumentHelp("error, warning, info or debug.", valueName: "level"))
-    var logLevel: String?
+struct Run {
+    let options: DaemonCommandLine.RunOptions
+    init(_ options: DaemonCommandLine.RunOptions) { self.options = options }
+    var config: String? { options.config }
+    var interfaces: [String] { options.interfaces }
+    var ethernetInterfaces: [String] { options.ethernetInterfaces }
+    var stateDir: String? { options.stateDir }
+    var controlSocket: String? { options.controlSocket }
+    var networkKeyFile: String? { options.networkKeyFile }
+    var gatewayUplink: String? { options.gatewayUplink }
+    var gatewayBandwidth: String? { options.gatewayBandwidth }
+    var tun: String? { options.tun }
+    var tunMtu: String? { options.tunMtu }
+    var port: UInt16? { options.port }
+    var logLevel: String? { options.logLevel }
 
     func run() throws {
         var c = DaemonConfiguration()
@@ -94,10 +108,7 @@ struct Run: ParsableCommand {
     }
 }
 
-struct CheckConfig: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "check-config", abstract: "Check a configuration file and report every problem.")
-
-    @Argument(help: ArgumentHelp("The configuration file.", valueName: "file"))
+struct CheckConfig {
     var file: String
 
     func run() throws {
@@ -113,12 +124,8 @@ struct CheckConfig: ParsableCommand {
     }
 }
 
-struct Init: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "init", abstract: "Create the identity and a starter configuration.")
-
-    @Option(help: ArgumentHelp("State directory.", valueName: "dir"))
-    var stateDir: String = DaemonConfiguration().stateDirectory
-    @Option(help: ArgumentHelp("Where to write a commented starter configuration (never overwritten).", valueName: "file"))
+struct Init {
+    var stateDir: String
     var config: String?
 
     func run() throws {
