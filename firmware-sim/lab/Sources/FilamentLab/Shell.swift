@@ -46,7 +46,7 @@ public enum Shell {
         } else {
             p.standardInput = FileHandle.nullDevice
         }
-        try p.run()
+        try launch(p)
         let deadline = now() + timeout
         while p.isRunning && now() < deadline { usleep(2_000) }
         if p.isRunning {
@@ -76,9 +76,19 @@ public enum Shell {
         p.standardOutput = handle
         p.standardError = handle
         p.standardInput = FileHandle.nullDevice
-        try p.run()
+        try launch(p)
         try? handle.close()
         return p
+    }
+
+    /// Foundation's `Process.run()` is not safe to call from several threads at once (it crashed in
+    /// a memcpy inside `run()` during parallel set-up), so launches are serialized; the waiting,
+    /// and the children themselves, still overlap.
+    private static let launchLock = NSLock()
+    static func launch(_ p: Process) throws {
+        launchLock.lock()
+        defer { launchLock.unlock() }
+        try p.run()
     }
 
     /// Waits up to `timeout` seconds for `p` to end; kills it (SIGKILL) if it has not.
