@@ -29,9 +29,10 @@ public final class LabRun: @unchecked Sendable {
             lab.recordPhase("setup_prepare_s", since: t)
             t = Shell.now()
             firstStart = t
-            // Launches overlap (bounded): on big grids a sequential start spread the daemons over seconds.
-            let built = lab
-            daemons = try Parallel.map(topology.count) { try driver.start(node: $0, lab: built) }
+            daemons = []
+            // Launches stay on this thread: they go through Foundation's Process, which is not
+            // safe to use from several threads (set-up and prepare use Shell.run's posix_spawn).
+            for node in 0..<topology.count { daemons.append(try driver.start(node: node, lab: lab)) }
             lastStart = Shell.now()
             lab.recordPhase("setup_start_s", since: t)
         } catch {
