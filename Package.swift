@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        // Prometheus text exposition of the daemon's metrics (metrics_listen; docs/filamentctl.md).
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // MARK: C
@@ -52,6 +54,7 @@ let package = Package(
             name: "FilamentDaemon",
             dependencies: ["FilamentCore", "FilamentWire", "FilamentEngine", "FilamentCrypto", "FilamentState",
                            "FilamentNode", "FilamentLinux", "FilamentControl",
+                           .product(name: "Prometheus", package: "swift-prometheus"),
                            .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "filamentd",

@@ -34,6 +34,8 @@ public final class DaemonRuntime {
     var control: ControlServer?
     /// Node information over the mesh (names, neighbour lists for `topology`).
     var topology: TopologyService!
+    /// Prometheus exposition (`metrics_listen`), nil when not configured.
+    var metrics: MetricsEndpoint?
     var transports: [InterfaceID: MeshTransport] = [:]
     /// The link MTU each open transport was announced with (an MTU change is announced again).
     var transportMTUs: [InterfaceID: Int] = [:]
@@ -69,8 +71,10 @@ public final class DaemonRuntime {
     static let controlToken: UInt64 = 3
     static let probeToken: UInt64 = 4
     static let nodeInfoToken: UInt64 = 5
+    static let metricsToken: UInt64 = 6
     static let udpTokenBase: UInt64 = 0x1_0000_0000
     static let clientTokenBase: UInt64 = 0x2_0000_0000
+    static let metricsClientTokenBase: UInt64 = 0x3_0000_0000
 
     /// Prepares everything (state, identity, TUN, sockets); `run()` then serves until SIGTERM/SIGINT.
     public init(configuration: DaemonConfiguration, configPath: String?, interfaceOverride: [DaemonConfiguration.InterfaceSetting]?) throws(DaemonFailure) {
@@ -146,6 +150,12 @@ public final class DaemonRuntime {
             control = server
             try loop.watch(server.listenFD, token: Self.controlToken)
         } catch { throw DaemonFailure("\(error)") }
+        if let listen = configuration.metricsListen {
+            let m = try MetricsEndpoint(listen: listen)
+            do { try loop.watch(m.listenFD, token: Self.metricsToken) } catch { throw DaemonFailure("\(error)") }
+            metrics = m
+            log.info("metrics on http://\(listen)/metrics")
+        }
         let monitorRef = monitor
         let topologyRef = topology!
         answers = ControlAnswers(name: configuration.name, version: Self.version, interfaceName: { id in
@@ -208,6 +218,10 @@ public final class DaemonRuntime {
             case Self.probeToken:
                 probe?.receive(now: now)
                 checkUplink(now: now)
+            case Self.metricsToken:
+                for fd in metrics?.accept(now: now) ?? [] { try loop.watch(fd, token: Self.metricsClientTokenBase + UInt64(fd)) }
+            case Self.metricsClientTokenBase...:
+                if let m = metrics { m.service(Int32(truncatingIfNeeded: token - Self.metricsClientTokenBase)) { self.metricsText(m) } }
             case Self.nodeInfoToken:
                 topology.receive(now: now) { nonce in self.nodeInfoPages(nonce: nonce) }
                 finishTopology(now: now)
@@ -240,6 +254,7 @@ public final class DaemonRuntime {
             if now >= nextReconcile {
                 reconcileInterfaces(now: now)
                 sampleUplinkLoad(now: now)
+                metrics?.expire(now: now)
             }
             if let p = probe, now >= p.nextSend { checkUplink(now: now) }
             if now >= topology.nextDeadline { finishTopology(now: now) }

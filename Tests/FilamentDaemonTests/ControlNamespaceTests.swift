@@ -234,3 +234,36 @@ extension ControlNamespaceTests {
         }
     }
 }
+
+extension ControlNamespaceTests {
+    /// `metrics_listen` serves Prometheus text: on the middle of three nodes, neighbours and routes are
+    /// gauges, forwarded packets count the pings that crossed it, drops are labelled by reason. Another
+    /// path is a 404, an oversized request a 431, and the daemon goes on answering.
+    @Test func metricsEndpointServesPrometheusText() throws {
+        let lab = try DaemonLab(tag: "met", count: 3)
+        defer { lab.close() }
+        let config = "\(lab.directory)/node2.yaml"
+        try "name: middle\ninterfaces: [\"v*\"]\nmetrics_listen: \"[::1]:9465\"\n".write(toFile: config, atomically: true, encoding: .utf8)
+        try lab.start(1)
+        try lab.start(2, extra: ["--config", config])
+        try lab.start(3)
+        #expect(DaemonLab.waitUntil(seconds: 10) { lab.neighbours(2)?.count == 2 })
+        let address3 = try #require(lab.status(3)?["address"] as? String)
+        #expect(DaemonLab.waitUntil(seconds: 10) { lab.ping(from: 1, address3) != nil })
+        func curl(_ extra: [String] = [], _ path: String = "/metrics") throws -> String {
+            try DaemonLab.sh(["ip", "netns", "exec", lab.namespace(2), "curl", "-sS", "--max-time", "3"] + extra + ["http://[::1]:9465\(path)"])
+        }
+        let text = try curl()
+        #expect(text.contains("# TYPE filament_neighbours gauge"), "\(text)")
+        #expect(text.contains("\nfilament_neighbours 2.0\n"))
+        #expect(text.contains("\nfilament_routes 2.0\n"))
+        let forwarded = text.split(separator: "\n").first { $0.hasPrefix("filament_packets_forwarded_total ") }
+        #expect((forwarded.flatMap { Int($0.split(separator: " ")[1]) } ?? 0) >= 2, "\(String(describing: forwarded))")
+        #expect(text.contains("filament_packets_dropped_total{reason=\"no_route\"}"))
+        #expect(text.contains("filament_interface_bytes_total{interface=\"fil0\",direction=\"rx\"}"))
+        #expect(text.contains("filament_send_queue_depth{interface=\"v2l\"}"))
+        #expect(try curl(["-o", "/dev/null", "-w", "%{http_code}"], "/other") == "404")
+        #expect(try curl(["-o", "/dev/null", "-w", "%{http_code}", "-H", "X-Big: \(String(repeating: "a", count: 5000))"]) == "431")
+        #expect(lab.status(2) != nil)
+    }
+}
