@@ -255,6 +255,8 @@ public final class DaemonRuntime {
                 reconcileInterfaces(now: now)
                 sampleUplinkLoad(now: now)
                 metrics?.expire(now: now)
+                // Neighbours not heard from yet (their first request may have left before the route back existed).
+                for n in node.snapshot().neighbours where n.isUp && !topology.heard.contains(n.node) { topology.probeName(n.node) }
             }
             if let p = probe, now >= p.nextSend { checkUplink(now: now) }
             if now >= topology.nextDeadline { finishTopology(now: now) }
@@ -350,6 +352,12 @@ public final class DaemonRuntime {
                 if let control, control.hasMonitors { control.broadcast(ControlServer.encode(monitorEvent(n))) }
                 switch n {
                 case .neighbourAdded(let k): log.info("neighbour \(k) up")
+                case .routeAdded(let p) where p.length == 128:
+                    // A neighbour's mesh address became reachable: ask for its name (shown by `neighbours`).
+                    if let n = node.snapshot().neighbours.first(where: { $0.node.meshAddress == p.address }), !topology.heard.contains(n.node) {
+                        topology.probeName(n.node)
+                    }
+                    log.debug("\(n)")
                 case .neighbourLost(let k): log.info("neighbour \(k) lost")
                 case .selectedGatewayChanged(let g): selectedGatewayChanged(g)
                 default: log.debug("\(n)")

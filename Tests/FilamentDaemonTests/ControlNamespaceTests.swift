@@ -71,6 +71,16 @@ struct ControlNamespaceTests {
         #expect(neighbours.contains("bulb2") && neighbours.contains("bulb3"), "neighbours:\n\(neighbours)")
     }
 
+    /// A new neighbour is asked for its name at once: `neighbours` shows names without any topology run.
+    @Test func neighbourNamesWithoutTopology() throws {
+        let (lab, _) = try Self.meshOfFive("names")
+        defer { lab.close() }
+        #expect(DaemonLab.waitUntil(seconds: 10) {
+            let names = ((lab.control(3, "neighbours") as? [[String: Any]]) ?? []).compactMap { $0["name"] as? String }
+            return Set(names) == ["bulb1", "bulb2", "bulb4"]
+        }, "\(String(describing: lab.control(3, "neighbours")))")
+    }
+
     /// `filamentctl monitor` on bulb1 reports that its route to bulb3 changes when the 1–3 shortcut is cut:
     /// the neighbour and the route through it are flushed, and the route comes back through bulb2 (v1r),
     /// or the route changes to v1r in one event.
