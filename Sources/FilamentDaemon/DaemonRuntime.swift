@@ -456,7 +456,8 @@ public final class DaemonRuntime {
     /// This node's own entry of a topology gathering.
     func ownNodeInfo(_ s: EngineSnapshot) -> TopologyService.Collected {
         var c = TopologyService.Collected()
-        c.name = configuration.name
+        // A name others would refuse (control characters) is not announced at all.
+        c.name = configuration.name.flatMap { NodeInfo.isValidName($0) ? $0 : nil }
         c.isGateway = configuration.gateway != nil
         c.pageCount = 1
         c.pages[0] = s.neighbours.filter(\.isUp).map { NodeInfoAnswer.Neighbour(node: $0.node, cost: UInt16(min($0.cost.rawValue, 0xFFFF))) }
