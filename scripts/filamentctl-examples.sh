@@ -23,6 +23,10 @@ done
 sleep 6
 C="$B/filamentctl --socket $D/c1.sock"
 run() { echo "\$ filamentctl $*"; sub=$1; shift; ip netns exec $P-1 $B/filamentctl $sub --socket $D/c1.sock "$@"; echo "[exit $?]"; echo; }
+nib() { ip netns exec $P-1 curl -s 'http://[::1]:9465/metrics' | grep 'node_info' | grep -v '^#' | sort; }
+echo "# node-information bytes at node 1 before and after one topology gathering (docs/benchmarks.md)"
+nib; ip netns exec $P-1 $B/filamentctl topology --json --socket $D/c1.sock > /dev/null; nib
+echo
 run status
 run status --json
 run neighbours
