@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        // Prometheus text exposition of the daemon's metrics (metrics_listen; docs/filamentctl.md).
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // MARK: C
@@ -55,7 +57,8 @@ let package = Package(
         .target(
             name: "FilamentDaemon",
             dependencies: ["FilamentCore", "FilamentWire", "FilamentEngine", "FilamentCrypto", "FilamentState",
-                           "FilamentNode", "FilamentLinux", "FilamentControl", "FilamentYAML"]),
+                           "FilamentNode", "FilamentLinux", "FilamentControl",
+                           "FilamentYAML", .product(name: "Prometheus", package: "swift-prometheus")]),
         .executableTarget(
             name: "filamentd",
             dependencies: ["FilamentDaemon", "FilamentCore", "FilamentCrypto", "FilamentState"]),

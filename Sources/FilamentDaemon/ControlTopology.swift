@@ -56,6 +56,9 @@ final class TopologyService {
     private(set) var names: [NodeID: String] = [:]
     let maxNames = 1024
     var gatherings: [UInt64: Gathering] = [:]
+    /// Name requests to new neighbours (nonce to node), so names show without a topology run; bounded.
+    var nameProbes: [UInt64: NodeID] = [:]
+    let maxNameProbes = 64
     var random = SystemRandomNumberGenerator()
     /// Global request budget: `requestsPerSecond` tokens, refilled every second.
     var requestTokens = 0
@@ -100,7 +103,11 @@ final class TopologyService {
 
     func name(of node: NodeID) -> String? { names[node] }
 
+    /// Nodes whose answer we have (named or not), so unnamed neighbours are not asked again and again.
+    private(set) var heard: Set<NodeID> = []
+
     func learn(_ node: NodeID, name: String?) {
+        if heard.count < maxNames { heard.insert(node) }
         guard let name else { names[node] = nil; return }
         if names[node] == nil, names.count >= maxNames { return }
         names[node] = name
@@ -109,6 +116,15 @@ final class TopologyService {
     /// When `tick` must next run.
     var nextDeadline: Instant {
         gatherings.values.map { $0.retried ? $0.deadline : min($0.retryAt, $0.deadline) }.min() ?? .distantFuture
+    }
+
+    /// Asks a new neighbour for its name (page 0 of its node information).
+    func probeName(_ node: NodeID) {
+        guard node != me else { return }
+        if nameProbes.count >= maxNameProbes { nameProbes.removeAll() }
+        let nonce = UInt64.random(in: 1 ... .max, using: &random)
+        nameProbes[nonce] = node
+        sendRequest(to: node, page: 0, nonce: nonce)
     }
 
     // MARK: - Gathering
@@ -238,6 +254,13 @@ final class TopologyService {
     }
 
     func handleAnswer(_ d: [UInt8], from source: IPv6Address) {
+        if let (a, signed, signature) = NodeInfoAnswer.decode(d), nameProbes[a.nonce] == a.node, a.node.meshAddress == source {
+            nameProbes[a.nonce] = nil
+            guard Ed25519.verify(signature: signature, of: signed, by: a.node) else { counters.answersRejected += 1; return }
+            counters.answersAccepted += 1
+            learn(a.node, name: a.name)
+            return
+        }
         guard let (a, signed, signature) = NodeInfoAnswer.decode(d), a.node.meshAddress == source,
               var g = gatherings[a.nonce], g.asked.contains(a.node),
               Ed25519.verify(signature: signature, of: signed, by: a.node) else {

@@ -34,6 +34,8 @@ public final class DaemonRuntime {
     var control: ControlServer?
     /// Node information over the mesh (names, neighbour lists for `topology`).
     var topology: TopologyService!
+    /// Prometheus exposition (`metrics_listen`), nil when not configured.
+    var metrics: MetricsEndpoint?
     var transports: [InterfaceID: MeshTransport] = [:]
     /// The link MTU each open transport was announced with (an MTU change is announced again).
     var transportMTUs: [InterfaceID: Int] = [:]
@@ -69,8 +71,10 @@ public final class DaemonRuntime {
     static let controlToken: UInt64 = 3
     static let probeToken: UInt64 = 4
     static let nodeInfoToken: UInt64 = 5
+    static let metricsToken: UInt64 = 6
     static let udpTokenBase: UInt64 = 0x1_0000_0000
     static let clientTokenBase: UInt64 = 0x2_0000_0000
+    static let metricsClientTokenBase: UInt64 = 0x3_0000_0000
 
     /// Prepares everything (state, identity, TUN, sockets); `run()` then serves until SIGTERM/SIGINT.
     public init(configuration: DaemonConfiguration, configPath: String?, interfaceOverride: [DaemonConfiguration.InterfaceSetting]?) throws(DaemonFailure) {
@@ -146,6 +150,12 @@ public final class DaemonRuntime {
             control = server
             try loop.watch(server.listenFD, token: Self.controlToken)
         } catch { throw DaemonFailure("\(error)") }
+        if let listen = configuration.metricsListen {
+            let m = try MetricsEndpoint(listen: listen)
+            do { try loop.watch(m.listenFD, token: Self.metricsToken) } catch { throw DaemonFailure("\(error)") }
+            metrics = m
+            log.info("metrics on http://\(listen)/metrics")
+        }
         let monitorRef = monitor
         let topologyRef = topology!
         answers = ControlAnswers(name: configuration.name, version: Self.version, interfaceName: { id in
@@ -208,6 +218,10 @@ public final class DaemonRuntime {
             case Self.probeToken:
                 probe?.receive(now: now)
                 checkUplink(now: now)
+            case Self.metricsToken:
+                for fd in metrics?.accept(now: now) ?? [] { try loop.watch(fd, token: Self.metricsClientTokenBase + UInt64(fd)) }
+            case Self.metricsClientTokenBase...:
+                if let m = metrics { m.service(Int32(truncatingIfNeeded: token - Self.metricsClientTokenBase)) { self.metricsText(m) } }
             case Self.nodeInfoToken:
                 topology.receive(now: now) { nonce in self.nodeInfoPages(nonce: nonce) }
                 finishTopology(now: now)
@@ -240,6 +254,9 @@ public final class DaemonRuntime {
             if now >= nextReconcile {
                 reconcileInterfaces(now: now)
                 sampleUplinkLoad(now: now)
+                metrics?.expire(now: now)
+                // Neighbours not heard from yet (their first request may have left before the route back existed).
+                for n in node.snapshot().neighbours where n.isUp && !topology.heard.contains(n.node) { topology.probeName(n.node) }
             }
             if let p = probe, now >= p.nextSend { checkUplink(now: now) }
             if now >= topology.nextDeadline { finishTopology(now: now) }
@@ -335,6 +352,12 @@ public final class DaemonRuntime {
                 if let control, control.hasMonitors { control.broadcast(ControlServer.encode(monitorEvent(n))) }
                 switch n {
                 case .neighbourAdded(let k): log.info("neighbour \(k) up")
+                case .routeAdded(let p) where p.length == 128:
+                    // A neighbour's mesh address became reachable: ask for its name (shown by `neighbours`).
+                    if let n = node.snapshot().neighbours.first(where: { $0.node.meshAddress == p.address }), !topology.heard.contains(n.node) {
+                        topology.probeName(n.node)
+                    }
+                    log.debug("\(n)")
                 case .neighbourLost(let k): log.info("neighbour \(k) lost")
                 case .selectedGatewayChanged(let g): selectedGatewayChanged(g)
                 default: log.debug("\(n)")
@@ -433,7 +456,8 @@ public final class DaemonRuntime {
     /// This node's own entry of a topology gathering.
     func ownNodeInfo(_ s: EngineSnapshot) -> TopologyService.Collected {
         var c = TopologyService.Collected()
-        c.name = configuration.name
+        // A name others would refuse (control characters) is not announced at all.
+        c.name = configuration.name.flatMap { NodeInfo.isValidName($0) ? $0 : nil }
         c.isGateway = configuration.gateway != nil
         c.pageCount = 1
         c.pages[0] = s.neighbours.filter(\.isUp).map { NodeInfoAnswer.Neighbour(node: $0.node, cost: UInt16(min($0.cost.rawValue, 0xFFFF))) }

@@ -208,6 +208,7 @@ struct Traceroute: ParsableCommand {
         let probe: MeshProbe
         do { probe = try MeshProbe(needRaw: true) } catch { throw fail("\(error)") }
         func name(_ address: String) -> String? { topo.nodes.first { $0.address == address }?.name }
+        let nameWidth = topo.nodes.compactMap(\.name).map(\.count).max() ?? 0
         if !common.json { print("traceroute to \(target.name.map { "\($0) (\(target.address))" } ?? target.address) over the mesh, \(maxHops) hops max") }
         var hops: [TraceHop] = []
         var reached = false
@@ -225,7 +226,8 @@ struct Traceroute: ParsableCommand {
             }
             hops.append(hop)
             if !common.json {
-                let where_ = hop.address.map { a in hop.name.map { "\($0)  \(a)" } ?? a } ?? "*"
+                let label = (hop.name ?? "-") + String(repeating: " ", count: max(0, nameWidth - (hop.name ?? "-").count))
+                let where_ = hop.address.map { "\(label)  \($0)" } ?? "*"
                 let tail = hop.result == "unreachable" ? "  !N (no route)" : (hop.rtt_ms.map { String(format: "  %.2f ms", $0) } ?? "")
                 print(String(format: "%2d  ", h) + where_ + tail)
             }

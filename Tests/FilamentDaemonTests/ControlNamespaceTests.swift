@@ -66,9 +66,24 @@ struct ControlNamespaceTests {
         #expect(table.contains("bulb4") && table.hasSuffix("5 nodes, 5 links\n"), "table:\n\(table)")
         let dot = try DaemonLab.sh([DaemonLab.filamentctl, "topology", "--format", "dot", "--socket", lab.socket(1)], timeout: 10)
         #expect(dot.components(separatedBy: " -- ").count - 1 == 5)
+        // The html picture is one self-contained page: 5 labelled nodes, 5 lines, nothing loaded from elsewhere.
+        let html = try DaemonLab.sh([DaemonLab.filamentctl, "topology", "--format", "html", "--socket", lab.socket(1)], timeout: 10)
+        #expect((1...5).allSatisfy { html.contains(">bulb\($0)</text>") })
+        #expect(html.components(separatedBy: "<line ").count - 1 == 5)
+        #expect(!html.contains("src=") && !html.contains("href=") && !html.contains("<script"))
         // Names learnt from node information show up for neighbours too.
         let neighbours = try DaemonLab.sh([DaemonLab.filamentctl, "neighbours", "--socket", lab.socket(1)], timeout: 10)
         #expect(neighbours.contains("bulb2") && neighbours.contains("bulb3"), "neighbours:\n\(neighbours)")
+    }
+
+    /// A new neighbour is asked for its name at once: `neighbours` shows names without any topology run.
+    @Test func neighbourNamesWithoutTopology() throws {
+        let (lab, _) = try Self.meshOfFive("names")
+        defer { lab.close() }
+        #expect(DaemonLab.waitUntil(seconds: 10) {
+            let names = ((lab.control(3, "neighbours") as? [[String: Any]]) ?? []).compactMap { $0["name"] as? String }
+            return Set(names) == ["bulb1", "bulb2", "bulb4"]
+        }, "\(String(describing: lab.control(3, "neighbours")))")
     }
 
     /// `filamentctl monitor` on bulb1 reports that its route to bulb3 changes when the 1–3 shortcut is cut:
@@ -232,5 +247,81 @@ extension ControlNamespaceTests {
             #expect(e.status == 1)
             #expect(e.output.contains("FAIL  internet gateway") && e.output.contains("fix: no bulb offers internet"), "\(e.output)")
         }
+    }
+}
+
+extension ControlNamespaceTests {
+    /// `metrics_listen` serves Prometheus text: on the middle of three nodes, neighbours and routes are
+    /// gauges, forwarded packets count the pings that crossed it, drops are labelled by reason. Another
+    /// path is a 404, an oversized request a 431, and the daemon goes on answering.
+    @Test func metricsEndpointServesPrometheusText() throws {
+        let lab = try DaemonLab(tag: "met", count: 3)
+        defer { lab.close() }
+        let config = "\(lab.directory)/node2.yaml"
+        try "name: middle\ninterfaces: [\"v*\"]\nmetrics_listen: \"[::1]:9465\"\n".write(toFile: config, atomically: true, encoding: .utf8)
+        try lab.start(1)
+        try lab.start(2, extra: ["--config", config])
+        try lab.start(3)
+        #expect(DaemonLab.waitUntil(seconds: 10) { lab.neighbours(2)?.count == 2 })
+        let address3 = try #require(lab.status(3)?["address"] as? String)
+        #expect(DaemonLab.waitUntil(seconds: 10) { lab.ping(from: 1, address3) != nil })
+        func curl(_ extra: [String] = [], _ path: String = "/metrics") throws -> String {
+            try DaemonLab.sh(["ip", "netns", "exec", lab.namespace(2), "curl", "-sS", "--max-time", "3"] + extra + ["http://[::1]:9465\(path)"])
+        }
+        let text = try curl()
+        #expect(text.contains("# TYPE filament_neighbours gauge"), "\(text)")
+        #expect(text.contains("\nfilament_neighbours 2.0\n"))
+        #expect(text.contains("\nfilament_routes 2.0\n"))
+        let forwarded = text.split(separator: "\n").first { $0.hasPrefix("filament_packets_forwarded_total ") }
+        #expect((forwarded.flatMap { Int($0.split(separator: " ")[1]) } ?? 0) >= 2, "\(String(describing: forwarded))")
+        #expect(text.contains("filament_packets_dropped_total{reason=\"no_route\"}"))
+        #expect(text.contains("filament_interface_bytes_total{interface=\"fil0\",direction=\"rx\"}"))
+        #expect(text.contains("filament_send_queue_depth{interface=\"v2l\"}"))
+        #expect(try curl(["-o", "/dev/null", "-w", "%{http_code}"], "/other") == "404")
+        #expect(try curl(["-o", "/dev/null", "-w", "%{http_code}", "-H", "X-Big: \(String(repeating: "a", count: 5000))"]) == "431")
+        #expect(lab.status(2) != nil)
+    }
+}
+
+extension ControlNamespaceTests {
+    /// Abuse of the control socket while traffic crosses the node: 40 clients at once (more than the
+    /// 32 allowed), garbage lines, a 1 MiB line without a newline, a client that never reads its
+    /// monitor stream. Pings across the middle node keep working and it still answers `status`.
+    @Test func controlSocketAbuseDoesNotStopRouting() throws {
+        let lab = try DaemonLab(tag: "abuse", count: 3)
+        defer { lab.close() }
+        for i in 1...3 { try lab.start(i) }
+        #expect(DaemonLab.waitUntil(seconds: 10) { lab.neighbours(2)?.count == 2 })
+        let address3 = try #require(lab.status(3)?["address"] as? String)
+        #expect(DaemonLab.waitUntil(seconds: 10) { lab.ping(from: 1, address3) != nil })
+        var fds: [Int32] = []
+        defer { for fd in fds { close(fd) } }
+        for k in 0..<40 {
+            let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+            var addr = sockaddr_un()
+            addr.sun_family = sa_family_t(AF_UNIX)
+            let bytes = Array(lab.socket(2).utf8)
+            withUnsafeMutableBytes(of: &addr.sun_path) { raw in raw.copyBytes(from: bytes); raw[bytes.count] = 0 }
+            _ = withUnsafePointer(to: &addr) { p in
+                p.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            }
+            fds.append(fd)
+            let payload: [UInt8]
+            switch k % 3 {
+            case 0: payload = Array("{{{{ not json\n\u{0}\u{1}garbage\n[1,2]\n".utf8)
+            case 1: payload = [UInt8](repeating: 0x41, count: 1 << 20)
+            default: payload = Array("{\"version\":1,\"id\":1,\"command\":\"monitor\",\"args\":{}}\n".utf8)
+            }
+            var tv = timeval(tv_sec: 0, tv_usec: 200_000)
+            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+            _ = payload.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        }
+        // Traffic keeps crossing node 2 during and after, and it answers (with 32 abusive clients still
+        // connected it may answer busy for a moment: close them and it must answer at once).
+        for _ in 0..<3 { #expect(lab.ping(from: 1, address3) != nil) }
+        for fd in fds { close(fd) }
+        fds.removeAll()
+        #expect(DaemonLab.waitUntil(seconds: 5) { lab.status(2) != nil }, "\(lab.log(2))")
+        #expect(lab.ping(from: 1, address3) != nil)
     }
 }

@@ -122,3 +122,45 @@ extension ControlServerTests {
         #expect(server.clientDescriptors.count == 1)
     }
 }
+
+extension ControlServerTests {
+    /// Past `maxClients`, a new connection gets one `busy` line and is closed; the clients already
+    /// connected are still answered.
+    @Test func tooManyClientsGetBusy() throws {
+        let server = try makeServer()
+        defer { server.shutdown() }
+        server.maxClients = 4
+        var fds: [Int32] = []
+        defer { for fd in fds { close(fd) } }
+        for _ in 0..<6 { fds.append(try connectClient()) }
+        let accepted = server.acceptClients()
+        #expect(accepted.count == 4)
+        var buffer = [UInt8](repeating: 0, count: 512)
+        let n = recv(fds[5], &buffer, buffer.count, 0)
+        #expect(n > 0 && String(decoding: buffer[0..<max(n, 0)], as: UTF8.self).contains("\"code\":\"busy\""))
+        #expect(recv(fds[5], &buffer, buffer.count, 0) == 0)  // closed after the busy line
+        send(fds[0], Array("{\"version\":1,\"id\":1,\"command\":\"status\",\"args\":{}}\n".utf8))
+        #expect(readLines(fds[0], 1, server: server, client: accepted[0]).first?.contains("answer to status") == true)
+    }
+
+    /// A deferred answer (topology) reaches the client that asked, and is dropped when that client has
+    /// gone and a new one holds the same descriptor.
+    @Test func deferredReplyGoesOnlyToTheAskingClient() throws {
+        let server = try makeServer()
+        defer { server.shutdown() }
+        let first = try connectClient()
+        let client = try #require(server.acceptClients().first)
+        let ticket = try #require(server.ticket(client))
+        server.reply(Array("{\"late\":1}\n".utf8), to: ticket)
+        #expect(readLines(first, 1, server: server, client: client) == ["{\"late\":1}"])
+        close(first)
+        _ = server.service(client)  // sees the close
+        let second = try connectClient()
+        defer { close(second) }
+        let reused = try #require(server.acceptClients().first)
+        server.reply(Array("{\"late\":2}\n".utf8), to: ticket)
+        var buffer = [UInt8](repeating: 0, count: 64)
+        usleep(50_000)
+        #expect(recv(second, &buffer, buffer.count, Int32(MSG_DONTWAIT)) < 0, "descriptor \(reused) got an answer meant for its predecessor")
+    }
+}
