@@ -19,8 +19,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
         .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
-        // Prometheus text exposition of the daemon's metrics (metrics_listen; docs/filamentctl.md).
-        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // MARK: C
@@ -58,7 +56,7 @@ let package = Package(
             name: "FilamentDaemon",
             dependencies: ["FilamentCore", "FilamentWire", "FilamentEngine", "FilamentCrypto", "FilamentState",
                            "FilamentNode", "FilamentLinux", "FilamentControl",
-                           "FilamentYAML", .product(name: "Prometheus", package: "swift-prometheus")]),
+                           "FilamentYAML"]),
         .executableTarget(
             name: "filamentd",
             dependencies: ["FilamentDaemon", "FilamentCore", "FilamentCrypto", "FilamentState"]),

@@ -3,13 +3,12 @@ import FilamentCore
 import FilamentCrypto
 import FilamentLinux
 import Glibc
-import Prometheus
 
 /// Prometheus text exposition on `metrics_listen` (HOST:PORT, normally loopback): a minimal HTTP/1.x
 /// responder served from the daemon's event loop. Every request gets the current metrics and the
 /// connection is closed. Requests are bounded (4 KiB of headers, 8 clients, 5 s to send them); the
-/// metrics themselves are kept by swift-prometheus's registry and refreshed from the daemon's counters
-/// at each scrape (docs/filamentctl.md "Metrics" lists them).
+/// metrics are read from the daemon's counters at each scrape and written as Prometheus text by
+/// `MetricsText` (decision 0726; docs/filamentctl.md "Metrics" lists them).
 final class MetricsEndpoint {
     final class Client {
         let fd: Int32
@@ -19,14 +18,13 @@ final class MetricsEndpoint {
     }
 
     let listenFD: Int32
-    let registry = PrometheusCollectorRegistry()
     var clients: [Int32: Client] = [:]
     let maxClients = 8
     let maxRequest = 4096
-    /// Last value seen of each counter, so the registry's counters advance by the difference.
+    /// Highest value exposed so far of each counter: a Prometheus counter never goes backwards.
     var lastCounter: [String: UInt64] = [:]
-    var counters: [String: Counter] = [:]
-    var gauges: [String: Gauge] = [:]
+    /// The exposition being written by the current scrape.
+    var text = MetricsText()
 
     /// Listens on "HOST:PORT" ("127.0.0.1:9465", "[::1]:9465").
     init(listen: String) throws(DaemonFailure) {
@@ -134,41 +132,32 @@ final class MetricsEndpoint {
 
     // MARK: - Metrics
 
-    func gauge(_ name: String, _ labels: [(String, String)] = [], help: String) -> Gauge {
-        let key = name + labels.map { "|\($0.0)=\($0.1)" }.joined()
-        if let g = gauges[key] { return g }
-        let g = labels.isEmpty ? registry.makeGauge(name: name, help: help) : registry.makeGauge(name: name, labels: labels, help: help)
-        gauges[key] = g
-        return g
+    func gauge(_ name: String, _ labels: [(String, String)] = [], help: String, _ value: Int64) {
+        text.add(name, .gauge, help: help, labels: labels, value)
     }
 
-    /// Advances a counter to `value` (a source counter that went backwards, e.g. a reopened socket, adds nothing).
+    /// Exposes a counter at `value`; a source counter that went backwards (e.g. a reopened socket)
+    /// leaves the exposed value where it was.
     func count(_ name: String, labels: [(String, String)] = [], _ value: UInt64, help: String) {
         let key = name + labels.map { "|\($0.0)=\($0.1)" }.joined()
-        let c: Counter
-        if let existing = counters[key] {
-            c = existing
-        } else {
-            c = labels.isEmpty ? registry.makeCounter(name: name, help: help) : registry.makeCounter(name: name, labels: labels, help: help)
-            counters[key] = c
-        }
-        let last = lastCounter[key] ?? 0
-        if value > last { c.increment(by: Int64(clamping: value - last)) }
-        lastCounter[key] = max(last, value)
+        let exposed = max(lastCounter[key] ?? 0, value)
+        lastCounter[key] = exposed
+        text.add(name, .counter, help: help, labels: labels, Int64(clamping: exposed))
     }
 }
 
 extension DaemonRuntime {
     /// Refreshes every metric from the daemon's state and returns the exposition text.
     func metricsText(_ m: MetricsEndpoint) -> [UInt8] {
+        m.text = MetricsText()
         let s = node.snapshot()
         let c = counters()
-        m.gauge("filament_neighbours", help: "Neighbours with a session and a usable link.").set(Int64(s.neighbours.filter(\.isUp).count))
-        m.gauge("filament_routes", help: "Destinations with a selected route.").set(Int64(s.routes.filter(\.selected).count))
-        m.gauge("filament_gateways", help: "Internet gateways known.").set(Int64(s.gateways.count))
-        m.gauge("filament_gateway_selected", help: "1 when an internet gateway is selected.").set(Int64(s.selectedGateway == nil ? 0 : 1))
+        m.gauge("filament_neighbours", help: "Neighbours with a session and a usable link.", Int64(s.neighbours.filter(\.isUp).count))
+        m.gauge("filament_routes", help: "Destinations with a selected route.", Int64(s.routes.filter(\.selected).count))
+        m.gauge("filament_gateways", help: "Internet gateways known.", Int64(s.gateways.count))
+        m.gauge("filament_gateway_selected", help: "1 when an internet gateway is selected.", Int64(s.selectedGateway == nil ? 0 : 1))
         let selectedMetric = s.gateways.first { $0.node == s.selectedGateway }.map { Int64($0.pathMetric.rawValue) } ?? -1
-        m.gauge("filament_gateway_selected_metric", help: "Path metric to the selected gateway (-1 when none).").set(selectedMetric)
+        m.gauge("filament_gateway_selected_metric", help: "Path metric to the selected gateway (-1 when none).", selectedMetric)
         m.count("filament_packets_forwarded_total", c["node.forwarded"] ?? 0, help: "IP packets forwarded to another node.")
         m.count("filament_packets_delivered_total", c["node.delivered"] ?? 0, help: "IP packets delivered to this node's TUN device.")
         let drops: [(String, String)] = [
@@ -188,8 +177,8 @@ extension DaemonRuntime {
         m.count("filament_replay_drops_total", c["link.drops.\(LinkDropReason.replay.rawValue)"] ?? 0, help: "Transport frames refused as replays.")
         for id in transports.keys.sorted() {
             guard let t = transports[id] else { continue }
-            m.gauge("filament_send_queue_depth", [("interface", t.interfaceName)], help: "Datagrams queued for sending per mesh interface.")
-                .set(Int64(t.pendingCount))
+            m.gauge("filament_send_queue_depth", [("interface", t.interfaceName)], help: "Datagrams queued for sending per mesh interface.",
+                    Int64(t.pendingCount))
         }
         for name in transports.values.map(\.interfaceName).sorted() + [tun.name] {
             for (direction, file) in [("rx", "rx_bytes"), ("tx", "tx_bytes")] {
@@ -205,6 +194,6 @@ extension DaemonRuntime {
         m.count("filament_node_info_requests_total", labels: [("result", "answered")], topology.counters.requestsAnswered, help: "Node information requests.")
         m.count("filament_node_info_requests_total", labels: [("result", "rate_limited")], topology.counters.requestsRateLimited, help: "Node information requests.")
         m.count("filament_node_info_requests_total", labels: [("result", "rejected")], topology.counters.requestsRejected, help: "Node information requests.")
-        return m.registry.emitToBuffer()
+        return m.text.rendered()
     }
 }

@@ -270,8 +270,8 @@ extension ControlNamespaceTests {
         }
         let text = try curl()
         #expect(text.contains("# TYPE filament_neighbours gauge"), "\(text)")
-        #expect(text.contains("\nfilament_neighbours 2.0\n"))
-        #expect(text.contains("\nfilament_routes 2.0\n"))
+        #expect(text.contains("\nfilament_neighbours 2\n"))
+        #expect(text.contains("\nfilament_routes 2\n"))
         let forwarded = text.split(separator: "\n").first { $0.hasPrefix("filament_packets_forwarded_total ") }
         #expect((forwarded.flatMap { Int($0.split(separator: " ")[1]) } ?? 0) >= 2, "\(String(describing: forwarded))")
         #expect(text.contains("filament_packets_dropped_total{reason=\"no_route\"}"))
