@@ -87,6 +87,12 @@ public enum ControlFormat {
         return s + "}\n"
     }
 
+    /// One monitor event as a line: "flush neighbour 0d889d1c v1c stairs", "add route P via ... dev ... metric M".
+    public static func monitorLine(_ e: MonitorEvent) -> String {
+        let key = e.kind == "neighbour" || (e.kind == "gateway" && e.key != "selected") ? short(e.key) : e.key
+        return "\(e.event) \(e.kind) \(key)\(e.detail.map { " \($0)" } ?? "")"
+    }
+
     /// One line per check, "ok" or "FAIL", the fix indented under each failure, and a summary.
     public static func doctor(_ checks: [DoctorCheck]) -> String {
         let width = checks.map(\.check.count).max() ?? 0

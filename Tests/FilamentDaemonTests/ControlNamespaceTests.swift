@@ -90,7 +90,7 @@ struct ControlNamespaceTests {
     /// the neighbour and the route through it are flushed, and the route comes back through bulb2 (v1r),
     /// or the route changes to v1r in one event.
     @Test func monitorReportsRouteChangeWhenLinkIsCut() throws {
-        let (lab, _) = try Self.meshOfFive("cut")
+        let (lab, ids) = try Self.meshOfFive("cut")
         defer { lab.close() }
         let address3 = try #require(lab.status(3)?["address"] as? String)
         #expect(DaemonLab.waitUntil(seconds: 10) {
@@ -98,6 +98,9 @@ struct ControlNamespaceTests {
                 ($0["destination"] as? String) == "\(address3)/128" && ($0["selected"] as? Bool) == true && ($0["interface"] as? String) == "v1c"
             }
         }, "bulb1 does not route to bulb3 over the shortcut")
+        #expect(DaemonLab.waitUntil(seconds: 10) {
+            ((lab.control(1, "neighbours") as? [[String: Any]]) ?? []).contains { $0["name"] as? String == "bulb3" }
+        }, "bulb1 never heard bulb3's name")
         let outPath = "\(lab.directory)/monitor.out"
         FileManager.default.createFile(atPath: outPath, contents: nil)
         let monitor = Process()
@@ -115,7 +118,7 @@ struct ControlNamespaceTests {
         }
         let text = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
         #expect(seen, "monitor output:\n\(text)")
-        #expect(text.contains("flush neighbour"))
+        #expect(text.contains("flush neighbour \(ids[2].prefix(8)) v1c bulb3"), "\(text)")
         // And the new route goes through bulb2.
         #expect(((lab.control(1, "routes") as? [[String: Any]]) ?? []).contains {
             ($0["destination"] as? String) == "\(address3)/128" && ($0["selected"] as? Bool) == true && ($0["interface"] as? String) == "v1r"
