@@ -61,6 +61,7 @@ struct ControlNamespaceTests {
             return "\(s)-\(t)"
         }
         #expect(links.count == 5)
+        #expect((topo?["links"] as? [[String: Any]] ?? []).allSatisfy { $0["confirmed"] as? Bool == true })
         #expect(Set(links) == realLinks)
         let table = try DaemonLab.sh([DaemonLab.filamentctl, "topology", "--socket", lab.socket(1)], timeout: 10)
         #expect(table.contains("bulb4") && table.hasSuffix("5 nodes, 5 links\n"), "table:\n\(table)")
