@@ -156,6 +156,22 @@ extension ControlNamespaceTests {
         let table = try ctl(["traceroute", "bulb5"])
         #expect(table.contains(" 3  bulb5  \(address5)"), "\(table)")
 
+        // Without root, ping falls back to an unprivileged ICMP socket (allowed by ping_group_range here);
+        // traceroute says it needs root.
+        try DaemonLab.sh(["ip", "netns", "exec", lab.namespace(1), "sysctl", "-qw", "net.ipv4.ping_group_range=0 2147483647"])
+        let asNobody = ["ip", "netns", "exec", lab.namespace(1), "/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                        DaemonLab.filamentctl]
+        let unprivileged = try DaemonLab.sh(asNobody + ["ping", address5, "-c", "2", "-i", "0.2"], timeout: 20)
+        #expect(unprivileged.contains("reply from \(address5)"), "\(unprivileged)")
+        chmod(lab.directory, 0o711)
+        chmod(lab.socket(1), 0o666)
+        do {
+            _ = try DaemonLab.sh(asNobody + ["traceroute", address5, "--socket", lab.socket(1)], timeout: 20)
+            Issue.record("traceroute ran without root")
+        } catch let e as DaemonLab.CommandFailed {
+            #expect(e.status == 1 && e.output.contains("traceroute needs root or CAP_NET_RAW"), "\(e.output)")
+        }
+
         // An unknown node: one clear line, exit 1.
         #expect(throws: DaemonLab.CommandFailed.self) { try ctl(["ping", "no-such-bulb"]) }
         do { _ = try ctl(["traceroute", "no-such-bulb"]) } catch let e as DaemonLab.CommandFailed {
