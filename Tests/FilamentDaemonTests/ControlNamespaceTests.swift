@@ -345,3 +345,49 @@ extension ControlNamespaceTests {
         #expect(lab.ping(from: 1, address3) != nil)
     }
 }
+
+extension ControlNamespaceTests {
+    /// A gateway seen and operated with filamentctl: bulb1 — bulb2 — roof (gateway, uplink to an
+    /// "internet" namespace). From bulb1, `gateways`, `status` and `topology` show roof by name as the
+    /// selected gateway; `gateway drain` on roof shows as draining on bulb1 and `undrain` reverts it;
+    /// `doctor` passes its gateway checks on both.
+    @Test func gatewaySeenAndDrainedWithFilamentctl() throws {
+        let lab = try DaemonLab(tag: "gw", count: 4, linked: false)
+        defer { lab.close() }
+        for i in 1...2 { try lab.link(i) }
+        try GatewayNamespaceTests.uplink(lab, gateway: 3, internet: 4, subnet: 1)
+        for (i, text) in [(1, "name: bulb1\n"), (2, "name: bulb2\n"),
+                          (3, "name: roof\ngateway:\n  uplink: up3\n  bandwidth: 100M/20M\n")] {
+            let path = "\(lab.directory)/node\(i).yaml"
+            try (text + "interfaces: [\"v*\"]\n").write(toFile: path, atomically: true, encoding: .utf8)
+            try lab.start(i, extra: ["--config", path])
+        }
+        func ctl(_ i: Int, _ args: [String]) -> String {
+            (try? DaemonLab.sh([DaemonLab.filamentctl] + args + ["--socket", lab.socket(i)], timeout: 15)) ?? ""
+        }
+        func roofRow() -> [String: Any]? {
+            ((lab.control(1, "gateways") as? [[String: Any]]) ?? []).first { $0["name"] as? String == "roof" }
+        }
+        #expect(DaemonLab.waitUntil(seconds: 30) { (lab.status(1)?["gateway"] as? [String: Any])?["name"] as? String == "roof" },
+                "bulb1 did not select roof:\n\(lab.log(1))\n\(lab.log(3))")
+        #expect(roofRow()?["selected"] as? Bool == true && roofRow()?["draining"] as? Bool == false)
+        let table = ctl(1, ["gateways"])
+        #expect(table.contains("roof") && table.contains("100M/20M") && table.hasSuffix("ok\n"), "\(table)")
+        #expect(DaemonLab.waitUntil(seconds: 10) {
+            let out = ctl(1, ["topology", "--json"])
+            let nodes = ((try? JSONSerialization.jsonObject(with: Data(out.utf8))) as? [String: Any])?["nodes"] as? [[String: Any]] ?? []
+            return nodes.contains { $0["name"] as? String == "roof" && $0["gateway"] as? Bool == true }
+        })
+
+        #expect(ctl(3, ["gateway", "drain"]) == "draining\n")
+        #expect(DaemonLab.waitUntil(seconds: 10) { roofRow()?["draining"] as? Bool == true }, "\(String(describing: roofRow()))")
+        #expect(ctl(1, ["gateways"]).contains("draining"))
+        #expect(ctl(3, ["gateway", "undrain"]) == "accepting new flows\n")
+        #expect(DaemonLab.waitUntil(seconds: 10) { roofRow()?["draining"] as? Bool == false })
+
+        let doctorRoof = ctl(3, ["doctor"])
+        #expect(doctorRoof.contains("ok    gateway uplink up3") && doctorRoof.contains("ok    forwarding sysctls"), "\(doctorRoof)")
+        let doctor1 = ctl(1, ["doctor"])
+        #expect(doctor1.contains("internet gateway") && doctor1.contains("using roof") && doctor1.hasSuffix("checks passed\n"), "\(doctor1)")
+    }
+}
