@@ -94,7 +94,9 @@ public enum ControlFormat {
     /// One monitor event as a line: "flush neighbour 0d889d1c v1c stairs", "add route P via ... dev ... metric M".
     public static func monitorLine(_ e: MonitorEvent) -> String {
         let key = e.kind == "neighbour" || (e.kind == "gateway" && e.key != "selected") ? short(e.key) : e.key
-        return "\(e.event) \(e.kind) \(key)\(e.detail.map { " \($0)" } ?? "")"
+        // The selected gateway's detail is its node id (or "none").
+        let detail = e.kind == "gateway" && e.key == "selected" ? e.detail.map { $0 == "none" ? $0 : short($0) } : e.detail
+        return "\(e.event) \(e.kind) \(key)\(detail.map { " \($0)" } ?? "")"
     }
 
     /// One line per check, "ok" or "FAIL", the fix indented under each failure, and a summary.

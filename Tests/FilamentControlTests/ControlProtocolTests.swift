@@ -109,6 +109,8 @@ import Testing
                 == "add route fd66::1/128 via fe80::1 dev v1r metric 512")
         #expect(ControlFormat.monitorLine(MonitorEvent(event: "change", kind: "gateway", key: "selected", detail: "none"))
                 == "change gateway selected none")
+        #expect(ControlFormat.monitorLine(MonitorEvent(event: "change", kind: "gateway", key: "selected", detail: String(repeating: "cd", count: 32)))
+                == "change gateway selected cdcdcdcd")
     }
 
     /// The dot output lists every node once and every link once, and escapes names.
