@@ -49,7 +49,7 @@ let package = Package(
 
         // MARK: daemon
         // The configuration file's YAML: libyaml events to a bounded tree with positions (decision 0515).
-        .target(name: "FilamentYAML", dependencies: ["CYAML"]),
+        .target(name: "FilamentYAML", dependencies: ["CYAML"], swiftSettings: controlPlaneSize),
         // One node without I/O: link layer + engine + codec (used by filamentd and the simulator).
         .target(name: "FilamentNode", dependencies: ["FilamentCore", "FilamentWire", "FilamentEngine", "FilamentCrypto"]),
         .target(
@@ -61,7 +61,7 @@ let package = Package(
             name: "filamentd",
             dependencies: ["FilamentDaemon", "FilamentCore", "FilamentCrypto", "FilamentState"]),
 
-        .target(name: "FilamentControl"),
+        .target(name: "FilamentControl", swiftSettings: controlPlaneSize),
         .executableTarget(
             name: "filamentctl",
             dependencies: ["FilamentControl", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -146,3 +146,8 @@ if Context.environment["FILAMENT_BENCH"] != nil {
         name: "filament-bench-wire", dependencies: ["FilamentCore", "FilamentWire"], path: "Tests/Bench/filament-bench-wire"))
     package.products.append(.executable(name: "filament-bench-wire", targets: ["filament-bench-wire"]))
 }
+
+/// Control-plane modules (configuration parsing, control-socket JSON) are optimised for size in
+/// release builds: they run a few times a second at most, and they were a quarter of the static
+/// binary (decision 0727). The data path keeps -O.
+var controlPlaneSize: [SwiftSetting] { [.unsafeFlags(["-Osize"], .when(configuration: .release))] }

@@ -127,7 +127,12 @@ public struct TopologyInfo: Codable, Equatable, Sendable {
         public var source: String
         public var target: String
         public var cost: Int
-        public init(source: String, target: String, cost: Int) { self.source = source; self.target = target; self.cost = cost }
+        /// Both ends listed the link. False when only one end did: the other did not answer, the link
+        /// changed during the gathering, or one end is wrong (or lying) about its neighbours.
+        public var confirmed: Bool
+        public init(source: String, target: String, cost: Int, confirmed: Bool = true) {
+            self.source = source; self.target = target; self.cost = cost; self.confirmed = confirmed
+        }
     }
     public var nodes: [Node]
     public var links: [Link]

@@ -73,7 +73,9 @@ public enum ControlFormat {
             t.add([short(n.node_id), n.name ?? "-", n.address, n.gateway ? "gateway" : (n.answered ? "bulb" : "no answer"),
                    links.joined(separator: ",")])
         }
-        return t.render() + "\(topo.nodes.count) nodes, \(topo.links.count) links\n"
+        let unconfirmed = topo.links.filter { !$0.confirmed }.count
+        return t.render() + "\(topo.nodes.count) nodes, \(topo.links.count) links"
+            + (unconfirmed > 0 ? " (\(unconfirmed) reported by one end only)" : "") + "\n"
     }
 
     /// Graphviz text: nodes named by short key, gateways as boxes, edges labelled with their cost.
@@ -83,8 +85,18 @@ public enum ControlFormat {
             let label = n.name.map { "\(escape($0))\\n\(short(n.node_id))" } ?? short(n.node_id)
             s += "  \"\(short(n.node_id))\" [label=\"\(label)\"\(n.gateway ? ", shape=box" : "")];\n"
         }
-        for l in topo.links { s += "  \"\(short(l.source))\" -- \"\(short(l.target))\" [label=\"\(l.cost)\"];\n" }
+        for l in topo.links {
+            s += "  \"\(short(l.source))\" -- \"\(short(l.target))\" [label=\"\(l.cost)\"\(l.confirmed ? "" : ", style=dashed")];\n"
+        }
         return s + "}\n"
+    }
+
+    /// One monitor event as a line: "flush neighbour 0d889d1c v1c stairs", "add route P via ... dev ... metric M".
+    public static func monitorLine(_ e: MonitorEvent) -> String {
+        let key = e.kind == "neighbour" || (e.kind == "gateway" && e.key != "selected") ? short(e.key) : e.key
+        // The selected gateway's detail is its node id (or "none").
+        let detail = e.kind == "gateway" && e.key == "selected" ? e.detail.map { $0 == "none" ? $0 : short($0) } : e.detail
+        return "\(e.event) \(e.kind) \(key)\(detail.map { " \($0)" } ?? "")"
     }
 
     /// One line per check, "ok" or "FAIL", the fix indented under each failure, and a summary.

@@ -9,9 +9,9 @@ public enum TopologyPicture {
         // Deterministic layout: start on a circle, then a fixed number of spring iterations.
         var x = (0..<n).map { i in 400 + 300 * cos(2 * Double.pi * Double(i) / Double(max(n, 1))) }
         var y = (0..<n).map { i in 300 + 250 * sin(2 * Double.pi * Double(i) / Double(max(n, 1))) }
-        let edges = topo.links.compactMap { l -> (Int, Int)? in
+        let edges = topo.links.compactMap { l -> (Int, Int, Bool)? in
             guard let a = index[l.source], let b = index[l.target] else { return nil }
-            return (a, b)
+            return (a, b, l.confirmed)
         }
         for _ in 0..<200 where n > 1 {
             var dx = [Double](repeating: 0, count: n), dy = dx
@@ -21,7 +21,7 @@ public enum TopologyPicture {
                 let f = 4000 / d2
                 dx[i] += ddx * f; dy[i] += ddy * f; dx[j] -= ddx * f; dy[j] -= ddy * f
             } }
-            for (a, b) in edges {
+            for (a, b, _) in edges {
                 let ddx = x[a] - x[b], ddy = y[a] - y[b]
                 dx[a] -= ddx * 0.02; dy[a] -= ddy * 0.02; dx[b] += ddx * 0.02; dy[b] += ddy * 0.02
             }
@@ -31,8 +31,8 @@ public enum TopologyPicture {
             }
         }
         var svg = ""
-        for (a, b) in edges {
-            svg += "<line x1=\"\(Int(x[a]))\" y1=\"\(Int(y[a]))\" x2=\"\(Int(x[b]))\" y2=\"\(Int(y[b]))\" stroke=\"#999\"/>"
+        for (a, b, confirmed) in edges {
+            svg += "<line x1=\"\(Int(x[a]))\" y1=\"\(Int(y[a]))\" x2=\"\(Int(x[b]))\" y2=\"\(Int(y[b]))\" stroke=\"#999\"\(confirmed ? "" : " stroke-dasharray=\"4 3\"")/>"
         }
         for (i, node) in topo.nodes.enumerated() {
             let label = escapeXML(node.name ?? ControlFormat.short(node.node_id))
@@ -48,7 +48,7 @@ public enum TopologyPicture {
         <!doctype html><html><head><meta charset="utf-8"><title>Filament mesh</title></head>
         <body style="font-family:sans-serif"><h1>Filament mesh: \(n) nodes, \(topo.links.count) links</h1>
         <svg xmlns="http://www.w3.org/2000/svg" width="800" height="600" style="border:1px solid #ddd">\(svg)</svg>
-        <p>Squares are gateways; grey nodes did not answer.</p></body></html>
+        <p>Squares are gateways; grey nodes did not answer; dashed links were reported by one end only.</p></body></html>
         """
     }
 

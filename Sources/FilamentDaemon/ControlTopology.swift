@@ -178,7 +178,8 @@ final class TopologyService {
     }
 
     /// The graph: this node, every node asked or named by an answer, and each link once (the cost
-    /// as reported by the end that sorts first among those that answered). Links with infinite cost are left out.
+    /// as reported by the end that sorts first among those that answered; `confirmed` when both ends
+    /// listed it). Links with infinite cost are left out.
     static func assemble(_ g: Gathering, me: NodeID) -> TopologyInfo {
         var collected = g.collected.filter { $0.value.pageCount > 0 }
         collected[me] = g.me
@@ -186,15 +187,20 @@ final class TopologyService {
         all.insert(me)
         for c in collected.values { for p in c.pages.values { for n in p { all.insert(n.node) } } }
         var links: [String: TopologyInfo.Link] = [:]
+        var reporters: [String: Int] = [:]
         for id in collected.keys.sorted(by: { $0.hex < $1.hex }) {
             guard let c = collected[id] else { continue }
+            var listed = Set<String>()
             for p in c.pages.keys.sorted() {
                 for n in c.pages[p] ?? [] where n.cost < 0xFFFF && n.node != id {
                     let (a, b) = id.hex < n.node.hex ? (id.hex, n.node.hex) : (n.node.hex, id.hex)
-                    if links["\(a)-\(b)"] == nil { links["\(a)-\(b)"] = TopologyInfo.Link(source: a, target: b, cost: Int(n.cost)) }
+                    let key = "\(a)-\(b)"
+                    if listed.insert(key).inserted { reporters[key, default: 0] += 1 }
+                    if links[key] == nil { links[key] = TopologyInfo.Link(source: a, target: b, cost: Int(n.cost)) }
                 }
             }
         }
+        for key in links.keys { links[key]?.confirmed = reporters[key] == 2 }
         let nodes = all.sorted { $0.hex < $1.hex }.map { id in
             let c = collected[id]
             return TopologyInfo.Node(node_id: id.hex, name: c?.name, address: "\(id.meshAddress)", gateway: c?.isGateway ?? false,

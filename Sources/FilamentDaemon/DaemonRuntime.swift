@@ -34,6 +34,8 @@ public final class DaemonRuntime {
     var control: ControlServer?
     /// Node information over the mesh (names, neighbour lists for `topology`).
     var topology: TopologyService!
+    /// Node ids of the neighbours the engine reported up (monitor events name them after they are gone).
+    var neighbourIDs: [NeighbourKey: (node: NodeID, interface: String)] = [:]
     /// Prometheus exposition (`metrics_listen`), nil when not configured.
     var metrics: MetricsEndpoint?
     var transports: [InterfaceID: MeshTransport] = [:]
@@ -349,6 +351,10 @@ public final class DaemonRuntime {
             case let .persistInitiationCounter(v):
                 do { try initiationCounter.advance(to: v) } catch { log.error("cannot persist the initiation counter: \(error)") }
             case let .notify(n):
+                if case .neighbourAdded(let k) = n, let id = node.snapshot().neighbours.first(where: { $0.key == k })?.node {
+                    neighbourIDs[k] = (id, monitor.links[k.interface]?.name ?? "if\(k.interface.rawValue)")
+                }
+                defer { if case .neighbourLost(let k) = n { neighbourIDs[k] = nil } }
                 if let control, control.hasMonitors { control.broadcast(ControlServer.encode(monitorEvent(n))) }
                 switch n {
                 case .neighbourAdded(let k): log.info("neighbour \(k) up")
@@ -484,11 +490,17 @@ public final class DaemonRuntime {
 
     /// A live engine change as the control protocol's `MonitorEvent`.
     func monitorEvent(_ n: EngineNotification) -> MonitorEvent {
-        func name(_ k: NeighbourKey) -> String { monitor.links[k.interface]?.name ?? "if\(k.interface.rawValue)" }
+        // Neighbours by node id (router id until known), detail "INTERFACE" or "INTERFACE NAME".
+        // The interface name as it was when the neighbour came up (a deleted link has none any more).
+        func key(_ k: NeighbourKey) -> String { neighbourIDs[k]?.node.hex ?? "\(k.routerID)" }
+        func name(_ k: NeighbourKey) -> String {
+            let interface = neighbourIDs[k]?.interface ?? monitor.links[k.interface]?.name ?? "if\(k.interface.rawValue)"
+            return neighbourIDs[k].flatMap { topology.name(of: $0.node) }.map { "\(interface) \($0)" } ?? interface
+        }
         switch n {
-        case .neighbourAdded(let k): return MonitorEvent(event: "add", kind: "neighbour", key: "\(k.routerID)", detail: name(k))
-        case .neighbourChanged(let k): return MonitorEvent(event: "change", kind: "neighbour", key: "\(k.routerID)", detail: name(k))
-        case .neighbourLost(let k): return MonitorEvent(event: "flush", kind: "neighbour", key: "\(k.routerID)", detail: name(k))
+        case .neighbourAdded(let k): return MonitorEvent(event: "add", kind: "neighbour", key: key(k), detail: name(k))
+        case .neighbourChanged(let k): return MonitorEvent(event: "change", kind: "neighbour", key: key(k), detail: name(k))
+        case .neighbourLost(let k): return MonitorEvent(event: "flush", kind: "neighbour", key: key(k), detail: name(k))
         case .routeAdded(let p): return MonitorEvent(event: "add", kind: "route", key: "\(p)", detail: routeDetail(p))
         case .routeChanged(let p): return MonitorEvent(event: "change", kind: "route", key: "\(p)", detail: routeDetail(p))
         case .routeLost(let p): return MonitorEvent(event: "flush", kind: "route", key: "\(p)", detail: nil)

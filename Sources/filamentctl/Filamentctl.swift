@@ -252,7 +252,7 @@ struct Monitor: ParsableCommand {
                 let line = try c.readLine()
                 var text = ""
                 if common.json { text = String(decoding: line, as: UTF8.self) } else if let e = try? JSONCoding.decode(MonitorEvent.self, from: line) {
-                    text = "\(e.event) \(e.kind) \(e.key)\(e.detail.map { " \($0)" } ?? "")"
+                    text = ControlFormat.monitorLine(e)
                 }
                 FileHandle.standardOutput.write(Data((text + "\n").utf8))
             }

@@ -101,6 +101,18 @@ import Testing
           """)
     }
 
+    /// Monitor lines shorten node ids, keep prefixes and the route detail whole.
+    @Test func monitorLines() {
+        #expect(ControlFormat.monitorLine(MonitorEvent(event: "flush", kind: "neighbour", key: String(repeating: "ab", count: 32), detail: "v1c stairs"))
+                == "flush neighbour abababab v1c stairs")
+        #expect(ControlFormat.monitorLine(MonitorEvent(event: "add", kind: "route", key: "fd66::1/128", detail: "via fe80::1 dev v1r metric 512"))
+                == "add route fd66::1/128 via fe80::1 dev v1r metric 512")
+        #expect(ControlFormat.monitorLine(MonitorEvent(event: "change", kind: "gateway", key: "selected", detail: "none"))
+                == "change gateway selected none")
+        #expect(ControlFormat.monitorLine(MonitorEvent(event: "change", kind: "gateway", key: "selected", detail: String(repeating: "cd", count: 32)))
+                == "change gateway selected cdcdcdcd")
+    }
+
     /// The dot output lists every node once and every link once, and escapes names.
     @Test func dot() {
         let t = TopologyInfo(nodes: [.init(node_id: "aaaaaaaa11", name: "say \"hi\"", address: "fd66::1", gateway: true, answered: true),

@@ -61,6 +61,7 @@ struct ControlNamespaceTests {
             return "\(s)-\(t)"
         }
         #expect(links.count == 5)
+        #expect((topo?["links"] as? [[String: Any]] ?? []).allSatisfy { $0["confirmed"] as? Bool == true })
         #expect(Set(links) == realLinks)
         let table = try DaemonLab.sh([DaemonLab.filamentctl, "topology", "--socket", lab.socket(1)], timeout: 10)
         #expect(table.contains("bulb4") && table.hasSuffix("5 nodes, 5 links\n"), "table:\n\(table)")
@@ -90,7 +91,7 @@ struct ControlNamespaceTests {
     /// the neighbour and the route through it are flushed, and the route comes back through bulb2 (v1r),
     /// or the route changes to v1r in one event.
     @Test func monitorReportsRouteChangeWhenLinkIsCut() throws {
-        let (lab, _) = try Self.meshOfFive("cut")
+        let (lab, ids) = try Self.meshOfFive("cut")
         defer { lab.close() }
         let address3 = try #require(lab.status(3)?["address"] as? String)
         #expect(DaemonLab.waitUntil(seconds: 10) {
@@ -98,6 +99,9 @@ struct ControlNamespaceTests {
                 ($0["destination"] as? String) == "\(address3)/128" && ($0["selected"] as? Bool) == true && ($0["interface"] as? String) == "v1c"
             }
         }, "bulb1 does not route to bulb3 over the shortcut")
+        #expect(DaemonLab.waitUntil(seconds: 10) {
+            ((lab.control(1, "neighbours") as? [[String: Any]]) ?? []).contains { $0["name"] as? String == "bulb3" }
+        }, "bulb1 never heard bulb3's name")
         let outPath = "\(lab.directory)/monitor.out"
         FileManager.default.createFile(atPath: outPath, contents: nil)
         let monitor = Process()
@@ -115,7 +119,7 @@ struct ControlNamespaceTests {
         }
         let text = (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
         #expect(seen, "monitor output:\n\(text)")
-        #expect(text.contains("flush neighbour"))
+        #expect(text.contains("flush neighbour \(ids[2].prefix(8)) v1c bulb3"), "\(text)")
         // And the new route goes through bulb2.
         #expect(((lab.control(1, "routes") as? [[String: Any]]) ?? []).contains {
             ($0["destination"] as? String) == "\(address3)/128" && ($0["selected"] as? Bool) == true && ($0["interface"] as? String) == "v1r"
@@ -151,6 +155,22 @@ extension ControlNamespaceTests {
         #expect(hops.map { $0["result"] as? String ?? "" } == ["time_exceeded", "time_exceeded", "reply"])
         let table = try ctl(["traceroute", "bulb5"])
         #expect(table.contains(" 3  bulb5  \(address5)"), "\(table)")
+
+        // Without root, ping falls back to an unprivileged ICMP socket (allowed by ping_group_range here);
+        // traceroute says it needs root.
+        try DaemonLab.sh(["ip", "netns", "exec", lab.namespace(1), "sysctl", "-qw", "net.ipv4.ping_group_range=0 2147483647"])
+        let asNobody = ["ip", "netns", "exec", lab.namespace(1), "/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                        DaemonLab.filamentctl]
+        let unprivileged = try DaemonLab.sh(asNobody + ["ping", address5, "-c", "2", "-i", "0.2"], timeout: 20)
+        #expect(unprivileged.contains("reply from \(address5)"), "\(unprivileged)")
+        chmod(lab.directory, 0o711)
+        chmod(lab.socket(1), 0o666)
+        do {
+            _ = try DaemonLab.sh(asNobody + ["traceroute", address5, "--socket", lab.socket(1)], timeout: 20)
+            Issue.record("traceroute ran without root")
+        } catch let e as DaemonLab.CommandFailed {
+            #expect(e.status == 1 && e.output.contains("traceroute needs root or CAP_NET_RAW"), "\(e.output)")
+        }
 
         // An unknown node: one clear line, exit 1.
         #expect(throws: DaemonLab.CommandFailed.self) { try ctl(["ping", "no-such-bulb"]) }
@@ -323,5 +343,51 @@ extension ControlNamespaceTests {
         fds.removeAll()
         #expect(DaemonLab.waitUntil(seconds: 5) { lab.status(2) != nil }, "\(lab.log(2))")
         #expect(lab.ping(from: 1, address3) != nil)
+    }
+}
+
+extension ControlNamespaceTests {
+    /// A gateway seen and operated with filamentctl: bulb1 — bulb2 — roof (gateway, uplink to an
+    /// "internet" namespace). From bulb1, `gateways`, `status` and `topology` show roof by name as the
+    /// selected gateway; `gateway drain` on roof shows as draining on bulb1 and `undrain` reverts it;
+    /// `doctor` passes its gateway checks on both.
+    @Test func gatewaySeenAndDrainedWithFilamentctl() throws {
+        let lab = try DaemonLab(tag: "gw", count: 4, linked: false)
+        defer { lab.close() }
+        for i in 1...2 { try lab.link(i) }
+        try GatewayNamespaceTests.uplink(lab, gateway: 3, internet: 4, subnet: 1)
+        for (i, text) in [(1, "name: bulb1\n"), (2, "name: bulb2\n"),
+                          (3, "name: roof\ngateway:\n  uplink: up3\n  bandwidth: 100M/20M\n")] {
+            let path = "\(lab.directory)/node\(i).yaml"
+            try (text + "interfaces: [\"v*\"]\n").write(toFile: path, atomically: true, encoding: .utf8)
+            try lab.start(i, extra: ["--config", path])
+        }
+        func ctl(_ i: Int, _ args: [String]) -> String {
+            (try? DaemonLab.sh([DaemonLab.filamentctl] + args + ["--socket", lab.socket(i)], timeout: 15)) ?? ""
+        }
+        func roofRow() -> [String: Any]? {
+            ((lab.control(1, "gateways") as? [[String: Any]]) ?? []).first { $0["name"] as? String == "roof" }
+        }
+        #expect(DaemonLab.waitUntil(seconds: 30) { (lab.status(1)?["gateway"] as? [String: Any])?["name"] as? String == "roof" },
+                "bulb1 did not select roof:\n\(lab.log(1))\n\(lab.log(3))")
+        #expect(roofRow()?["selected"] as? Bool == true && roofRow()?["draining"] as? Bool == false)
+        let table = ctl(1, ["gateways"])
+        #expect(table.contains("roof") && table.contains("100M/20M") && table.hasSuffix("ok\n"), "\(table)")
+        #expect(DaemonLab.waitUntil(seconds: 10) {
+            let out = ctl(1, ["topology", "--json"])
+            let nodes = ((try? JSONSerialization.jsonObject(with: Data(out.utf8))) as? [String: Any])?["nodes"] as? [[String: Any]] ?? []
+            return nodes.contains { $0["name"] as? String == "roof" && $0["gateway"] as? Bool == true }
+        })
+
+        #expect(ctl(3, ["gateway", "drain"]) == "draining\n")
+        #expect(DaemonLab.waitUntil(seconds: 10) { roofRow()?["draining"] as? Bool == true }, "\(String(describing: roofRow()))")
+        #expect(ctl(1, ["gateways"]).contains("draining"))
+        #expect(ctl(3, ["gateway", "undrain"]) == "accepting new flows\n")
+        #expect(DaemonLab.waitUntil(seconds: 10) { roofRow()?["draining"] as? Bool == false })
+
+        let doctorRoof = ctl(3, ["doctor"])
+        #expect(doctorRoof.contains("ok    gateway uplink up3") && doctorRoof.contains("ok    forwarding sysctls"), "\(doctorRoof)")
+        let doctor1 = ctl(1, ["doctor"])
+        #expect(doctor1.contains("internet gateway") && doctor1.contains("using roof") && doctor1.hasSuffix("checks passed\n"), "\(doctor1)")
     }
 }
