@@ -247,7 +247,9 @@ extension RoutingEngine {
         var affected: [Prefix] = []
         for (p, pr) in routes where pr.routes.contains(where: { $0.neighbour == key }) { affected.append(p) }
         affected.sort()
+        let outer = beginGatewayBatch()
         for p in affected { reselect(p, now: now) }
+        endGatewayBatch(outer, now: now)
     }
 
     // MARK: unicast

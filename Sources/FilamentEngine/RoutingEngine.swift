@@ -44,6 +44,9 @@ public struct RoutingEngine {
     var seqnoRequestTokens: Int = 0
     var gateways: [NodeID: GatewayEntry] = [:]
     var gatewayState = GatewaySelectionState()
+    /// Gateway choice deferred to the end of a batch of re-selections (`beginGatewayBatch`).
+    var gatewayBatch = false
+    var gatewayBatchPending = false
     var ownGateway = OwnGatewayState()
 
     // MARK: timers (one slot per kind; nextDeadline is the minimum)
