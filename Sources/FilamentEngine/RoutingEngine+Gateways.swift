@@ -204,8 +204,8 @@ extension RoutingEngine {
             gatewayState.flows[flow]!.lastUsed = now
             return f.gateway
         }
-        var primary: NodeID
-        var ps: UInt32
+        let primary: NodeID
+        let ps: UInt32
         if let p = gatewayState.primary, let s = score(p) {
             primary = p; ps = s
         } else if let best = allGatewayIDs.compactMap({ g in score(g).map { (g, $0) } }).min(by: { ($0.1, $0.0) < ($1.1, $1.0) }) {
