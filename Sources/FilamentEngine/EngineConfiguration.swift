@@ -16,6 +16,14 @@ public struct EngineConfiguration: Sendable {
     /// A neighbour that sent nothing for this many of its announced hello intervals (in halves: 5 = 2.5
     /// intervals, one lost hello tolerated) is down and its routes are flushed.
     public var holdHalfIntervals: Int64 = 5
+    /// During start-up a neighbour is held at least this long, whatever its hello pace: a cold start of a
+    /// large mesh loads every CPU, fast hellos come late, and a 1.9 s hold flaps neighbours (decision 0323).
+    /// Start-up is the first `startupPeriod` after the engine starts, extended to `startupExtension` after
+    /// each new neighbour meanwhile (the neighbour count still growing), at most `startupPeriodMaximum`.
+    public var startupHoldMinimum: Interval = .seconds(4)
+    public var startupPeriod: Interval = .seconds(15)
+    public var startupExtension: Interval = .seconds(5)
+    public var startupPeriodMaximum: Interval = .seconds(60)
     /// While traffic is forwarded through a neighbour silent for this long, probe it.
     public var probeSilence: Interval = .milliseconds(300)
     /// Time between unanswered probes.

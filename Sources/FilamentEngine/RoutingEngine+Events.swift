@@ -60,6 +60,7 @@ extension RoutingEngine {
         n.tableExpectedBy = now + configuration.firstTableTimeout
         neighbours[key] = n
         held[key] = HeldDigest()
+        if now < startupUntil { startupUntil = min(max(startupUntil, now + configuration.startupExtension), startupLimit) }
         neighbourOrder = neighbours.keys.sorted()
         out.append(.notify(.neighbourAdded(key)))
         interfaces[key.interface]!.ihuSoon = true
@@ -79,7 +80,10 @@ extension RoutingEngine {
     var ihuInterval: Interval { configuration.helloInterval * Int64(max(1, configuration.ihuEveryNthHello)) }
     var ihuHoldTime: Interval { ihuInterval * 7 / 2 }
 
-    func holdTime(_ n: Neighbour) -> Interval { n.helloInterval * configuration.holdHalfIntervals / 2 }
+    func holdTime(_ n: Neighbour) -> Interval {
+        let hold = n.helloInterval * configuration.holdHalfIntervals / 2
+        return lastNow < startupUntil ? max(hold, configuration.startupHoldMinimum) : hold
+    }
 
     /// Something changed on the interface: hello fast for a while so neighbours notice quickly.
     mutating func changed(_ i: InterfaceID, now: Instant) {
@@ -246,7 +250,9 @@ extension RoutingEngine {
         var affected: [Prefix] = []
         for (p, pr) in routes where pr.routes.contains(where: { $0.neighbour == key }) { affected.append(p) }
         affected.sort()
+        let outer = beginGatewayBatch()
         for p in affected { reselect(p, now: now) }
+        endGatewayBatch(outer, now: now)
     }
 
     // MARK: unicast

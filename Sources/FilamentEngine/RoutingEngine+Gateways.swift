@@ -105,7 +105,23 @@ extension RoutingEngine {
 
     mutating func gatewayPathChanged(_ address: IPv6Address, now: Instant) {
         guard !gateways.isEmpty, gateways.values.contains(where: { $0.address == address }) else { return }
+        // Inside a batch (a neighbour's routes re-selected one by one) choose once, on the outcome: half
+        // way, one gateway's route has moved and another's not yet, which would switch for nothing.
+        if gatewayBatch { gatewayBatchPending = true; return }
         reselectPrimaryGateway(now: now)
+    }
+
+    /// Starts a batch of re-selections; returns whether one was already open (pass it to `endGatewayBatch`).
+    mutating func beginGatewayBatch() -> Bool {
+        let outer = gatewayBatch
+        gatewayBatch = true
+        return outer
+    }
+
+    mutating func endGatewayBatch(_ outer: Bool, now: Instant) {
+        guard !outer else { return }
+        gatewayBatch = false
+        if gatewayBatchPending { gatewayBatchPending = false; reselectPrimaryGateway(now: now) }
     }
 
     // MARK: scoring
@@ -139,6 +155,20 @@ extension RoutingEngine {
         return UInt32(UInt64(pathMetric(g).rawValue) + capacity + load)
     }
 
+    /// Whether `g` is healthy and takes new flows, and its route only waits for a newer seqno: no selected
+    /// route to its mesh address, but routes that are merely unfeasible, and a seqno request of ours for
+    /// them sent less than about 0.75 s ago (at most one resend: an answer takes milliseconds; a gateway
+    /// that died silently must not be kept for the whole ~16 s the request is resent).
+    func brieflyStarving(_ g: NodeID) -> Bool {
+        guard g != node, let e = gateways[g], e.advert.flags.contains(.healthy), !e.advert.flags.contains(.draining),
+              let pr = routes[Prefix(host: e.address)], pr.selected == nil else { return false }
+        return pr.routes.contains { r in
+            !routeMetric(r).isInfinite
+                && pendingRequests[SourceKey(prefix: Prefix(host: e.address), routerID: r.routerID)]
+                    .map { $0.resendDue != .distantFuture && $0.resends < 2 } == true
+        }
+    }
+
     /// Every gateway known (own included), sorted.
     var allGatewayIDs: [NodeID] {
         var ids = gateways.keys.sorted()
@@ -153,6 +183,12 @@ extension RoutingEngine {
         var choice = best?.0
         if let p = gatewayState.pinned, score(p) != nil {
             choice = p
+        } else if let cur = gatewayState.primary, brieflyStarving(cur) {
+            // The current one only lost its feasible route for a moment (a neighbour went and the remaining
+            // routes wait for a newer seqno, decision 0320): keep it rather than switching away and back, or
+            // to "none" and back (a driver tears down default routes and the lease on none). New flows
+            // meanwhile go to the best usable gateway (`selectGateway`).
+            choice = cur
         } else if let cur = gatewayState.primary, let cs = score(cur), let b = best,
                   UInt64(b.1) * 100 >= UInt64(cs) * UInt64(100 - configuration.gatewaySwitchPercent) {
             choice = cur
@@ -168,7 +204,13 @@ extension RoutingEngine {
             gatewayState.flows[flow]!.lastUsed = now
             return f.gateway
         }
-        guard let primary = gatewayState.primary, let ps = score(primary) else {
+        let primary: NodeID
+        let ps: UInt32
+        if let p = gatewayState.primary, let s = score(p) {
+            primary = p; ps = s
+        } else if let best = allGatewayIDs.compactMap({ g in score(g).map { (g, $0) } }).min(by: { ($0.1, $0.0) < ($1.1, $1.0) }) {
+            primary = best.0; ps = best.1 // the primary is briefly unreachable (see reselectPrimaryGateway)
+        } else {
             gatewayState.flows[flow] = nil
             return nil
         }

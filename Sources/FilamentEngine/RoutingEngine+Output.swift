@@ -135,6 +135,7 @@ extension RoutingEngine {
         var t = Instant.distantFuture
         for n in neighbours.values where n.isUp {
             t = min(t, n.lastHeard + holdTime(n) + Interval(nanoseconds: 1))
+            if lastNow < startupUntil { t = min(t, startupUntil) } // the hold shortens when start-up ends
             t = min(t, n.probeDue)
             t = min(t, n.tableExpectedBy)
             if n.txcost != 0xFFFF { t = min(t, n.ihuExpiry) }

@@ -118,12 +118,14 @@ extension RoutingEngine {
         var affected: [Prefix] = []
         for (p, pr) in routes where pr.routes.contains(where: { $0.neighbour == key }) { affected.append(p) }
         affected.sort()
+        let outer = beginGatewayBatch()
         for p in affected {
             var pr = routes[p]!
             if let i = pr.index(of: key) { unholdRoute(pr.routes[i], prefix: p); removeRoute(at: i, from: &pr) }
             routes[p] = pr
             reselect(p, now: now)
         }
+        endGatewayBatch(outer, now: now)
     }
 
     // MARK: selection
@@ -375,6 +377,8 @@ extension RoutingEngine {
                 }
             }
             pendingRequests[k] = p
+            // A gateway kept while its route was briefly starving is given up after the second resend.
+            if p.resends == 2 && k.prefix.length == 128 { gatewayPathChanged(k.prefix.address, now: now) }
         }
         seqnoResendDue = next
     }

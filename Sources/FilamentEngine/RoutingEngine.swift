@@ -48,6 +48,9 @@ public struct RoutingEngine {
     var seqnoRequestTokens: Int = 0
     var gateways: [NodeID: GatewayEntry] = [:]
     var gatewayState = GatewaySelectionState()
+    /// Gateway choice deferred to the end of a batch of re-selections (`beginGatewayBatch`).
+    var gatewayBatch = false
+    var gatewayBatchPending = false
     var ownGateway = OwnGatewayState()
 
     // MARK: timers (one slot per kind; nextDeadline is the minimum)
@@ -60,6 +63,10 @@ public struct RoutingEngine {
     var out: [EngineAction] = []
     var counters = EngineCounters()
     var startupPersistPending = true
+    /// Start-up (decision 0323): until then neighbours are held at least `startupHoldMinimum`; new
+    /// neighbours push it back, never past `startupLimit`.
+    var startupUntil: Instant
+    let startupLimit: Instant
     /// After a restart: no learned route is selected until neighbours have flushed ours (`BootHold`).
     var bootHold = BootHold.inactive
 
@@ -84,6 +91,8 @@ public struct RoutingEngine {
         self.digestDue = now + configuration.digestInterval
         self.housekeepingDue = now + .seconds(1)
         self.lastNow = now
+        self.startupLimit = now + configuration.startupPeriodMaximum
+        self.startupUntil = min(now + configuration.startupPeriod, startupLimit)
         self.seqnoRequestTokens = configuration.seqnoRequestsPerSecond
         for p in ownPrefixes { advertise(p, Advertisement(routerID: routerID, seqno: ownSeqno, metric: .zero)) }
         // A counter of zero: this identity never ran, so no neighbour can hold a route through it.

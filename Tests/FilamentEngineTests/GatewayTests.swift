@@ -147,3 +147,36 @@ func gatewayGrid(drainTime: Interval = .seconds(30)) -> Mesh {
         #expect(actions.contains(.notify(.gatewayLost(TestIdentity.node(7)))))
     }
 }
+
+/// A neighbour loss can leave the gateways' mesh addresses with unfeasible routes only until a newer
+/// seqno comes back (milliseconds, decision 0320): the selected gateway must not go to "none" and back
+/// meanwhile (the daemon would remove its default routes and IPv4 lease).
+@Suite struct GatewayReselectionTests {
+    @Test func neighbourLossDoesNotFlipTheGatewayOnTheWay() {
+        // 0, 1: gateways (0 preferred: more capacity). 2: N, whose best way to both is through 3; the
+        // way through 4 is one hop longer to each (4-5-0, 4-6-1).
+        var m = Mesh(nodes: 7) { i in
+            var c = EngineConfiguration()
+            if i < 2 { c.gateway = GatewayConfiguration(name: "gw\(i)") }
+            return c
+        }
+        for (a, b) in [(2, 3), (2, 4), (3, 0), (3, 1), (4, 5), (5, 0), (4, 6), (6, 1)] { m.connect(a, b) }
+        m.deliver(0, event: .uplinkChanged(UplinkStatus(healthy: true, bandwidthDownKbps: 300_000, bandwidthUpKbps: 50_000, load: 10)))
+        m.deliver(1, event: .uplinkChanged(UplinkStatus(healthy: true, bandwidthDownKbps: 100_000, bandwidthUpKbps: 50_000, load: 10)))
+        m.run(for: .seconds(5))
+        let before = m.engines[2].selectedGateway
+        #expect(before != nil)
+        #expect(m.engines[2].lookup(TestIdentity.address(0))?.nextHop == Mesh.key(2, to: 3))
+        #expect(m.engines[2].lookup(TestIdentity.address(1))?.nextHop == Mesh.key(2, to: 3))
+        m.notifications = []
+        m.disconnect(2, 3)
+        m.run(for: .seconds(3))
+        // Both gateways are now one hop further, through 4 (whose routes were unfeasible at first: equal
+        // to what 2 had announced, so they needed a newer seqno): nothing to switch, and no "none".
+        #expect(m.engines[2].lookup(TestIdentity.address(0))?.nextHop == Mesh.key(2, to: 4))
+        #expect(m.engines[2].selectedGateway == before)
+        let changes = m.notifications.filter { n, e in if n == 2, case .selectedGatewayChanged = e { return true }; return false }
+        #expect(changes.isEmpty, "\(changes)")
+        #expect(m.loops.isEmpty)
+    }
+}

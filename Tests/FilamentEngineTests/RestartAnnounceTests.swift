@@ -59,3 +59,46 @@ import Testing
         #expect(b.engine.lookup(TestIdentity.address(1))?.nextHop == b.key(1))
     }
 }
+
+/// Start-up (decision 0323): for the first 15 s (longer while neighbours keep appearing) a neighbour is
+/// held at least 4 s whatever its hello pace, so CPU-starved daemons in a big cold start do not flap;
+/// afterwards the announced pace rules again (1.9 s at 750 ms hellos).
+@Suite struct StartupHoldTests {
+    @Test func neighboursHeldLongerDuringStartup() {
+        var b = Bench()
+        b.connect([1])
+        func hello(_ s: UInt16) -> EngineEvent {
+            .multicastReceived(interface: b.interface, packet: RoutingPacket(messages: [
+                .hello(Hello(routerID: TestIdentity.routerID(1), seqno: Seqno(s), intervalCentiseconds: 75))]))
+        }
+        func up(_ b: Bench) -> Bool { b.engine.snapshot().neighbours.first { $0.key == b.key(1) }?.isUp == true }
+        b.handle(hello(1))
+        b.advance(by: .milliseconds(2500))
+        #expect(up(b), "dropped after 2.5 s during start-up")
+        b.advance(by: .milliseconds(1600))
+        #expect(!up(b), "still up 4.1 s after its last hello")
+        // After start-up (15 s, the one neighbour pushed it to at most 5 s after it appeared).
+        b.advance(to: .zero + .seconds(20))
+        b.handle(hello(2))
+        #expect(up(b))
+        b.advance(by: .milliseconds(1800))
+        #expect(up(b))
+        b.advance(by: .milliseconds(200))
+        #expect(!up(b), "not dropped 2 s after its last 750 ms hello")
+    }
+
+    /// New neighbours during start-up push its end back (never past 60 s).
+    @Test func growingNeighbourCountExtendsStartup() {
+        var b = Bench()
+        b.handle(.interfaceUp(b.interface, mtu: 1400))
+        for j in 1...14 {
+            b.advance(by: .seconds(4))
+            b.handle(.sessionEstablished(b.key(j), node: TestIdentity.node(j)))
+        }
+        // A neighbour every 4 s (each extends start-up to 5 s after it): start-up reaches its 60 s maximum.
+        #expect(b.engine.startupUntil == .zero + .seconds(60))
+        var c = Bench()
+        c.connect([1, 2])
+        #expect(c.engine.startupUntil == .zero + .seconds(15))
+    }
+}
