@@ -89,7 +89,7 @@ if [ "$mode" != compare ]; then
       --timeout "${SCALE_TIMEOUT:-180}" --out "$scale"
   done
 fi
-newest() { ls -t "$results"/*-"$1".jsonl 2>/dev/null | head -1; }
+newest() { ls -t "$results"/*-"$1".jsonl 2>/dev/null | head -1 || true; }
 files=()
 c=$(newest compare); [ -n "$c" ] && files+=("$c")
 s=$(newest scale); [ -n "$s" ] && files+=("$s")

@@ -35,7 +35,8 @@ public enum LabReport {
                 return rs.map(scaleCell).joined(separator: "; ")
             }.joined(separator: " | ") + " |\n"
         }
-        out += "\nCell: convergence from the first launch (sampled pairs reached; start-up build/prepare/launch s; load average). "
+        out += "\nCell: convergence from the first launch (from the last launch; sampled pairs reached; start-up: "
+        out += "build namespaces+links+nodes / prepare / launch all daemons, s; 1-minute load average at the end). "
         out += "A series stops at the first size below 99 % of pairs within its limit.\n"
         return out
     }
@@ -45,7 +46,8 @@ public enum LabReport {
         let pairs = "\(r.values["pairs_reached"].map(LabResult.format) ?? "?")/\(r.values["pairs_total"].map(LabResult.format) ?? "?")"
         let setup = ComparisonTables.cell(r, "setup_nodes_s", " s")
         if let t = r.values["converged_s_from_first_start"] {
-            return String(format: "**%.2f s** (%@; %@; %@)", t, pairs, setup, load)
+            let last = r.values["converged_s_from_last_start"].map { String(format: "%.2f s after the last launch; ", $0) } ?? ""
+            return String(format: "**%.2f s** (%@%@; %@; %@)", t, last, pairs, setup, load)
         }
         if r.note.hasPrefix("skipped") { return r.note }
         let limit = r.values["timeout_s"].map { " in \(LabResult.format($0)) s" } ?? ""
@@ -112,17 +114,18 @@ public enum LabReport {
             let f = largest("filamentd"), b = largest("babeld")
             let thirty = scaled.contains { $0.daemon == "filamentd" && $0.topology == "grid:30x30" && $0.values["converged_s_from_first_start"] != nil }
             // Faster than babeld at every size both converged.
-            var faster = true, compared = 0
+            var fasterAt = 0, compared = 0
             for r in scaled where r.daemon == "filamentd" {
                 guard let ft = r.values["converged_s_from_first_start"],
                       let bt = scaled.first(where: { $0.daemon == "babeld" && $0.topology == r.topology })?.values["converged_s_from_first_start"] else { continue }
                 compared += 1
-                if ft >= bt { faster = false }
+                if ft < bt { fasterAt += 1 }
             }
+            let faster = fasterAt == compared
             goals.append(Goal(what: "scale: largest grid converged (99 % of sampled pairs)", bar: "30x30, faster than babeld at every size",
                               value: f.map { "\($0.0) in \(String(format: "%.1f", $0.1)) s" } ?? "none",
                               reference: "babeld: " + (b.map { "\($0.0) in \(String(format: "%.1f", $0.1)) s" } ?? "none")
-                                  + (compared > 0 ? "; faster at \(faster ? "every" : "not every") size both converged (\(compared))" : ""),
+                                  + (compared > 0 ? "; filamentd faster at \(fasterAt) of the \(compared) sizes both converged" : ""),
                               met: thirty && faster))
         }
         var out = "| goal | bar | filamentd | same run | met |\n|---|---|---|---|---|\n"
