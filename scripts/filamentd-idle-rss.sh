@@ -13,8 +13,10 @@ DIR=$(mktemp -d /tmp/$P.XXXX)
 PIDS=()
 cleanup() {
     if [ ${#PIDS[@]} -gt 0 ]; then
-        kill "${PIDS[@]}" 2>/dev/null && sleep 0.3
+        kill "${PIDS[@]}" 2>/dev/null
+        for _ in $(seq 30); do kill -0 "${PIDS[@]}" 2>/dev/null || break; sleep 0.1; done  # SIGTERM retracts routes first
         kill -9 "${PIDS[@]}" 2>/dev/null
+        wait 2>/dev/null
     fi
     ip netns del $P-a 2>/dev/null; ip netns del $P-b 2>/dev/null
     rm -rf "$DIR"

@@ -44,7 +44,16 @@ public enum ChildProcess {
 
         let deadline = monotonicMilliseconds() + timeoutMilliseconds
         var io = Exchange(input: input, limit: outputLimit)
-        let finished = try io.pump(&parentEnds, deadline: deadline)
+        let finished: Bool
+        do {
+            finished = try io.pump(&parentEnds, deadline: deadline)
+        } catch {
+            // poll failed: do not leave the child running or unreaped.
+            kill(pid, SIGKILL)
+            var ignored: Int32 = 0
+            while waitpid(pid, &ignored, 0) < 0 && errno == EINTR {}
+            throw error
+        }
         var status: Int32 = 0
         var timedOut = !finished
         if finished {

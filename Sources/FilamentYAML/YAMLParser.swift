@@ -72,11 +72,17 @@ extension YAMLParser {
     }
 }
 
-/// Turns the event stream into a tree with an explicit stack (no recursion on input depth).
+/// Turns the event stream into a tree with an explicit stack (no recursion on input depth). Frames
+/// are objects so that appending to the collection being built never copies it (linear time).
 private struct TreeBuilder {
-    enum Frame {
-        case sequence([YAMLNode], line: Int, column: Int)
-        case mapping([YAMLPair], key: YAMLNode?, seen: [String: Int], line: Int, column: Int)
+    final class Frame {
+        let isMapping: Bool
+        let line: Int, column: Int
+        var items: [YAMLNode] = []
+        var pairs: [YAMLPair] = []
+        var key: YAMLNode?
+        var seen: [String: Int] = [:]
+        init(isMapping: Bool, line: Int, column: Int) { self.isMapping = isMapping; self.line = line; self.column = column }
     }
 
     let limits: YAMLLimits
@@ -108,23 +114,18 @@ private struct TreeBuilder {
                 String(decoding: UnsafeBufferPointer(start: $0, count: s.length), as: UTF8.self)
             } ?? ""
             try attach(YAMLNode(.scalar(text, plain: s.style == YAML_PLAIN_SCALAR_STYLE), line: line, column: column))
-        case YAML_SEQUENCE_START_EVENT:
+        case YAML_SEQUENCE_START_EVENT, YAML_MAPPING_START_EVENT:
             try count(line, column)
-            try enter(line, column)
-            stack.append(.sequence([], line: line, column: column))
-        case YAML_MAPPING_START_EVENT:
-            try count(line, column)
-            try enter(line, column)
-            stack.append(.mapping([], key: nil, seen: [:], line: line, column: column))
-        case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
-            switch stack.popLast() {
-            case .sequence(let items, let l, let c)?:
-                try attach(YAMLNode(.sequence(items), line: l, column: c))
-            case .mapping(let pairs, _, _, let l, let c)?:
-                try attach(YAMLNode(.mapping(pairs), line: l, column: c))
-            case nil:
-                throw YAMLError(line: line, column: column, "unbalanced end of a collection")
+            guard stack.count < limits.maxDepth else {
+                throw YAMLError(line: line, column: column, "nested more than \(limits.maxDepth) levels deep")
             }
+            stack.append(Frame(isMapping: event.type == YAML_MAPPING_START_EVENT, line: line, column: column))
+        case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
+            guard let f = stack.popLast() else { throw YAMLError(line: line, column: column, "unbalanced end of a collection") }
+            let content: YAMLNode.Content = f.isMapping ? .mapping(f.pairs) : .sequence(f.items)
+            f.pairs = []
+            f.items = []
+            try attach(YAMLNode(content, line: f.line, column: f.column))
         default:
             break  // stream start, document end, no event
         }
@@ -138,34 +139,26 @@ private struct TreeBuilder {
         }
     }
 
-    func enter(_ line: Int, _ column: Int) throws(YAMLError) {
-        guard stack.count < limits.maxDepth else {
-            throw YAMLError(line: line, column: column, "nested more than \(limits.maxDepth) levels deep")
-        }
-    }
-
     /// Adds a finished node to the collection being built, or makes it the root.
     mutating func attach(_ node: YAMLNode) throws(YAMLError) {
-        guard let top = stack.popLast() else {
+        guard let top = stack.last else {
             root = node
             return
         }
-        switch top {
-        case .sequence(var items, let l, let c):
-            items.append(node)
-            stack.append(.sequence(items, line: l, column: c))
-        case .mapping(var pairs, let key?, let seen, let l, let c):
-            pairs.append(YAMLPair(key: key, value: node))
-            stack.append(.mapping(pairs, key: nil, seen: seen, line: l, column: c))
-        case .mapping(let pairs, nil, var seen, let l, let c):
+        if !top.isMapping {
+            top.items.append(node)
+        } else if let key = top.key {
+            top.pairs.append(YAMLPair(key: key, value: node))
+            top.key = nil
+        } else {
             guard let name = node.string else {
                 throw YAMLError(line: node.line, column: node.column, "a mapping key must be a single value, not a list or mapping")
             }
-            if let first = seen[name] {
+            if let first = top.seen[name] {
                 throw YAMLError(line: node.line, column: node.column, "'\(name)' appears twice in one mapping (first on line \(first))")
             }
-            seen[name] = node.line
-            stack.append(.mapping(pairs, key: node, seen: seen, line: l, column: c))
+            top.seen[name] = node.line
+            top.key = node
         }
     }
 }

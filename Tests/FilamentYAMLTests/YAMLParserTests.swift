@@ -125,6 +125,19 @@ import Testing
         #expect(error(big, limits: YAMLLimits(maxBytes: 1999))?.message.contains("2000 bytes") == true)
     }
 
+    /// Large flat collections build in linear time (a hang guard, not a benchmark: the quadratic
+    /// builder this replaced needed minutes for this input).
+    @Test(.timeLimit(.minutes(1))) func largeCollectionsAreLinear() throws {
+        let n = 100_000
+        let map = (0..<n).map { "k\($0): v" }.joined(separator: "\n")
+        let root = try parse(map, limits: YAMLLimits(maxBytes: 4 << 20, maxNodes: 3 * n))
+        guard case .mapping(let pairs) = root.content else { Issue.record("not a mapping"); return }
+        #expect(pairs.count == n && pairs.last?.value.line == n)
+        let seq = "[" + Array(repeating: "x", count: n).joined(separator: ",") + "]"
+        guard case .sequence(let items) = try parse(seq, limits: YAMLLimits(maxNodes: 3 * n)).content else { Issue.record("not a sequence"); return }
+        #expect(items.count == n)
+    }
+
     /// Bytes that are not UTF-8 are an error with the line they are on.
     @Test func invalidUTF8() throws {
         do {
