@@ -148,6 +148,6 @@ if Context.environment["FILAMENT_BENCH"] != nil {
 }
 
 /// Control-plane modules (configuration parsing, control-socket JSON) are optimised for size in
-/// release builds: they run a few times a second at most, and they were a quarter of the static
-/// binary (decision 0727). The data path keeps -O.
+/// release builds: they run a few times a second at most and are an eighth of our code in the static
+/// binary (decision 0726). The data path keeps -O.
 var controlPlaneSize: [SwiftSetting] { [.unsafeFlags(["-Osize"], .when(configuration: .release))] }
