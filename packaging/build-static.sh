@@ -14,8 +14,9 @@ mkdir -p out/static
 for p in "${products[@]}"; do
   # --no-export-dynamic: SwiftPM exports every symbol of an executable (so tests can link it); a
   # shipped binary needs none, and the dynamic symbol table is 0.4 MB of filamentd (decision 0511).
+  # --icf=safe: identical functions whose address is never taken are folded (0.12 MB; decision 0726).
   swift build -c release --scratch-path "$scratch" --product "$p" --static-swift-stdlib -Xlinker -s \
-    -Xlinker --no-export-dynamic
+    -Xlinker --no-export-dynamic -Xlinker --icf=safe
   install -m 0755 "$scratch/release/$p" "out/static/$p"
   strip "out/static/$p" 2>/dev/null || true
   printf '%s\t%s bytes\n' "$p" "$(stat -c %s "out/static/$p")"
