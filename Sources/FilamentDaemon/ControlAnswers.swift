@@ -22,7 +22,7 @@ public struct ControlAnswers {
         s.neighbours.filter(\.isUp).map { n in
             NeighbourInfo(node_id: n.node.hex, name: nodeName(n.node), address: node.peer(of: n.key).map { "\($0.address)" } ?? "",
                           interface: interfaceName(n.key.interface), cost: Int(n.cost.rawValue), rxcost: Int(n.rxcost),
-                          txcost: Int(n.txcost), rtt_ms: nil)
+                          txcost: Int(n.txcost), rtt_ms: n.rtt.map { Double($0.nanoseconds / 1_000) / 1_000 })
         }
     }
 

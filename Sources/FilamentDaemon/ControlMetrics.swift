@@ -2,6 +2,7 @@ import FilamentControl
 import FilamentCore
 import FilamentCrypto
 import FilamentLinux
+import FilamentWire
 import Glibc
 
 /// Prometheus text exposition on `metrics_listen` (HOST:PORT, normally loopback): a minimal HTTP/1.x
@@ -186,8 +187,10 @@ extension DaemonRuntime {
                         help: "Bytes through the mesh interfaces and the TUN device (kernel counters).")
             }
         }
-        m.count("filament_control_bytes_sent_total", labels: [("type", "routing")], c["engine.estimatedBytesSent"] ?? 0,
-                help: "Control traffic sent, by message type.")
+        for kind in Message.kindNames {
+            m.count("filament_control_bytes_sent_total", labels: [("type", kind)], c["node.controlBytesSent.\(kind)"] ?? 0,
+                    help: "Control traffic sent, by message type (message bodies; node_info: whole payloads).")
+        }
         m.count("filament_control_bytes_sent_total", labels: [("type", "node_info")], topology.counters.bytesSent, help: "Control traffic sent, by message type.")
         m.count("filament_control_bytes_received_total", labels: [("type", "node_info")], topology.counters.bytesReceived,
                 help: "Control traffic received, by message type.")

@@ -1,5 +1,6 @@
 import FilamentCrypto
 import FilamentLinux
+import FilamentWire
 import FilamentNode
 
 // The `counters` control command: every counter of the node, the engine, the link layer, the
@@ -15,6 +16,7 @@ extension DaemonRuntime {
             }
         }
         add("node", node.counters)
+        for (i, kind) in Message.kindNames.enumerated() { c["node.controlBytesSent.\(kind)"] = node.counters.controlBytesSent[i] }
         add("engine", node.snapshot().counters)
         let link = node.link.counters
         add("link", link)

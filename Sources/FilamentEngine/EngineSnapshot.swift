@@ -28,6 +28,9 @@ public struct NeighbourSnapshot: Hashable, Sendable {
     /// Hellos received among the last 16 expected (bit 0 the latest).
     public var helloHistory: UInt16
     public var isUp: Bool
+    /// Smoothed round-trip time from liveness probes (sent while traffic flows through a neighbour
+    /// that has been quiet); nil until one was answered without a resend.
+    public var rtt: Interval? = nil
 }
 
 public struct RouteSnapshot: Hashable, Sendable {

@@ -38,6 +38,11 @@ struct Neighbour {
     var probeNonce: UInt32? = nil
     var probesSent = 0
     var probeDue: Instant = .distantFuture
+    /// Round-trip time from probe replies (Karn: only a probe answered without a resend is a sample).
+    var rttNonce: UInt32? = nil
+    var rttSentAt: Instant = .zero
+    /// Smoothed round-trip time (1/8 gain, as TCP's SRTT), nil until the first sample.
+    var smoothedRTT: Interval? = nil
     /// When its queue (`RoutingEngine.queues`) is flushed.
     var flushDue: Instant = .distantFuture
     /// Routes from this neighbour stay valid at least until here (refreshed by matching digests).

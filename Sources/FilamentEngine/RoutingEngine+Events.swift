@@ -270,7 +270,7 @@ extension RoutingEngine {
             case let .digest(d): receiveDigest(d, from: key, now: now)
             case let .gatewayAdvert(a): receiveGatewayAdvert(a, from: key, now: now)
             case let .probe(p):
-                if !p.isReply {
+                if p.isReply { probeReplied(p.nonce, from: key, now: now) } else {
                     let reply = RoutingPacket(messages: [.probe(Probe(nonce: p.nonce, isReply: true))])
                     out.append(.sendUnicast(to: key, packet: reply))
                     countSent(reply, unicast: true)
@@ -288,8 +288,18 @@ extension RoutingEngine {
               now - n.lastHeard >= configuration.probeSilence else { return }
         let nonce = UInt32(truncatingIfNeeded: random.next())
         n.probeNonce = nonce; n.probesSent = 1; n.probeDue = now + configuration.probeInterval
+        n.rttNonce = nonce; n.rttSentAt = now
         neighbours[key] = n
         sendProbe(nonce, to: key)
+    }
+
+    /// A reply to the first (not resent) probe of `nonce` is one round-trip sample.
+    mutating func probeReplied(_ nonce: UInt32, from key: NeighbourKey, now: Instant) {
+        guard var n = neighbours[key], n.rttNonce == nonce else { return }
+        let sample = now - n.rttSentAt
+        n.rttNonce = nil
+        n.smoothedRTT = n.smoothedRTT.map { Interval(nanoseconds: ($0.nanoseconds &* 7 &+ sample.nanoseconds) / 8) } ?? sample
+        neighbours[key] = n
     }
 
     mutating func sendProbe(_ nonce: UInt32, to key: NeighbourKey) {
@@ -309,6 +319,7 @@ extension RoutingEngine {
             if n.probeNonce != nil, n.probeDue <= now {
                 if n.probesSent >= configuration.probeLimit { neighbourDown(key, now: now); continue }
                 neighbours[key]!.probesSent += 1
+                neighbours[key]!.rttNonce = nil   // a reply could answer either probe: no RTT sample
                 neighbours[key]!.probeDue = now + configuration.probeInterval
                 sendProbe(n.probeNonce!, to: key)
             }

@@ -7,7 +7,7 @@ extension RoutingEngine {
         let ns = neighbours.keys.sorted().map { k -> NeighbourSnapshot in
             let n = neighbours[k]!
             return NeighbourSnapshot(key: k, node: n.node, rxcost: n.rxcost, txcost: n.txcost, cost: n.cost,
-                                     helloHistory: n.history, isUp: n.isUp)
+                                     helloHistory: n.history, isUp: n.isUp, rtt: n.smoothedRTT)
         }
         var rs: [RouteSnapshot] = []
         for p in routes.keys.sorted() {

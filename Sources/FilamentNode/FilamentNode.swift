@@ -281,6 +281,10 @@ public final class FilamentNode {
 
     // MARK: - Engine actions
 
+    func countControl(_ packet: RoutingPacket) {
+        for m in packet.messages { counters.controlBytesSent[m.kind] &+= UInt64(RoutingPacket.encodedSize(of: m)) }
+    }
+
     func runEngine(_ event: EngineEvent, now: Instant, _ out: inout [NodeOutput]) {
         var actions = actionBuffer
         actions.removeAll(keepingCapacity: true)
@@ -290,11 +294,13 @@ public final class FilamentNode {
             case let .sendMulticast(interface, packet):
                 var frame: [UInt8] = []
                 do { try packet.encodePlaintextFrame(into: &frame) } catch { counters.encodeFailures += 1; continue }
+                countControl(packet)
                 out.append(.sendMulticast(frame, interface: interface))
             case let .sendUnicast(key, packet):
                 guard let node = neighbourNodes[key] else { counters.noSessionForNextHop += 1; continue }
                 var plaintext: [UInt8] = []
                 do { try packet.encodeInnerPayload(into: &plaintext) } catch { counters.encodeFailures += 1; continue }
+                countControl(packet)
                 runLink(link.send(plaintext, to: node, now: now), now: now, &out)
             case let .installRoute(entry):
                 out.append(.installRoute(entry))

@@ -1,3 +1,5 @@
+import FilamentWire
+
 /// What a `FilamentNode` dropped or did outside the engine and the link layer (those keep their own
 /// counters). Every hostile or undeliverable input ends up in one of these, never in a crash.
 public struct NodeCounters: Hashable, Sendable {
@@ -37,6 +39,9 @@ public struct NodeCounters: Hashable, Sendable {
     public var icmpErrorsSuppressed: UInt64 = 0
     /// Routing packets the engine produced that could not be encoded (should never happen).
     public var encodeFailures: UInt64 = 0
+    /// Routing message bytes handed to the link, by kind (`Message.kindNames`; message bodies only,
+    /// without the frame header and the link layer's encryption).
+    public var controlBytesSent = [UInt64](repeating: 0, count: Message.kindNames.count)
 
     /// Packets tunnelled from the local stack to a gateway.
     public var gatewayEgress: UInt64 = 0

@@ -17,6 +17,25 @@ public enum Message: Hashable, Sendable {
     case probe(Probe)
 }
 
+extension Message {
+    /// Names of the message kinds, indexed by `kind` (reports, metrics labels).
+    public static let kindNames = ["hello", "ihu", "update", "route_request", "seqno_request", "digest", "gateway_advert", "probe"]
+
+    /// Index of this message's kind in `kindNames`.
+    @inlinable public var kind: Int {
+        switch self {
+        case .hello: return 0
+        case .ihu: return 1
+        case .update: return 2
+        case .routeRequest: return 3
+        case .seqnoRequest: return 4
+        case .digest: return 5
+        case .gatewayAdvert: return 6
+        case .probe: return 7
+        }
+    }
+}
+
 /// Sent multicast on every interface once per hello interval (RFC 8966 4.6.5).
 public struct Hello: Hashable, Sendable {
     /// The sender's router id (the multicast hello is not encrypted; it names its sender).

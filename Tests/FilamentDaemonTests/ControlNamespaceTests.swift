@@ -297,6 +297,12 @@ extension ControlNamespaceTests {
         #expect(text.contains("filament_packets_dropped_total{reason=\"no_route\"}"))
         #expect(text.contains("filament_interface_bytes_total{interface=\"fil0\",direction=\"rx\"}"))
         #expect(text.contains("filament_send_queue_depth{interface=\"v2l\"}"))
+        // Control bytes by message type are counted where they are sent: hellos and updates flowed.
+        func sent(_ type: String) -> Int {
+            let line = text.split(separator: "\n").first { $0.hasPrefix("filament_control_bytes_sent_total{type=\"\(type)\"} ") }
+            return line.flatMap { Int($0.split(separator: " ")[1]) } ?? -1
+        }
+        #expect(sent("hello") > 0 && sent("update") > 0 && sent("ihu") >= 0 && sent("probe") >= 0, "\(text)")
         #expect(try curl(["-o", "/dev/null", "-w", "%{http_code}"], "/other") == "404")
         #expect(try curl(["-o", "/dev/null", "-w", "%{http_code}", "-H", "X-Big: \(String(repeating: "a", count: 5000))"]) == "431")
         #expect(lab.status(2) != nil)

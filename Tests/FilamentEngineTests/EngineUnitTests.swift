@@ -400,6 +400,47 @@ func update(_ j: Int, prefix: Prefix? = nil, seqno: UInt16 = 1, metric: UInt16 =
         #expect(unicastMessages(a, to: b.key(1)) == [.probe(Probe(nonce: 77, isReply: true))])
     }
 
+    /// A probe answered without a resend is a round-trip sample (smoothed 1/8); a reply after a resend
+    /// is not (Karn), and a reply with a foreign nonce is ignored.
+    @Test func probeRepliesMeasureRoundTrip() {
+        var b = Bench()
+        b.connect([1])
+        b.receive([update(1)], from: 1)
+        #expect(b.engine.snapshot().neighbours.first?.rtt == nil)
+        func probe(_ a: [EngineAction]) -> Probe? {
+            for m in unicastMessages(a, to: b.key(1)) { if case let .probe(p) = m, !p.isReply { return p } }
+            return nil
+        }
+        func reply(_ nonce: UInt32) {
+            b.handle(.unicastReceived(from: b.key(1), packet: RoutingPacket(messages: [.probe(Probe(nonce: nonce, isReply: true))])))
+        }
+        // Quiet long enough that forwarding through it sends a probe; answered after 20 ms.
+        b.advance(by: .milliseconds(400))
+        let p1 = probe(b.handle(.forwardedVia(b.key(1))))
+        #expect(p1 != nil)
+        b.advance(by: .milliseconds(20))
+        reply(p1!.nonce &+ 1)
+        #expect(b.engine.snapshot().neighbours.first?.rtt == nil)
+        reply(p1!.nonce)
+        #expect(b.engine.snapshot().neighbours.first?.rtt == .milliseconds(20))
+        // Second sample, 100 ms: 20 + (100 - 20) / 8 = 30 ms.
+        b.advance(by: .milliseconds(400))
+        let p2 = probe(b.handle(.forwardedVia(b.key(1))))
+        b.advance(by: .milliseconds(100))
+        reply(p2!.nonce)
+        #expect(b.engine.snapshot().neighbours.first?.rtt == .milliseconds(30))
+        // A probe resent before its reply gives no sample.
+        b.advance(by: .milliseconds(400))
+        let p3 = probe(b.handle(.forwardedVia(b.key(1))))
+        var resent = false
+        for _ in 0..<100 where !resent {
+            resent = probe(b.advance(by: .milliseconds(10))) != nil
+        }
+        #expect(resent)
+        reply(p3!.nonce)
+        #expect(b.engine.snapshot().neighbours.first?.rtt == .milliseconds(30))
+    }
+
     /// The neighbour table is bounded.
     @Test func neighbourTableBounded() {
         var c = EngineConfiguration(); c.maxNeighbours = 3

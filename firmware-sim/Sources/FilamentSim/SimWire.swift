@@ -43,21 +43,9 @@ enum SimWire {
     }
 
     /// Index of a message type in `MessageKind.allCases`.
-    @inline(__always) static func kind(of m: Message) -> Int {
-        switch m {
-        case .hello: return 0
-        case .ihu: return 1
-        case .update: return 2
-        case .routeRequest: return 3
-        case .seqnoRequest: return 4
-        case .digest: return 5
-        case .gatewayAdvert: return 6
-        case .probe: return 7
-        }
-    }
+    @inline(__always) static func kind(of m: Message) -> Int { m.kind }
     /// Report names of message kinds, then handshake and framing (headers + crypto + 62 B per datagram).
-    static let kindNames = ["hello", "ihu", "update", "route_request", "seqno_request", "digest", "gateway_advert",
-                            "probe", "handshake", "framing"]
+    static let kindNames = Message.kindNames + ["handshake", "framing"]
     static let handshakeKind = 8
     static let framingKind = 9
 }
