@@ -1,4 +1,5 @@
 import FilamentCore
+import FilamentEngine
 import FilamentLinux
 import FilamentNode
 
@@ -127,6 +128,60 @@ extension DaemonRuntime {
                 log.error("reload of \(path) failed, keeping the running configuration: \(error)")
             }
         }
+        if let path = configPath, let fresh = try? ConfigurationLoader.load(yaml: ConfigurationFile.read(path)) {
+            reloadNameAndGateway(fresh, now: now)
+        }
         reconcileInterfaces(now: now)
+    }
+
+    /// The name (announced in node information) and the gateway's bandwidth, probe and drain state
+    /// take effect at once; turning gateway mode on or off, another uplink or the IPv6 setting need a
+    /// restart (NAT rules and forwarding are set up once) and are logged as such.
+    func reloadNameAndGateway(_ fresh: DaemonConfiguration, now: Instant) {
+        if fresh.name != configuration.name {
+            configuration.name = fresh.name
+            answers.name = fresh.name
+            log.info("reloaded name: \(fresh.name ?? "(none)")")
+        }
+        guard !gatewayFromFlags else { return }
+        switch (configuration.gateway, fresh.gateway) {
+        case (nil, nil):
+            return
+        case let (old?, new?) where old.uplink == new.uplink && old.ipv6 == new.ipv6:
+            configuration.gateway = new
+            if new.bandwidthDownKbps != old.bandwidthDownKbps || new.bandwidthUpKbps != old.bandwidthUpKbps {
+                var meter = UplinkLoadMeter(bandwidthDownKbps: new.bandwidthDownKbps, bandwidthUpKbps: new.bandwidthUpKbps)
+                if let received = Self.readCounter(new.uplink, "rx_bytes"), let sent = Self.readCounter(new.uplink, "tx_bytes") {
+                    meter.sample(receivedBytes: received, sentBytes: sent, now: now)
+                }
+                loadMeter = meter
+                log.info("reloaded gateway bandwidth: \(new.bandwidthDownKbps)/\(new.bandwidthUpKbps) kbit/s")
+                if let healthy = uplinkHealthy {
+                    execute(node.handle(.uplinkChanged(UplinkStatus(healthy: healthy, bandwidthDownKbps: new.bandwidthDownKbps,
+                                                                    bandwidthUpKbps: new.bandwidthUpKbps, load: meter.load)), now: now))
+                }
+            }
+            if new.probe != old.probe {
+                if let p = probe { try? loop.unwatch(p.fileDescriptor); probe = nil }
+                if let target = new.probe {
+                    do {
+                        let p = try GatewayProbe(target: target, uplink: new.uplink, now: now)
+                        try loop.watch(p.fileDescriptor, token: Self.probeToken)
+                        probe = p
+                        p.sendIfDue(now: now)
+                    } catch {
+                        log.error("gateway probe \(target): \(error); running without a probe")
+                    }
+                }
+                log.info("reloaded gateway probe: \(new.probe.map { "\($0)" } ?? "none")")
+                checkUplink(now: now)
+            }
+            if new.drained != old.drained {
+                execute(node.handle(.setDraining(new.drained), now: now))
+                log.info("reloaded gateway drain: \(new.drained ? "drained" : "undrained")")
+            }
+        default:
+            log.warning("gateway mode, uplink or gateway.ipv6 changed in the configuration: restart filamentd to apply it")
+        }
     }
 }

@@ -21,6 +21,8 @@ public final class DaemonRuntime {
     let configPath: String?
     /// Interface patterns given on the command line (they win over the file, also after SIGHUP).
     let interfaceOverride: [DaemonConfiguration.InterfaceSetting]?
+    /// The gateway came from `--gateway-uplink`/`--gateway-bandwidth`: a reload keeps it.
+    public var gatewayFromFlags = false
     let log: DaemonLog
     let state: StateDirectory
     let seqnoCounter: PersistentCounter

@@ -103,6 +103,7 @@ struct Run {
         } catch {
             throw fail(error.description)
         }
+        runtime.gatewayFromFlags = gatewayUplink != nil
         let status = runtime.run()
         if status != 0 { throw ExitCode(status) }
     }

@@ -395,5 +395,15 @@ extension ControlNamespaceTests {
         #expect(doctorRoof.contains("ok    gateway uplink up3") && doctorRoof.contains("ok    forwarding sysctls"), "\(doctorRoof)")
         let doctor1 = ctl(1, ["doctor"])
         #expect(doctor1.contains("internet gateway") && doctor1.contains("using roof") && doctor1.hasSuffix("checks passed\n"), "\(doctor1)")
+
+        // SIGHUP applies a new bandwidth, the drain flag and the name without a restart.
+        try "name: attic\ngateway:\n  uplink: up3\n  bandwidth: 50M/10M\n  drained: true\ninterfaces: [\"v*\"]\n"
+            .write(toFile: "\(lab.directory)/node3.yaml", atomically: true, encoding: .utf8)
+        lab.signal(3, SIGHUP)
+        #expect(DaemonLab.waitUntil(seconds: 10) {
+            roofRow()?["bandwidth_down_kbps"] as? Int == 50_000 && roofRow()?["draining"] as? Bool == true
+        }, "\(String(describing: roofRow()))\n\(lab.log(3))")
+        #expect(lab.status(3)?["name"] as? String == "attic")
+        #expect(lab.log(3).contains("reloaded gateway bandwidth") && !lab.log(3).contains("restart filamentd to apply"))
     }
 }
