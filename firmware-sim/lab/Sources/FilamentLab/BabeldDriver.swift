@@ -34,7 +34,7 @@ public struct BabeldDriver: DaemonDriver {
         return (0..<lab.topology.count).map(lab.nodeAddress)
     }
 
-    public func start(node: Int, lab: Lab) throws -> Process? {
+    public func start(node: Int, lab: Lab) throws -> Child? {
         let dir = lab.workDir
         return try lab.spawn(node: node, [
             "babeld", "-c", "\(dir)/babeld-\(node).conf", "-I", "\(dir)/babeld-\(node).pid",

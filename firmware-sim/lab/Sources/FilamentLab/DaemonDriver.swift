@@ -11,7 +11,7 @@ public protocol DaemonDriver: Sendable {
     /// Writes per-node configuration into `lab.workDir`; returns, per node, the address to ping.
     func prepare(lab: Lab) throws -> [String]
     /// Starts `node`'s daemon in its namespace (nil when the driver runs no process).
-    func start(node: Int, lab: Lab) throws -> Process?
+    func start(node: Int, lab: Lab) throws -> Child?
     /// Memory one node needs beyond what is shared (daemon's private memory plus namespace and
     /// veth overhead), MiB — a scale series checks `MemAvailable` against it before each size.
     var memoryPerNodeMiB: Double { get }

@@ -56,7 +56,7 @@ public enum Experiments {
     public static func firstReplies(_ run: LabRun, probes pairs: [(from: Int, to: String, source: String?)],
                                     deadline: Double) throws -> [Double?] {
         var reached = [Double?](repeating: nil, count: pairs.count)
-        var procs = [Process?](repeating: nil, count: pairs.count)
+        var procs = [Child?](repeating: nil, count: pairs.count)
         var relaunchAt = [Double](repeating: 0, count: pairs.count)
         defer { for p in procs.compactMap({ $0 }) where p.isRunning { kill(p.processIdentifier, SIGKILL) } }
         while Shell.now() < deadline {
@@ -266,7 +266,7 @@ public enum Experiments {
             return m
         }
         let total = Int((warmup + window).rounded(.up)) + 1
-        var streams: [Process] = []
+        var streams: [Child] = []
         defer { for p in streams { Shell.reap(p, timeout: 0) } }
         for node in nodes {
             streams.append(try run.lab.spawn(node: node, ["ping", "-n", "-D", "-i", "0.1", "-w", "\(total)",

@@ -122,7 +122,7 @@ public struct FilamentdDriver: DaemonDriver {
         return conf
     }
 
-    public func start(node: Int, lab: Lab) throws -> Process? {
+    public func start(node: Int, lab: Lab) throws -> Child? {
         guard let bin = resolvedBinDir() else { try checkAvailable(); return nil }
         return try lab.spawn(node: node, ["\(bin)/filamentd", "--config", configPath(node, lab)],
                              log: "filamentd-\(node).log")

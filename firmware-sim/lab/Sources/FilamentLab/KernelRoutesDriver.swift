@@ -38,5 +38,5 @@ public struct KernelRoutesDriver: DaemonDriver {
         return (0..<topo.count).map(lab.nodeAddress)
     }
 
-    public func start(node: Int, lab: Lab) throws -> Process? { nil }
+    public func start(node: Int, lab: Lab) throws -> Child? { nil }
 }

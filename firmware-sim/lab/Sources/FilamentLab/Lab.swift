@@ -27,7 +27,7 @@ public final class Lab: @unchecked Sendable {
 
     private let lock = NSLock()
     private var namespaces: [String] = []
-    private var processes: [Process] = []
+    private var processes: [Child] = []
     private var savedSysctls: [(String, String)] = []
     private var tornDown = false
 
@@ -210,7 +210,7 @@ public final class Lab: @unchecked Sendable {
     }
 
     /// Starts a long-running program inside `node`'s namespace; tracked by PID until teardown.
-    public func spawn(node: Int, _ args: [String], log: String) throws -> Process {
+    public func spawn(node: Int, _ args: [String], log: String) throws -> Child {
         let p = try Shell.spawn(["ip", "netns", "exec", ns(node)] + args, log: "\(workDir)/\(log)")
         lock.withLock { processes.append(p) }
         return p
@@ -253,7 +253,7 @@ public final class Lab: @unchecked Sendable {
     public func teardown() {
         teardownLock.lock()
         defer { teardownLock.unlock() }
-        let (procs, names, sysctls): ([Process], [String], [(String, String)]) = lock.withLock {
+        let (procs, names, sysctls): ([Child], [String], [(String, String)]) = lock.withLock {
             if tornDown { return ([], [], []) }
             tornDown = true
             return (processes, namespaces, savedSysctls)

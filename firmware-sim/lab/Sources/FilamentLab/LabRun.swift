@@ -10,7 +10,7 @@ public final class LabRun: @unchecked Sendable {
     /// Per node, the address other nodes ping.
     public let addresses: [String]
     /// Per node, its daemon process (nil for drivers without processes, or once killed).
-    public var daemons: [Process?]
+    public var daemons: [Child?]
     /// Monotonic times of the first and the last daemon launch.
     public private(set) var firstStart = 0.0, lastStart = 0.0
     public let topologyName: String
@@ -30,8 +30,8 @@ public final class LabRun: @unchecked Sendable {
             t = Shell.now()
             firstStart = t
             daemons = []
-            // Launches stay on this thread: they go through Foundation's Process, which is not
-            // safe to use from several threads (set-up and prepare use Shell.run's posix_spawn).
+            // Back to back from this thread, each one posix_spawn without waiting (decision 0711):
+            // the same launcher for every driver, so no daemon is favoured by launch order cost.
             for node in 0..<topology.count { daemons.append(try driver.start(node: node, lab: lab)) }
             lastStart = Shell.now()
             lab.recordPhase("setup_start_s", since: t)

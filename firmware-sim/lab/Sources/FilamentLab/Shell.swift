@@ -48,7 +48,7 @@ public enum Shell {
             while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
             throw LabError.timeout("\(args.joined(separator: " ")) (after \(timeout) s)")
         }
-        let code: Int32 = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        let code = Child.exitCode(status)
         let result = CommandResult(
             status: code,
             stdout: (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? "",
@@ -61,13 +61,19 @@ public enum Shell {
 
     /// `posix_spawn` of `argv` (argv[0] an absolute path) with stdin/stdout/stderr opened from
     /// files, default signal dispositions (the lab ignores SIGINT/SIGTERM itself) and an empty mask.
-    static func spawnProcess(_ argv: [String], stdin: String, stdout: String, stderr: String) throws -> pid_t {
+    static func spawnProcess(_ argv: [String], stdin: String, stdout: String, stderr: String,
+                             append: Bool = false) throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, stdin, O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        let mode = O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC)
+        posix_spawn_file_actions_addopen(&actions, 1, stdout, mode, 0o600)
+        if stderr == stdout {
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 2, stderr, mode, 0o600)
+        }
         var attr = posix_spawnattr_t()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }
@@ -76,7 +82,7 @@ public enum Shell {
         posix_spawnattr_setsigdefault(&attr, &all)
         posix_spawnattr_setsigmask(&attr, &none)
         posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
-        let env = childEnvironment().map { "\($0.key)=\($0.value)" }
+        let env = childEnvironmentList
         var cArgs = argv.map { strdup($0) } + [nil]
         var cEnv = env.map { strdup($0) } + [nil]
         defer { for p in cArgs { free(p) }; for p in cEnv { free(p) } }
@@ -86,39 +92,24 @@ public enum Shell {
         return pid
     }
 
-    /// Starts `args` in the background with stdout+stderr into `log`; returns the running process.
-    /// The PID is the program's own (`env` and `ip netns exec` both exec, they do not fork).
-    public static func spawn(_ args: [String], log: String) throws -> Process {
-        _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = args
-        p.environment = childEnvironment()
-        p.standardOutput = handle
-        p.standardError = handle
-        p.standardInput = FileHandle.nullDevice
-        try launch(p)
-        try? handle.close()
-        return p
-    }
-
-    /// Foundation's `Process.run()` is not safe to call from several threads at once (it crashed in
-    /// a memcpy inside `run()` during parallel set-up), so launches are serialized; the waiting,
-    /// and the children themselves, still overlap.
-    private static let launchLock = NSLock()
-    static func launch(_ p: Process) throws {
-        launchLock.lock()
-        defer { launchLock.unlock() }
-        try p.run()
+    /// Starts `args` in the background with stdout+stderr appended to `log`; returns the running
+    /// child. The PID is the program's own (`env` and `ip netns exec` both exec, they do not fork).
+    /// Uses `posix_spawn` like `run`, and does not wait: a loop of these launches daemons back to
+    /// back (decision 0711), which Foundation's `Process` could not do fast or from several threads.
+    public static func spawn(_ args: [String], log: String) throws -> Child {
+        Child(pid: try spawnProcess(["/usr/bin/env"] + args, stdin: "/dev/null", stdout: log, stderr: log,
+                                    append: true))
     }
 
     /// Waits up to `timeout` seconds for `p` to end; kills it (SIGKILL) if it has not.
-    public static func reap(_ p: Process, timeout: Double) {
+    public static func reap(_ p: Child, timeout: Double) {
         let deadline = now() + timeout
         while p.isRunning && now() < deadline { usleep(5_000) }
         if p.isRunning { kill(p.processIdentifier, SIGKILL); p.waitUntilExit() }
     }
+
+    /// `childEnvironment()` as `KEY=value` strings, computed once (every spawn uses it).
+    static let childEnvironmentList: [String] = childEnvironment().map { "\($0.key)=\($0.value)" }.sorted()
 
     /// The environment for children: ours, with the system directories always on PATH
     /// (test runners may hand us a PATH without them).
@@ -136,5 +127,44 @@ public enum Shell {
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
         return nil
+    }
+}
+
+/// A child started by `Shell.spawn`, known by PID. `isRunning` reaps it once it has ended (so it
+/// never lingers as a zombie) and keeps its exit status; safe to use from several threads.
+public final class Child: @unchecked Sendable {
+    public let processIdentifier: pid_t
+    private let lock = NSLock()
+    private var exitStatus: Int32?
+
+    init(pid: pid_t) { processIdentifier = pid }
+
+    /// False once the child has ended (and been reaped here).
+    public var isRunning: Bool { poll(block: false) == nil }
+
+    /// Blocks until the child has ended.
+    public func waitUntilExit() { _ = poll(block: true) }
+
+    /// The exit code (128 + signal if killed); meaningful once `isRunning` is false.
+    public var terminationStatus: Int32 { poll(block: false) ?? 0 }
+
+    /// Decodes a `waitpid` status: the exit code, or 128 + the signal that ended it.
+    static func exitCode(_ status: Int32) -> Int32 {
+        (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+    }
+
+    private func poll(block: Bool) -> Int32? {
+        lock.lock()
+        defer { lock.unlock() }
+        if let exitStatus { return exitStatus }
+        var status: Int32 = 0
+        while true {
+            let r = waitpid(processIdentifier, &status, block ? 0 : WNOHANG)
+            if r == processIdentifier { exitStatus = Child.exitCode(status); return exitStatus }
+            if r == 0 { return nil }
+            if errno == EINTR { continue }
+            exitStatus = -1   // ECHILD: already reaped elsewhere (should not happen); treat as ended
+            return exitStatus
+        }
     }
 }

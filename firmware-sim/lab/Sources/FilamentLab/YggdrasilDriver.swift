@@ -41,7 +41,7 @@ public struct YggdrasilDriver: DaemonDriver {
         }
     }
 
-    public func start(node: Int, lab: Lab) throws -> Process? {
+    public func start(node: Int, lab: Lab) throws -> Child? {
         try lab.spawn(node: node, ["yggdrasil", "-useconffile", "\(lab.workDir)/yggdrasil-\(node).json",
                                    "-logto", "stdout"], log: "yggdrasil-\(node).log")
     }
