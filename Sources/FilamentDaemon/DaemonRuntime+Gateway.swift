@@ -22,12 +22,7 @@ extension DaemonRuntime {
         if g.ipv4Pool != GatewayTunnel.defaultPool {
             log.warning("gateway.ipv4_pool \(g.ipv4Pool): nodes derive their addresses in \(GatewayTunnel.defaultPool); using that pool")
         }
-        if let target = g.probe {
-            let p = try GatewayProbe(target: target, uplink: g.uplink, now: now)
-            do { try loop.watch(p.fileDescriptor, token: Self.probeToken) } catch { throw DaemonFailure("gateway probe: \(error)") }
-            probe = p
-            p.sendIfDue(now: now)
-        }
+        if let target = g.probe { try startProbe(target, uplink: g.uplink, now: now) }
         loadMeter = UplinkLoadMeter(bandwidthDownKbps: g.bandwidthDownKbps, bandwidthUpKbps: g.bandwidthUpKbps)
         sampleUplinkLoad(now: now)
         node.gatewayRole = GatewayRole(ipv4Pool: GatewayTunnel.defaultPool, offersIPv6: g.ipv6)
@@ -42,6 +37,21 @@ extension DaemonRuntime {
         log.info("gateway: uplink \(g.uplink), NAT table inet \(GatewayFirewall.table) installed")
         if g.drained { execute(node.handle(.setDraining(true), now: now)) }
         checkUplink(now: now)
+    }
+
+    /// Opens the uplink probe, watches its socket and sends the first probe.
+    func startProbe(_ target: IPv6Address, uplink: String, now: Instant) throws(DaemonFailure) {
+        let p = try GatewayProbe(target: target, uplink: uplink, now: now)
+        do { try loop.watch(p.fileDescriptor, token: Self.probeToken) } catch { throw DaemonFailure("gateway probe: \(error)") }
+        probe = p
+        p.sendIfDue(now: now)
+    }
+
+    /// Tells the engine the uplink's health, the configured bandwidth and the measured load.
+    func reportUplink(healthy: Bool, now: Instant) {
+        guard let g = configuration.gateway else { return }
+        execute(node.handle(.uplinkChanged(UplinkStatus(healthy: healthy, bandwidthDownKbps: g.bandwidthDownKbps,
+                                                        bandwidthUpKbps: g.bandwidthUpKbps, load: loadMeter?.load ?? 0)), now: now))
     }
 
     static func writeSysctl(_ path: String, _ value: String) -> Bool {
@@ -66,8 +76,7 @@ extension DaemonRuntime {
         guard healthy != uplinkHealthy else { return }
         uplinkHealthy = healthy
         log.info("gateway: uplink \(g.uplink) \(healthy ? "healthy (default route present)" : "unhealthy (no default route, or the probe does not answer); withdrawing")")
-        execute(node.handle(.uplinkChanged(UplinkStatus(healthy: healthy, bandwidthDownKbps: g.bandwidthDownKbps,
-                                                        bandwidthUpKbps: g.bandwidthUpKbps, load: loadMeter?.load ?? 0)), now: now))
+        reportUplink(healthy: healthy, now: now)
     }
 
     /// Samples the uplink's byte counters (at every interface reconciliation, about every 5 s) and
@@ -82,8 +91,7 @@ extension DaemonRuntime {
         loadMeter = meter
         guard meter.load != before, let healthy = uplinkHealthy else { return }
         log.debug("gateway: uplink load \(meter.load) %")
-        execute(node.handle(.uplinkChanged(UplinkStatus(healthy: healthy, bandwidthDownKbps: g.bandwidthDownKbps,
-                                                        bandwidthUpKbps: g.bandwidthUpKbps, load: meter.load)), now: now))
+        reportUplink(healthy: healthy, now: now)
     }
 
     /// `/sys/class/net/IF/statistics/NAME` (the daemon's network namespace's sysfs), nil if unreadable.

@@ -1,5 +1,4 @@
 import FilamentCore
-import FilamentEngine
 import FilamentLinux
 import FilamentNode
 
@@ -115,21 +114,22 @@ extension DaemonRuntime {
         log.info("mesh interface \(t.interfaceName) down")
     }
 
-    /// SIGHUP: read the configuration file again and re-match interfaces (other settings need a restart).
+    /// SIGHUP: read the configuration file once; re-match interfaces (unless `--interface` was given)
+    /// and apply the name and gateway settings that can change while running.
     func reload(now: Instant) {
-        if interfaceOverride == nil, let path = configPath {
+        if let path = configPath {
             do {
-                let text = try ConfigurationFile.read(path)
-                configuration.interfaces = try ConfigurationLoader.load(yaml: text).interfaces
-                matcher = InterfaceMatcher(Self.patterns(configuration, nil, .udp))
-                ethernetMatcher = InterfaceMatcher(Self.patterns(configuration, nil, .ethernet))
-                log.info("reloaded interfaces from \(path)")
+                let fresh = try ConfigurationLoader.load(yaml: ConfigurationFile.read(path))
+                if interfaceOverride == nil {
+                    configuration.interfaces = fresh.interfaces
+                    matcher = InterfaceMatcher(Self.patterns(configuration, nil, .udp))
+                    ethernetMatcher = InterfaceMatcher(Self.patterns(configuration, nil, .ethernet))
+                    log.info("reloaded interfaces from \(path)")
+                }
+                reloadNameAndGateway(fresh, now: now)
             } catch {
                 log.error("reload of \(path) failed, keeping the running configuration: \(error)")
             }
-        }
-        if let path = configPath, let fresh = try? ConfigurationLoader.load(yaml: ConfigurationFile.read(path)) {
-            reloadNameAndGateway(fresh, now: now)
         }
         reconcileInterfaces(now: now)
     }
@@ -156,21 +156,13 @@ extension DaemonRuntime {
                 }
                 loadMeter = meter
                 log.info("reloaded gateway bandwidth: \(new.bandwidthDownKbps)/\(new.bandwidthUpKbps) kbit/s")
-                if let healthy = uplinkHealthy {
-                    execute(node.handle(.uplinkChanged(UplinkStatus(healthy: healthy, bandwidthDownKbps: new.bandwidthDownKbps,
-                                                                    bandwidthUpKbps: new.bandwidthUpKbps, load: meter.load)), now: now))
-                }
+                if let healthy = uplinkHealthy { reportUplink(healthy: healthy, now: now) }
             }
             if new.probe != old.probe {
                 if let p = probe { try? loop.unwatch(p.fileDescriptor); probe = nil }
                 if let target = new.probe {
-                    do {
-                        let p = try GatewayProbe(target: target, uplink: new.uplink, now: now)
-                        try loop.watch(p.fileDescriptor, token: Self.probeToken)
-                        probe = p
-                        p.sendIfDue(now: now)
-                    } catch {
-                        log.error("gateway probe \(target): \(error); running without a probe")
+                    do { try startProbe(target, uplink: new.uplink, now: now) } catch {
+                        log.error("\(error); running without a probe")
                     }
                 }
                 log.info("reloaded gateway probe: \(new.probe.map { "\($0)" } ?? "none")")
