@@ -260,7 +260,7 @@ public final class DaemonRuntime {
                 sampleUplinkLoad(now: now)
                 metrics?.expire(now: now)
                 // Neighbours not heard from yet (their first request may have left before the route back existed).
-                for n in node.snapshot().neighbours where n.isUp && !topology.heard.contains(n.node) { topology.probeName(n.node) }
+                for n in node.neighbourSnapshots() where n.isUp && !topology.heard.contains(n.node) { topology.probeName(n.node) }
             }
             if let p = probe, now >= p.nextSend { checkUplink(now: now) }
             if now >= topology.nextDeadline { finishTopology(now: now) }
@@ -353,7 +353,7 @@ public final class DaemonRuntime {
             case let .persistInitiationCounter(v):
                 do { try initiationCounter.advance(to: v) } catch { log.error("cannot persist the initiation counter: \(error)") }
             case let .notify(n):
-                if case .neighbourAdded(let k) = n, let id = node.snapshot().neighbours.first(where: { $0.key == k })?.node {
+                if case .neighbourAdded(let k) = n, let id = node.neighbourSnapshots().first(where: { $0.key == k })?.node {
                     neighbourIDs[k] = (id, monitor.links[k.interface]?.name ?? "if\(k.interface.rawValue)")
                 }
                 defer { if case .neighbourLost(let k) = n { neighbourIDs[k] = nil } }
@@ -362,7 +362,9 @@ public final class DaemonRuntime {
                 case .neighbourAdded(let k): log.info("neighbour \(k) up")
                 case .routeAdded(let p) where p.length == 128:
                     // A neighbour's mesh address became reachable: ask for its name (shown by `neighbours`).
-                    if let n = node.snapshot().neighbours.first(where: { $0.node.meshAddress == p.address }), !topology.heard.contains(n.node) {
+                    // Runs for every new host route (hundreds at start-up in a large mesh): the neighbour
+                    // list only, never a whole `snapshot()` (which copies and sorts every route).
+                    if let n = node.neighbourSnapshots().first(where: { $0.node.meshAddress == p.address }), !topology.heard.contains(n.node) {
                         topology.probeName(n.node)
                     }
                     log.debug("\(n)")
@@ -438,7 +440,7 @@ public final class DaemonRuntime {
         case "topology":
             let now = MonotonicClock.now()
             guard let ticket = control?.ticket(client),
-                  topology.start(ticket: ticket, requestID: request.id, me: ownNodeInfo(s), neighbours: s.neighbours.filter(\.isUp).map(\.node), now: now)
+                  topology.start(ticket: ticket, requestID: request.id, me: ownNodeInfo(neighbours: s.neighbours), neighbours: s.neighbours.filter(\.isUp).map(\.node), now: now)
             else {
                 return ControlServer.encode(ControlResponse<String>(id: request.id, error: ControlError(
                     code: "busy", message: "too many topology requests under way; try again in a few seconds")))
@@ -462,19 +464,19 @@ public final class DaemonRuntime {
     }
 
     /// This node's own entry of a topology gathering.
-    func ownNodeInfo(_ s: EngineSnapshot) -> TopologyService.Collected {
+    func ownNodeInfo(neighbours: [NeighbourSnapshot]) -> TopologyService.Collected {
         var c = TopologyService.Collected()
         // A name others would refuse (control characters) is not announced at all.
         c.name = configuration.name.flatMap { NodeInfo.isValidName($0) ? $0 : nil }
         c.isGateway = configuration.gateway != nil
         c.pageCount = 1
-        c.pages[0] = s.neighbours.filter(\.isUp).map { NodeInfoAnswer.Neighbour(node: $0.node, cost: UInt16(min($0.cost.rawValue, 0xFFFF))) }
+        c.pages[0] = neighbours.filter(\.isUp).map { NodeInfoAnswer.Neighbour(node: $0.node, cost: UInt16(min($0.cost.rawValue, 0xFFFF))) }
         return c
     }
 
     /// This node's answer pages for a node-information request.
     func nodeInfoPages(nonce: UInt64) -> [NodeInfoAnswer] {
-        let own = ownNodeInfo(node.snapshot())
+        let own = ownNodeInfo(neighbours: node.neighbourSnapshots())
         return NodeInfoAnswer.pages(nonce: nonce, node: node.nodeID, isGateway: own.isGateway, name: own.name, neighbours: own.pages[0] ?? [])
     }
 
@@ -485,7 +487,7 @@ public final class DaemonRuntime {
 
     /// "via ADDRESS dev INTERFACE metric M" of the selected route to `p`, for monitor events.
     func routeDetail(_ p: Prefix) -> String? {
-        guard let r = node.snapshot().routes.first(where: { $0.prefix == p && $0.selected }) else { return nil }
+        guard let r = node.selectedRoute(to: p) else { return nil }
         let via = node.peer(of: r.nextHop).map { "\($0.address)" } ?? "?"
         return "via \(via) dev \(monitor.links[r.nextHop.interface]?.name ?? "if\(r.nextHop.interface.rawValue)") metric \(r.metric.rawValue)"
     }

@@ -4,11 +4,7 @@ import FilamentWire
 extension RoutingEngine {
     /// Every table, sorted (never in dictionary order).
     public func snapshot() -> EngineSnapshot {
-        let ns = neighbours.keys.sorted().map { k -> NeighbourSnapshot in
-            let n = neighbours[k]!
-            return NeighbourSnapshot(key: k, node: n.node, rxcost: n.rxcost, txcost: n.txcost, cost: n.cost,
-                                     helloHistory: n.history, isUp: n.isUp, rtt: n.smoothedRTT)
-        }
+        let ns = neighbourSnapshots()
         var rs: [RouteSnapshot] = []
         for p in routes.keys.sorted() {
             let pr = routes[p]!
@@ -29,6 +25,25 @@ extension RoutingEngine {
         }
         return EngineSnapshot(node: node, routerID: routerID, meshAddress: meshAddress, seqno: ownSeqno, neighbours: ns,
                               routes: rs, sources: ss, gateways: gs, selectedGateway: gatewayState.primary, counters: counters)
+    }
+
+    /// The neighbours alone, sorted by key: cheap (a handful of entries), for callers that run per
+    /// route event and must not copy and sort every route as `snapshot()` does.
+    public func neighbourSnapshots() -> [NeighbourSnapshot] {
+        neighbours.keys.sorted().map { k -> NeighbourSnapshot in
+            let n = neighbours[k]!
+            return NeighbourSnapshot(key: k, node: n.node, rxcost: n.rxcost, txcost: n.txcost, cost: n.cost,
+                                     helloHistory: n.history, isUp: n.isUp, rtt: n.smoothedRTT)
+        }
+    }
+
+    /// The selected route to `prefix`, if any (one lookup; `snapshot()` copies every table).
+    public func selectedRoute(to prefix: Prefix) -> RouteSnapshot? {
+        guard let pr = routes[prefix], let i = pr.selected else { return nil }
+        let r = pr.routes[i]
+        return RouteSnapshot(prefix: prefix, routerID: r.routerID, nextHop: r.neighbour, seqno: r.seqno,
+                             advertisedMetric: r.advertisedMetric, metric: routeMetric(r),
+                             feasible: isFeasible(prefix, r.routerID, r.seqno, r.advertisedMetric), selected: true)
     }
 
     /// The installed forwarding entries, sorted by prefix.

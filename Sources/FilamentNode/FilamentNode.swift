@@ -102,6 +102,12 @@ public final class FilamentNode {
     /// The engine's tables.
     public func snapshot() -> EngineSnapshot { engine.snapshot() }
 
+    /// The engine's neighbours only (cheap: no route table copy); for per-event callers.
+    public func neighbourSnapshots() -> [NeighbourSnapshot] { engine.neighbourSnapshots() }
+
+    /// The selected route to `prefix` (one lookup).
+    public func selectedRoute(to prefix: Prefix) -> RouteSnapshot? { engine.selectedRoute(to: prefix) }
+
     /// The link-local address of a neighbour with a session.
     public func peer(of neighbour: NeighbourKey) -> NodePeer? { neighbourPeers[neighbour] }
 

@@ -237,3 +237,25 @@ import Testing
         #expect(m.engines[2].lookup(TestIdentity.address(0))?.nextHop == Mesh.key(2, to: 1))
     }
 }
+
+/// The cheap per-event queries the daemon uses instead of `snapshot()` answer exactly
+/// what the snapshot says.
+@Suite struct CheapQueryTests {
+    @Test func neighbourSnapshotsAndSelectedRouteMatchTheSnapshot() {
+        var m = Mesh.grid(3, 3)
+        m.run(for: .seconds(5))
+        var checkedRoutes = 0
+        for i in 0..<9 {
+            let e = m.engines[i]
+            let s = e.snapshot()
+            #expect(e.neighbourSnapshots() == s.neighbours)
+            #expect(!s.neighbours.isEmpty)
+            for p in Set(s.routes.map(\.prefix)).sorted() {
+                #expect(e.selectedRoute(to: p) == s.routes.first { $0.prefix == p && $0.selected }, "node \(i) \(p)")
+                checkedRoutes += 1
+            }
+            #expect(e.selectedRoute(to: Prefix(host: TestIdentity.address(99))) == nil)
+        }
+        #expect(checkedRoutes >= 9 * 8)
+    }
+}
