@@ -97,6 +97,13 @@ public enum Experiments {
         for (phase, seconds) in run.lab.phases { m.values[phase] = seconds }
         m.values["load_avg_1m"] = loadAverage()
         m.values["mem_available_mib"] = memAvailableMiB()
+        // CPU each daemon used from its launch to the end of the experiment (utime+stime): on 2 cores
+        // shared by hundreds of daemons this, not the protocol's timers, sets the launch spread.
+        let pids = run.daemons.compactMap { $0?.processIdentifier }
+        if !pids.isEmpty {
+            let hz = Double(sysconf(Int32(_SC_CLK_TCK)))
+            m.values["cpu_ms_per_daemon"] = Double(pids.map(cpuTicks).reduce(0, +)) / hz * 1000 / Double(pids.count)
+        }
         if got.count == pairs.count, let last = got.max() {
             m.values["converged_s_from_first_start"] = last - run.firstStart
             m.values["converged_s_from_last_start"] = last - run.lastStart

@@ -38,7 +38,7 @@ public final class Lab: @unchecked Sendable {
         self.prefix = prefix
         self.topology = topology
         self.options = options
-        self.workDir = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)lab").path
+        self.workDir = "\(Lab.workBase)/\(prefix)lab"
         var counts = Array(repeating: 0, count: topology.count)
         var ifs = Array(repeating: [String](), count: topology.count)
         for l in topology.links {
@@ -163,6 +163,22 @@ public final class Lab: @unchecked Sendable {
 
     /// Where the neighbour-table limits found before raising them are kept until teardown, outside
     /// the work directory, so `cleanup` can put them back after a run that died without teardown.
+    /// Where work directories (daemon state, configs, logs) live: a tmpfs (`/dev/shm`) when there is one.
+    /// Hundreds of daemons each creating and replacing their state files on one ext4 file system made
+    /// the kernel's inode allocator (`find_inode_bit`, skipping recently deleted inodes) a visible share
+    /// of every filamentd's start-up CPU in the scale series: an artefact of emulating 900 bulbs on one
+    /// disk, not something a bulb sees. Falls back to the temporary directory.
+    static let workBase: String = {
+        let shm = "/dev/shm"
+        let mounts = (try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8)) ?? ""
+        let isTmpfs = mounts.split(whereSeparator: \.isNewline).contains { line in
+            let f = line.split(separator: " ")
+            return f.count > 2 && f[1] == shm[...] && f[2] == "tmpfs"
+        }
+        if isTmpfs, access(shm, W_OK) == 0 { return shm }
+        return FileManager.default.temporaryDirectory.path
+    }()
+
     static func savedSysctlsPath(_ prefix: String) -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)sysctls").path
     }
@@ -262,6 +278,14 @@ public final class Lab: @unchecked Sendable {
         for p in procs where p.isRunning { kill(p.processIdentifier, SIGKILL) }
         for p in procs { Shell.reap(p, timeout: 2) }
         Lab.removeNamespaces(names)
+        // A signal can arrive while set-up's `ip -batch` children are still adding namespaces: those
+        // appear after the pass above. Passes by prefix (ours only), bounded in count and time.
+        for _ in 0..<5 {
+            let late = Lab.listNamespaces().filter { $0.hasPrefix(prefix) }
+            if late.isEmpty { break }
+            usleep(300_000)
+            Lab.removeNamespaces(Lab.listNamespaces().filter { $0.hasPrefix(prefix) })
+        }
         for (path, value) in sysctls { try? "\(value)\n".write(toFile: path, atomically: false, encoding: .utf8) }
         try? FileManager.default.removeItem(atPath: Lab.savedSysctlsPath(prefix))
         try? FileManager.default.removeItem(atPath: workDir)
@@ -334,6 +358,7 @@ public final class Lab: @unchecked Sendable {
         for p in prefixes {
             restoreSysctls(prefix: p)
             try? FileManager.default.removeItem(atPath: "\(tmp)/\(p)lab")
+            try? FileManager.default.removeItem(atPath: "\(workBase)/\(p)lab")
         }
         return names
     }

@@ -36,7 +36,7 @@ public enum LabReport {
             }.joined(separator: " | ") + " |\n"
         }
         out += "\nCell: convergence from the first launch (from the last launch; sampled pairs reached; start-up: "
-        out += "build namespaces+links+nodes / prepare / launch all daemons, s; 1-minute load average at the end). "
+        out += "build namespaces+links+nodes / prepare / launch all daemons, s; 1-minute load average at the end; CPU (utime+stime) each daemon used from its launch to the end of the experiment, mean). "
         out += "A series stops at the first size below 99 % of pairs within its limit.\n"
         return out
     }
@@ -45,13 +45,14 @@ public enum LabReport {
         let load = r.values["load_avg_1m"].map { "load \(LabResult.format($0))" } ?? "load ?"
         let pairs = "\(r.values["pairs_reached"].map(LabResult.format) ?? "?")/\(r.values["pairs_total"].map(LabResult.format) ?? "?")"
         let setup = ComparisonTables.cell(r, "setup_nodes_s", " s")
+        let cpu = r.values["cpu_ms_per_daemon"].map { String(format: "; CPU %.0f ms per daemon", $0) } ?? ""
         if let t = r.values["converged_s_from_first_start"] {
             let last = r.values["converged_s_from_last_start"].map { String(format: "%.2f s after the last launch; ", $0) } ?? ""
-            return String(format: "**%.2f s** (%@%@; %@; %@)", t, last, pairs, setup, load)
+            return String(format: "**%.2f s** (%@%@; %@; %@%@)", t, last, pairs, setup, load, cpu)
         }
         if r.note.hasPrefix("skipped") { return r.note }
         let limit = r.values["timeout_s"].map { " in \(LabResult.format($0)) s" } ?? ""
-        return "not converged\(limit) (\(pairs); \(load))"
+        return "not converged\(limit) (\(pairs); \(load)\(cpu))"
     }
 
     /// A goal: what, the bar, filamentd's value and the comparison value (babeld / yggdrasil), met?
