@@ -293,7 +293,7 @@ public final class DaemonRuntime {
                                               scratch: self.scratch, frame: self.frame, outputs: &self.fastOutputs)
                 self.executeFast(r)
             }
-            if n < t.batchSize { break }
+            if n < t.receiveBatchCount { break }
             flushTransports()
         }
     }
