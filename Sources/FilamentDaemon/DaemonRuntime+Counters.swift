@@ -26,6 +26,7 @@ extension DaemonRuntime {
         add("tun", tun.statistics)
         c["daemon.sendDrops"] = sendDrops
         c["daemon.tunWriteDrops"] = tunWriteDrops
+        c["daemon.tunOffloadDrops"] = tunOffloadDrops
         return c
     }
 }

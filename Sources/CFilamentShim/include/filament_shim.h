@@ -19,8 +19,9 @@
 
 /// Opens /dev/net/tun and attaches it to interface `name` (IFF_TUN | IFF_NO_PI), non-blocking,
 /// close-on-exec. Returns the file descriptor, or -errno. `actual_name` (IFNAMSIZ bytes) receives
-/// the kernel's name.
-int filament_tun_open(const char *name, char *actual_name);
+/// the kernel's name. With `offload`: IFF_VNET_HDR (a 10-byte virtio_net_hdr before every packet
+/// read or written) and TUNSETOFFLOAD(TUN_F_CSUM | TUN_F_TSO6).
+int filament_tun_open(const char *name, char *actual_name, int offload);
 
 // MARK: child processes (ChildProcess)
 
