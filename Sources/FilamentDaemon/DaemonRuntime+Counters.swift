@@ -27,6 +27,8 @@ extension DaemonRuntime {
         c["daemon.sendDrops"] = sendDrops
         c["daemon.tunWriteDrops"] = tunWriteDrops
         c["daemon.tunOffloadDrops"] = tunOffloadDrops
+        c["tun.coalescedWrites"] = UInt64(coalescer.coalescedWrites)
+        c["tun.coalescedSegments"] = UInt64(coalescer.coalescedSegments)
         return c
     }
 }

@@ -60,6 +60,9 @@ public final class DaemonRuntime {
     let tunBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 70_000, alignment: 16)
     /// TUN reads whose offload header did not describe the packet (dropped).
     var tunOffloadDrops: UInt64 = 0
+    /// Joins in-order TCP segments delivered to the TUN device (offload only), flushed after each
+    /// batch of received datagrams and before any other write to the TUN device.
+    let coalescer = TunCoalescer()
     var fastOutputs: [NodeOutput] = []
     /// Prefixes with a kernel route into the TUN device (besides the mesh /48).
     var kernelRoutes: Set<Prefix> = []
@@ -344,6 +347,13 @@ public final class DaemonRuntime {
             if n < t.receiveBatchCount { break }
             flushTransports()
         }
+        coalescer.flush(writeTun)
+    }
+
+    /// One write to the TUN device (behind `header` on an offload device); refused writes are counted.
+    func writeTun(_ packet: UnsafeRawBufferPointer, header: TunOffload.Header) {
+        let ok = (try? tun.write(packet, header: tun.offload ? header : nil)) ?? false
+        if !ok { tunWriteDrops += 1 }
     }
 
     /// Executes the outputs of a fast-path call, then its result (no allocation when there are no outputs).
@@ -359,8 +369,12 @@ public final class DaemonRuntime {
             if t.pendingCount >= t.batchSize { _ = try? t.flush() }
             if !t.enqueue(to: peer.address, payload: bytes) { sendDrops += 1 }
         case let .deliver(range):
-            let ok = (try? tun.write(UnsafeRawBufferPointer(rebasing: scratch[range]))) ?? false
-            if !ok { tunWriteDrops += 1 }
+            let packet = UnsafeRawBufferPointer(rebasing: scratch[range])
+            if tun.offload {
+                coalescer.add(packet, write: writeTun)
+            } else {
+                writeTun(packet, header: TunOffload.Header())
+            }
         }
     }
 
@@ -388,8 +402,8 @@ public final class DaemonRuntime {
             case let .sendMulticast(datagram, interface):
                 enqueue(datagram, on: interface, to: nil)
             case let .deliver(packet):
-                let ok = (try? packet.withUnsafeBytes { try tun.write($0) }) ?? false
-                if !ok { tunWriteDrops += 1 }
+                coalescer.flush(writeTun)
+                packet.withUnsafeBytes { writeTun($0, header: TunOffload.Header()) }
             case let .installRoute(entry):
                 log.debug("route \(entry.prefix) via \(entry.nextHop) metric \(entry.metric)")
                 installKernelRoute(entry.prefix)

@@ -84,15 +84,21 @@ public enum TunOffload {
     /// zero is sent as 0xFFFF (the same in one's complement; required for UDP).
     @inlinable
     public static func finish(_ sum: UInt64) -> UInt16 {
+        let c = ~fold(sum)
+        return c == 0 ? 0xFFFF : c
+    }
+
+    /// Folds a sum to 16 bits without complementing it (a partial checksum for `needsChecksum`).
+    @inlinable
+    public static func fold(_ sum: UInt64) -> UInt16 {
         var s = sum
         while s >> 16 != 0 { s = (s & 0xFFFF) &+ (s >> 16) }
-        let c = ~UInt16(truncatingIfNeeded: s)
-        return c == 0 ? 0xFFFF : c
+        return UInt16(truncatingIfNeeded: s)
     }
 
     /// `value` as two big-endian 16-bit words in host order (for pseudo-header lengths and protocol numbers).
     @inlinable
-    static func words(_ value: UInt32) -> UInt64 {
+    public static func words(_ value: UInt32) -> UInt64 {
         UInt64(UInt16(truncatingIfNeeded: value >> 16).bigEndian) &+ UInt64(UInt16(truncatingIfNeeded: value).bigEndian)
     }
 

@@ -65,6 +65,10 @@ struct DaemonBulkTransferTests {
         let reads = c1["tun.received"] as? Int ?? 0, forwarded = c1["node.forwarded"] as? Int ?? 0
         #expect(reads > 0 && forwarded > 2 * reads, "node 1: \(reads) TUN reads, \(forwarded) packets forwarded")
         #expect((c1["daemon.tunOffloadDrops"] as? Int ?? 0) == 0)
+        // The receiver joined segments back before writing them to its TUN device.
+        let c4 = try #require(lab.rawRequest(4, "counters")?["result"] as? [String: Any])
+        #expect((c4["tun.coalescedWrites"] as? Int ?? 0) > 0 && (c4["tun.coalescedSegments"] as? Int ?? 0) > 2 * (c4["tun.coalescedWrites"] as? Int ?? 0), "node 4: \(c4)")
+        #expect((c4["daemon.tunWriteDrops"] as? Int ?? 0) == 0)
 
         for relay in [2, 3] {
             let c = try #require(lab.rawRequest(relay, "counters")?["result"] as? [String: Any])

@@ -143,3 +143,87 @@ import Testing
         #expect(!attempt(h))
     }
 }
+
+/// Receive-side coalescing (decision 0803): segments cut by `segmentTCPv6` join back into the original
+/// packet; anything that breaks the run is written in order, unjoined.
+@Suite struct TunCoalescerTests {
+    typealias Written = (bytes: [UInt8], header: TunOffload.Header)
+
+    static func segments(of big: [UInt8], size: UInt16) throws -> [[UInt8]] {
+        var h = TunOffload.Header()
+        h.gsoType = TunOffload.Header.gsoTCPv6
+        h.gsoSize = size
+        h.checksumStart = 40
+        var out = [UInt8](repeating: 0, count: 4000)
+        var result: [[UInt8]] = []
+        try big.withUnsafeBytes { p in
+            try out.withUnsafeMutableBytes { area in
+                try TunOffload.segmentTCPv6(p, header: h, out: area) { result.append(Array(area[0..<$0])) }
+            }
+        }
+        return result
+    }
+
+    static func feed(_ c: TunCoalescer, _ packets: [[UInt8]], flush: Bool = true) -> [Written] {
+        var written: [Written] = []
+        let write: TunCoalescer.Write = { bytes, header in written.append((Array(bytes), header)) }
+        for p in packets { p.withUnsafeBytes { c.add($0, write: write) } }
+        if flush { c.flush(write) }
+        return written
+    }
+
+    /// 30 segments of 1,380 bytes (ACK, the last ACK|PSH) come out as the one packet they were cut from.
+    @Test func joinsSegmentsBackIntoTheSuperSegment() throws {
+        var big = TunOffloadTests.packet(payload: 30 * 1380 - 17, sequence: 0xFFFF_F000, flags: 0x18)
+        let parts = try Self.segments(of: big, size: 1380)
+        #expect(parts.count == 30)
+        let c = TunCoalescer()
+        let written = Self.feed(c, parts)
+        #expect(written.count == 1)
+        let w = try #require(written.first)
+        #expect(w.header.gsoType == TunOffload.Header.gsoTCPv6 && w.header.gsoSize == 1380)
+        #expect(w.header.flags == TunOffload.Header.needsChecksum && w.header.checksumStart == 40 && w.header.checksumOffset == 16)
+        #expect(w.header.headerLength == 72)
+        var joined = w.bytes
+        try joined.withUnsafeMutableBytes { try TunOffload.completeChecksum($0, start: 40, offset: 16) }
+        big.withUnsafeMutableBytes { TunOffload.writeTCPv6Checksum($0) }
+        #expect(joined == big)
+        #expect(c.coalescedWrites == 1 && c.coalescedSegments == 30)
+    }
+
+    /// A gap in the sequence, another acknowledgement, a UDP packet and a SYN each end the run; every
+    /// packet is written, in order, and lone segments go out as they came (plain header).
+    @Test func writesEverythingInOrderWhenRunsBreak() throws {
+        let a = try Self.segments(of: TunOffloadTests.packet(payload: 4 * 1000, sequence: 1000, flags: 0x10), size: 1000)
+        var gap = try Self.segments(of: TunOffloadTests.packet(payload: 2 * 1000, sequence: 9000, flags: 0x10), size: 1000)
+        var otherAck = gap[1]
+        otherAck[51] ^= 0xFF
+        otherAck.withUnsafeMutableBytes { TunOffload.writeTCPv6Checksum($0) }
+        gap[1] = otherAck
+        var udp = TunOffloadTests.packet(payload: 100, sequence: 0, flags: 0)
+        udp[6] = 17
+        var syn = TunOffloadTests.packet(payload: 10, sequence: 0, flags: 0x02)
+        syn.withUnsafeMutableBytes { TunOffload.writeTCPv6Checksum($0) }
+        let input = a + gap + [udp, syn]
+        let written = Self.feed(TunCoalescer(), input)
+        // a (4 joined), gap[0] alone, otherAck alone, udp, syn.
+        #expect(written.count == 5)
+        #expect(written[0].header.gsoType == TunOffload.Header.gsoTCPv6 && written[0].bytes.count == 72 + 4000)
+        for (w, original) in zip(written[1...], [gap[0], otherAck, udp, syn]) {
+            #expect(w.bytes == original && w.header == TunOffload.Header())
+        }
+        // Payload of the joined packet is a's payloads in order.
+        #expect(Array(written[0].bytes[72...]) == a.flatMap { $0[72...] })
+    }
+
+    /// Nothing is held back without a flush, and a full run of 64 segments is written by itself.
+    @Test func pendingUntilFlushAndAtMost64Segments() throws {
+        let parts = try Self.segments(of: TunOffloadTests.packet(payload: 70 * 500, sequence: 1, flags: 0x10), size: 500)
+        let c = TunCoalescer()
+        let before = Self.feed(c, parts, flush: false)
+        #expect(before.count == 1 && c.isPending)
+        #expect(before[0].bytes.count == 72 + 64 * 500)
+        let after = Self.feed(c, [], flush: true)
+        #expect(after.count == 1 && after[0].bytes.count == 72 + 6 * 500 && !c.isPending)
+    }
+}
