@@ -337,6 +337,8 @@ public final class DaemonRuntime {
 
     func readUDP(_ interface: InterfaceID, now: Instant) throws {
         guard let t = transports[interface] else { return }
+        // Joined segments go to the TUN device before this returns, also when a receive throws.
+        defer { coalescer.flush(writeTun) }
         for _ in 0..<8 {
             let n = try t.receive { payload, peer in
                 self.fastOutputs.removeAll(keepingCapacity: true)
@@ -347,7 +349,6 @@ public final class DaemonRuntime {
             if n < t.receiveBatchCount { break }
             flushTransports()
         }
-        coalescer.flush(writeTun)
     }
 
     /// One write to the TUN device (behind `header` on an offload device); refused writes are counted.
