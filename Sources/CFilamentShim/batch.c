@@ -12,6 +12,17 @@
 #include <sys/socket.h>
 #include <net/if.h>
 #include <arpa/inet.h>
+#include <netinet/udp.h>
+
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+#ifndef UDP_GRO
+#define UDP_GRO 104
+#endif
+#ifndef SOL_UDP
+#define SOL_UDP 17
+#endif
 
 const int filament_IFNAMSIZ = IFNAMSIZ;
 const int filament_MSG_TRUNC = MSG_TRUNC;
@@ -21,14 +32,16 @@ const int filament_EPOLLHUP = EPOLLHUP;
 const int filament_EPOLLOUT = EPOLLOUT;
 
 // Mirrored layouts Swift reads field by field: keep them fixed.
-_Static_assert(sizeof(filament_udp6_info) == 48, "filament_udp6_info layout changed");
+_Static_assert(sizeof(filament_udp6_info) == 52, "filament_udp6_info layout changed");
 _Static_assert(sizeof(filament_ll_info) == 16, "filament_ll_info layout changed");
 _Static_assert(sizeof(struct in6_pktinfo) == 20, "in6_pktinfo is 16-byte address + ifindex");
 _Static_assert(sizeof(struct sockaddr_in6) <= sizeof(struct sockaddr_storage), "sockaddr_in6 fits");
 _Static_assert(sizeof(struct sockaddr_ll) <= sizeof(struct sockaddr_storage), "sockaddr_ll fits");
 
-// Room for IPV6_PKTINFO + IPV6_HOPLIMIT (+ slack for a third message the kernel may add).
-#define FILAMENT_CONTROL_SIZE (CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(int)) * 2)
+// Room for IPV6_PKTINFO + IPV6_HOPLIMIT + UDP_GRO (+ slack for a fourth message the kernel may add).
+#define FILAMENT_CONTROL_SIZE (CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(int)) * 3)
+// One UDP_SEGMENT control message (a uint16_t segment size).
+#define FILAMENT_GSO_CONTROL_SIZE CMSG_SPACE(sizeof(uint16_t))
 
 struct filament_batch {
     unsigned count;
@@ -38,6 +51,11 @@ struct filament_batch {
     struct sockaddr_storage *names;
     uint8_t *control;   // count * FILAMENT_CONTROL_SIZE, aligned by malloc
     uint8_t *buffers;   // count * buffer_size
+    // UDP segmentation offload (filament_batch_send_gso): one message per run of slots, allocated
+    // on first use.
+    struct mmsghdr *gso_messages;
+    uint8_t *gso_control;     // count * FILAMENT_GSO_CONTROL_SIZE
+    unsigned *gso_runs;       // slots in each message
 };
 
 filament_batch *filament_batch_create(unsigned count, unsigned buffer_size) {
@@ -72,6 +90,9 @@ void filament_batch_destroy(filament_batch *b) {
     free(b->names);
     free(b->control);
     free(b->buffers);
+    free(b->gso_messages);
+    free(b->gso_control);
+    free(b->gso_runs);
     free(b);
 }
 
@@ -139,6 +160,12 @@ int filament_batch_udp6_info(const filament_batch *b, unsigned i, filament_udp6_
     out->source_scope = sa->sin6_scope_id;
     out->source_port = ntohs(sa->sin6_port);
     for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR((struct msghdr *)h, c)) {
+        if (c->cmsg_level == SOL_UDP && c->cmsg_type == UDP_GRO && c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+            int size;
+            memcpy(&size, CMSG_DATA(c), sizeof size);
+            out->segment_size = size > 0 ? (uint32_t)size : 0;
+            continue;
+        }
         if (c->cmsg_level != IPPROTO_IPV6) continue;
         if (c->cmsg_type == IPV6_PKTINFO && c->cmsg_len >= CMSG_LEN(sizeof(struct in6_pktinfo))) {
             struct in6_pktinfo pi;
@@ -215,4 +242,80 @@ void filament_batch_set_ll(filament_batch *b, unsigned i, const uint8_t dst[6], 
     h->msg_controllen = 0;
     h->msg_flags = 0;
     b->iovecs[i].iov_len = length > b->buffer_size ? b->buffer_size : length;
+}
+
+int filament_udp_enable_gro(int fd) {
+    int on = 1;
+    return setsockopt(fd, SOL_UDP, UDP_GRO, &on, sizeof on) < 0 ? -errno : 0;
+}
+
+// Whether slots i and j (prepared by filament_batch_set_udp6 without a control message) go to the
+// same address and port.
+static int same_udp6_destination(const filament_batch *b, unsigned i, unsigned j) {
+    const struct sockaddr_in6 *x = (const struct sockaddr_in6 *)&b->names[i];
+    const struct sockaddr_in6 *y = (const struct sockaddr_in6 *)&b->names[j];
+    return x->sin6_port == y->sin6_port && x->sin6_scope_id == y->sin6_scope_id &&
+           memcmp(&x->sin6_addr, &y->sin6_addr, 16) == 0;
+}
+
+int filament_batch_send_gso(int fd, filament_batch *b, unsigned start, unsigned n, unsigned max_segment,
+                            unsigned *first_run, unsigned *segmented) {
+    *first_run = 1;
+    *segmented = 0;
+    if (start >= b->count) return 0;
+    if (n > b->count - start) n = b->count - start;
+    if (!b->gso_messages) {
+        b->gso_messages = calloc(b->count, sizeof *b->gso_messages);
+        b->gso_control = calloc(b->count, FILAMENT_GSO_CONTROL_SIZE);
+        b->gso_runs = calloc(b->count, sizeof *b->gso_runs);
+        if (!b->gso_messages || !b->gso_control || !b->gso_runs) return -ENOMEM;
+    }
+    unsigned messages = 0;
+    for (unsigned i = start; i < start + n;) {
+        struct mmsghdr *m = &b->gso_messages[messages];
+        *m = b->messages[i];
+        m->msg_len = 0;
+        size_t size = b->iovecs[i].iov_len;
+        unsigned run = 1;
+        size_t total = size;
+        // A run: same destination, every datagram `size` bytes except a shorter last one, no
+        // control message of its own, at most FILAMENT_GSO_MAX_SEGMENTS datagrams and 65,000 bytes.
+        if (b->messages[i].msg_hdr.msg_controllen == 0 && size > 0 && size <= max_segment) {
+            while (i + run < start + n && run < FILAMENT_GSO_MAX_SEGMENTS) {
+                unsigned j = i + run;
+                size_t next = b->iovecs[j].iov_len;
+                if (next == 0 || next > size || total + next > 65000 || b->messages[j].msg_hdr.msg_controllen != 0 ||
+                    !same_udp6_destination(b, i, j)) break;
+                total += next;
+                run++;
+                if (next < size) break;   // a shorter datagram ends the run
+            }
+        }
+        if (run > 1) {
+            uint8_t *control = b->gso_control + (size_t)messages * FILAMENT_GSO_CONTROL_SIZE;
+            memset(control, 0, FILAMENT_GSO_CONTROL_SIZE);
+            m->msg_hdr.msg_iov = &b->iovecs[i];
+            m->msg_hdr.msg_iovlen = run;
+            m->msg_hdr.msg_control = control;
+            m->msg_hdr.msg_controllen = FILAMENT_GSO_CONTROL_SIZE;
+            struct cmsghdr *c = CMSG_FIRSTHDR(&m->msg_hdr);
+            c->cmsg_level = SOL_UDP;
+            c->cmsg_type = UDP_SEGMENT;
+            c->cmsg_len = CMSG_LEN(sizeof(uint16_t));
+            uint16_t segment = (uint16_t)size;
+            memcpy(CMSG_DATA(c), &segment, sizeof segment);
+        }
+        b->gso_runs[messages] = run;
+        messages++;
+        i += run;
+    }
+    *first_run = b->gso_runs[0];
+    int r = sendmmsg(fd, b->gso_messages, messages, MSG_DONTWAIT);
+    if (r < 0) return -errno;
+    unsigned slots = 0;
+    for (int k = 0; k < r; k++) {
+        slots += b->gso_runs[k];
+        if (b->gso_runs[k] > 1) *segmented += 1;
+    }
+    return (int)slots;
 }

@@ -26,6 +26,9 @@ extension DaemonRuntime {
         add("tun", tun.statistics)
         c["daemon.sendDrops"] = sendDrops
         c["daemon.tunWriteDrops"] = tunWriteDrops
+        c["daemon.tunOffloadDrops"] = tunOffloadDrops
+        c["tun.coalescedWrites"] = UInt64(coalescer.coalescedWrites)
+        c["tun.coalescedSegments"] = UInt64(coalescer.coalescedSegments)
         return c
     }
 }

@@ -56,6 +56,13 @@ public final class DaemonRuntime {
     /// Buffers of the fast data path (plaintexts and sealed frames), allocated once.
     let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 70_000, alignment: 16)
     let frame = UnsafeMutableRawBufferPointer.allocate(byteCount: 70_000, alignment: 16)
+    /// TUN reads with offload: a virtio_net_hdr and a packet or TCP super-segment of up to 64 KB.
+    let tunBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 70_000, alignment: 16)
+    /// TUN reads whose offload header did not describe the packet (dropped).
+    var tunOffloadDrops: UInt64 = 0
+    /// Joins in-order TCP segments delivered to the TUN device (offload only), flushed after each
+    /// batch of received datagrams and before any other write to the TUN device.
+    let coalescer = TunCoalescer()
     var fastOutputs: [NodeOutput] = []
     /// Prefixes with a kernel route into the TUN device (besides the mesh /48).
     var kernelRoutes: Set<Prefix> = []
@@ -118,7 +125,13 @@ public final class DaemonRuntime {
         // TUN: the mesh address /128 and the mesh prefix route on it.
         tunMTU = configuration.tun.mtu ?? Self.automaticTunMTU(links: Array(monitor.links.values), udp: matcher, ethernet: ethernetMatcher)
         do {
-            tun = try TunDevice(name: configuration.tun.name, bufferSize: Self.tunBufferSize(mtu: tunMTU))
+            // TSO and checksum offload (decision 0803); a kernel that refuses it gets a plain TUN device.
+            let name = configuration.tun.name, size = Self.tunBufferSize(mtu: tunMTU)
+            if let offloaded = try? TunDevice(name: name, bufferSize: size, offload: true) {
+                tun = offloaded
+            } else {
+                tun = try TunDevice(name: name, bufferSize: size)
+            }
             try netlink.setLink(tun.interface, up: true, mtu: tunMTU)
             try netlink.addAddress(identity.nodeID.meshAddress, prefixLength: 128, interface: tun.interface, skipDAD: true)
             try netlink.replaceRoute(KernelRoute(prefix: MeshPrefix.prefix, interface: tun.interface))
@@ -184,6 +197,7 @@ public final class DaemonRuntime {
     deinit {
         scratch.deallocate()
         frame.deallocate()
+        tunBuffer.deallocate()
     }
 
     /// Serves until SIGTERM or SIGINT, then shuts down cleanly. Returns the exit status.
@@ -273,6 +287,7 @@ public final class DaemonRuntime {
     /// Up to 256 packets per readiness event, each read straight into `scratch` behind the inner type
     /// byte (no copy), sends flushed every 32.
     func readTun(now: Instant) throws {
+        if tun.offload { return try readTunOffloaded(now: now) }
         let packetArea = UnsafeMutableRawBufferPointer(rebasing: scratch[1...])
         for i in 1...256 {
             guard let n = try tun.read(into: packetArea) else { break }
@@ -284,8 +299,46 @@ public final class DaemonRuntime {
         }
     }
 
+    /// Up to 64 reads of a TUN device with offload: each is a virtio_net_hdr and one packet (its
+    /// checksum completed here when the kernel left it partial) or an IPv6 TCP super-segment of up to
+    /// 64 KB, cut into segments of the TUN MTU (`TunOffload.segmentTCPv6`) that are forwarded one by
+    /// one. Segments to one neighbour then leave as one segmented UDP send.
+    func readTunOffloaded(now: Instant) throws {
+        let area = UnsafeMutableRawBufferPointer(rebasing: scratch[1...])
+        for i in 1...64 {
+            guard let n = try tun.read(into: tunBuffer) else { break }
+            if i % 8 == 0 { flushTransports() }
+            guard n > TunOffload.headerLength else { continue }
+            let header = TunOffload.Header(UnsafeRawBufferPointer(rebasing: tunBuffer[0..<TunOffload.headerLength]))
+            let packet = UnsafeMutableRawBufferPointer(rebasing: tunBuffer[TunOffload.headerLength..<n])
+            if header.gsoType == TunOffload.Header.gsoNone {
+                if header.flags & TunOffload.Header.needsChecksum != 0 {
+                    do { try TunOffload.completeChecksum(packet, start: Int(header.checksumStart), offset: Int(header.checksumOffset)) } catch {
+                        tunOffloadDrops += 1
+                        continue
+                    }
+                }
+                guard packet.count <= area.count else { tunOffloadDrops += 1; continue }
+                area.copyMemory(from: UnsafeRawBufferPointer(packet))
+                fastOutputs.removeAll(keepingCapacity: true)
+                executeFast(node.forwardFast(inScratch: packet.count, now: now, scratch: scratch, frame: frame, outputs: &fastOutputs))
+                continue
+            }
+            do {
+                try TunOffload.segmentTCPv6(UnsafeRawBufferPointer(packet), header: header, out: area) { length in
+                    fastOutputs.removeAll(keepingCapacity: true)
+                    executeFast(node.forwardFast(inScratch: length, now: now, scratch: scratch, frame: frame, outputs: &fastOutputs))
+                }
+            } catch {
+                tunOffloadDrops += 1
+            }
+        }
+    }
+
     func readUDP(_ interface: InterfaceID, now: Instant) throws {
         guard let t = transports[interface] else { return }
+        // Joined segments go to the TUN device before this returns, also when a receive throws.
+        defer { coalescer.flush(writeTun) }
         for _ in 0..<8 {
             let n = try t.receive { payload, peer in
                 self.fastOutputs.removeAll(keepingCapacity: true)
@@ -293,9 +346,15 @@ public final class DaemonRuntime {
                                               scratch: self.scratch, frame: self.frame, outputs: &self.fastOutputs)
                 self.executeFast(r)
             }
-            if n < t.batchSize { break }
+            if n < t.receiveBatchCount { break }
             flushTransports()
         }
+    }
+
+    /// One write to the TUN device (behind `header` on an offload device); refused writes are counted.
+    func writeTun(_ packet: UnsafeRawBufferPointer, header: TunOffload.Header) {
+        let ok = (try? tun.write(packet, header: tun.offload ? header : nil)) ?? false
+        if !ok { tunWriteDrops += 1 }
     }
 
     /// Executes the outputs of a fast-path call, then its result (no allocation when there are no outputs).
@@ -311,8 +370,12 @@ public final class DaemonRuntime {
             if t.pendingCount >= t.batchSize { _ = try? t.flush() }
             if !t.enqueue(to: peer.address, payload: bytes) { sendDrops += 1 }
         case let .deliver(range):
-            let ok = (try? tun.write(UnsafeRawBufferPointer(rebasing: scratch[range]))) ?? false
-            if !ok { tunWriteDrops += 1 }
+            let packet = UnsafeRawBufferPointer(rebasing: scratch[range])
+            if tun.offload {
+                coalescer.add(packet, write: writeTun)
+            } else {
+                writeTun(packet, header: TunOffload.Header())
+            }
         }
     }
 
@@ -340,8 +403,8 @@ public final class DaemonRuntime {
             case let .sendMulticast(datagram, interface):
                 enqueue(datagram, on: interface, to: nil)
             case let .deliver(packet):
-                let ok = (try? packet.withUnsafeBytes { try tun.write($0) }) ?? false
-                if !ok { tunWriteDrops += 1 }
+                coalescer.flush(writeTun)
+                packet.withUnsafeBytes { writeTun($0, header: TunOffload.Header()) }
             case let .installRoute(entry):
                 log.debug("route \(entry.prefix) via \(entry.nextHop) metric \(entry.metric)")
                 installKernelRoute(entry.prefix)

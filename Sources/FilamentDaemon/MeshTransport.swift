@@ -40,6 +40,14 @@ enum MeshTransport {
         }
     }
 
+    /// Datagram slots per receive call (a receive returning fewer means the socket is drained).
+    var receiveBatchCount: Int {
+        switch self {
+        case .udp(let t): t.receiveBatchCount
+        case .ethernet(let t): t.configuration.batchSize
+        }
+    }
+
     var pendingCount: Int {
         switch self {
         case .udp(let t): t.pendingCount

@@ -28,20 +28,24 @@ public final class TunDevice {
 
     /// The batch slots of `receive(_:)`, allocated on first use (`read(into:)` needs none).
     private var buffers: UnsafeMutableRawBufferPointer?
+    /// Opened with IFF_VNET_HDR and TSO6/checksum offload: reads and writes carry a
+    /// `TunOffload.Header` first (decision 0803). `receive(_:)` is not available then.
+    public let offload: Bool
 
     /// Creates (or attaches to) TUN interface `name` in the calling thread's network namespace.
     /// Needs CAP_NET_ADMIN.
-    public init(name: String = "fil0", batchSize: Int = 32, bufferSize: Int = 4096) throws(SystemError) {
+    public init(name: String = "fil0", batchSize: Int = 32, bufferSize: Int = 4096, offload: Bool = false) throws(SystemError) {
         precondition(name.utf8.count < Int(filament_IFNAMSIZ), "interface name too long")
         precondition(batchSize > 0 && bufferSize >= 1280 && bufferSize <= 65_536, "TUN buffer sizes out of range")
         var actual = [CChar](repeating: 0, count: Int(filament_IFNAMSIZ) + 1)
         let fd = Int32(try Syscall.checkReturningErrno("open(/dev/net/tun, \(name))", {
-            Int(filament_tun_open(name, &actual))
+            Int(filament_tun_open(name, &actual, offload ? 1 : 0))
         }))
         fileDescriptor = fd
         self.name = String(decoding: actual.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
         self.batchSize = batchSize
         self.bufferSize = bufferSize
+        self.offload = offload
         do {
             interface = try NetworkInterface.index(named: self.name)
         } catch {
@@ -65,6 +69,7 @@ public final class TunDevice {
     /// each. `packet` is valid only inside the callback. Returns the number of packets read.
     @discardableResult
     public func receive(_ handle: (_ packet: UnsafeRawBufferPointer) throws -> Void) throws -> Int {
+        precondition(!offload, "receive(_:) reads plain packets; an offload device is read with read(into:)")
         var count = 0
         let fd = fileDescriptor, size = bufferSize
         let slots = buffers ?? .allocate(byteCount: batchSize * bufferSize, alignment: 16)
@@ -95,14 +100,34 @@ public final class TunDevice {
         return n
     }
 
-    /// Writes one packet for the kernel to receive. Returns false (a counted drop) when the device
-    /// would block or is down; throws on other errors.
+    /// Writes one packet for the kernel to receive (on an offload device behind an all-zero
+    /// `virtio_net_hdr`: a plain packet). Returns false (a counted drop) when the device would block
+    /// or is down; throws on other errors.
     @discardableResult
     public func write(_ packet: UnsafeRawBufferPointer) throws(SystemError) -> Bool {
+        try write(packet, header: offload ? TunOffload.Header() : nil)
+    }
+
+    /// Writes one packet behind `header` (an offload device only; nil: no header).
+    @discardableResult
+    public func write(_ packet: UnsafeRawBufferPointer, header: TunOffload.Header?) throws(SystemError) -> Bool {
         let fd = fileDescriptor
         var refused = false
+        var raw = (UInt64(0), UInt16(0), UInt16(0))
         let outcome = try Syscall.run("write(tun \(name))", {
-            let r = Glibc.write(fd, packet.baseAddress, packet.count)
+            let r: Int
+            if let header {
+                r = withUnsafeMutableBytes(of: &raw) { h in
+                    header.write(to: h)
+                    var io = (iovec(iov_base: h.baseAddress, iov_len: TunOffload.headerLength),
+                              iovec(iov_base: UnsafeMutableRawPointer(mutating: packet.baseAddress), iov_len: packet.count))
+                    return withUnsafeMutablePointer(to: &io) { p in
+                        p.withMemoryRebound(to: iovec.self, capacity: 2) { Glibc.writev(fd, $0, 2) }
+                    }
+                }
+            } else {
+                r = Glibc.write(fd, packet.baseAddress, packet.count)
+            }
             if r < 0 && (errno == EIO || errno == ENOBUFS || errno == EINVAL) { refused = true; return 0 }
             return r
         })

@@ -38,6 +38,15 @@ public final class UDPTransport {
         public var receiveBufferBytes: Int = 1 << 20
         /// Kernel send buffer (SO_SNDBUF, forced like the receive buffer); 0 keeps the default.
         public var sendBufferBytes: Int = 1 << 20
+        /// UDP segmentation offload: consecutive queued datagrams to one neighbour that have one size
+        /// of at most this many bytes (the link MTU minus the IPv6 and UDP headers, so every datagram
+        /// still fits the link) leave in one `sendmmsg` message with `UDP_SEGMENT`. 0: off.
+        /// Turned off by itself when the kernel or the device refuses it (`statistics.offloadRefused`).
+        public var segmentationMaxSize: Int = 0
+        /// UDP generic receive offload (`UDP_GRO`): one receive may hold many datagrams of one sender
+        /// (each still sealed and opened on its own). Receive slots grow to 64 KB, `receiveOffloadSlots` of them.
+        public var receiveOffload: Bool = false
+        public var receiveOffloadSlots: Int = 16
 
         public init() {}
     }
@@ -69,6 +78,12 @@ public final class UDPTransport {
         public var droppedSendError = 0
         /// Datagrams that did not fit the send queue.
         public var droppedQueueFull = 0
+        /// `sendmmsg` messages that carried more than one datagram (UDP_SEGMENT).
+        public var sentSegmented = 0
+        /// Receives that held more than one datagram (UDP_GRO).
+        public var receivedCoalesced = 0
+        /// 1 when the kernel refused a segmented send (segmentation was turned off for this socket).
+        public var offloadRefused = 0
     }
 
     public let interfaceName: String
@@ -81,14 +96,24 @@ public final class UDPTransport {
     private let receiveBatch: MessageBatch
     private let sendBatch: MessageBatch
     private var queue = SendQueue()
+    /// Largest datagram sent with UDP_SEGMENT (0: not, or no longer, used).
+    private var segmentationMaxSize: Int
+    /// Whether UDP_GRO is on (the kernel accepted it).
+    public private(set) var receiveOffload = false
+
+    /// Datagrams per `receive` batch (fewer, larger slots with `receiveOffload`).
+    public var receiveBatchCount: Int { receiveBatch.count }
 
     /// Opens the socket on interface `interfaceName` (in the calling thread's network namespace).
     public init(interfaceName: String, configuration: Configuration = Configuration()) throws(SystemError) {
         self.interfaceName = interfaceName
         self.configuration = configuration
         interface = try NetworkInterface.index(named: interfaceName)
-        receiveBatch = MessageBatch(count: configuration.batchSize, bufferSize: configuration.bufferSize)
+        receiveBatch = configuration.receiveOffload
+            ? MessageBatch(count: max(1, min(configuration.batchSize, configuration.receiveOffloadSlots)), bufferSize: 65_536)
+            : MessageBatch(count: configuration.batchSize, bufferSize: configuration.bufferSize)
         sendBatch = MessageBatch(count: configuration.batchSize, bufferSize: configuration.bufferSize)
+        segmentationMaxSize = min(configuration.segmentationMaxSize, configuration.bufferSize)
         let fd = Int32(try Syscall.check("socket(AF_INET6, SOCK_DGRAM)", {
             Int(socket(AF_INET6, Int32(SOCK_DGRAM.rawValue | SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue), 0))
         }))
@@ -129,6 +154,8 @@ public final class UDPTransport {
         if configuration.sendBufferBytes > 0 {
             try setBuffer(fd, force: SO_SNDBUFFORCE, plain: SO_SNDBUF, configuration.sendBufferBytes, "SO_SNDBUF")
         }
+        // A kernel without UDP_GRO (before 5.0) hands every datagram alone, which is fine.
+        receiveOffload = configuration.receiveOffload && filament_udp_enable_gro(fd) == 0
         var sa = sockaddr_in6()
         sa.sin6_family = sa_family_t(AF_INET6)
         sa.sin6_port = configuration.port.bigEndian
@@ -194,10 +221,25 @@ public final class UDPTransport {
                     continue
                 }
             }
-            statistics.received += 1
-            try handle(Datagram(source: source, sourcePort: info.source_port, destination: destination,
-                                interface: interface, hopLimit: Int(info.hop_limit),
-                                payload: receiveBatch.received(i)))
+            let payload = receiveBatch.received(i)
+            let segment = Int(info.segment_size)
+            guard segment > 0, segment < payload.count else {
+                statistics.received += 1
+                try handle(Datagram(source: source, sourcePort: info.source_port, destination: destination,
+                                    interface: interface, hopLimit: Int(info.hop_limit), payload: payload))
+                continue
+            }
+            // Several datagrams of one sender (UDP_GRO): each `segment` bytes, the last maybe shorter.
+            statistics.receivedCoalesced += 1
+            var offset = 0
+            while offset < payload.count {
+                let end = min(offset + segment, payload.count)
+                statistics.received += 1
+                try handle(Datagram(source: source, sourcePort: info.source_port, destination: destination,
+                                    interface: interface, hopLimit: Int(info.hop_limit),
+                                    payload: UnsafeRawBufferPointer(rebasing: payload[offset..<end])))
+                offset = end
+            }
         }
         return n
     }
@@ -264,8 +306,16 @@ public final class UDPTransport {
             rounds += 1
             let batch = sendBatch.raw, fd = fileDescriptor, start = UInt32(queue.start), n = UInt32(queue.pending)
             var refused: Int32 = 0
+            let segmentation = UInt32(segmentationMaxSize)
+            var firstRun: UInt32 = 1, segmented: UInt32 = 0
             let outcome = try Syscall.runReturningErrno("sendmmsg(udp6 \(interfaceName))", {
-                let r = filament_batch_send(fd, batch, start, n)
+                let r = segmentation > 0 ? filament_batch_send_gso(fd, batch, start, n, segmentation, &firstRun, &segmented)
+                                         : filament_batch_send(fd, batch, start, n)
+                if r < 0, firstRun > 1, [EIO, EINVAL, EMSGSIZE, EOPNOTSUPP, ENOMEM].contains(-r) {
+                    // The device or kernel cannot segment: send datagram by datagram from now on.
+                    refused = -1
+                    return 0
+                }
                 // Errors that concern the first datagram only: drop it and go on with the rest.
                 switch -r {
                 case ENETDOWN, ENETUNREACH, EHOSTUNREACH, EMSGSIZE, ENXIO, ENOBUFS, EPERM, EACCES, ECONNREFUSED, EADDRNOTAVAIL:
@@ -275,6 +325,11 @@ public final class UDPTransport {
                     return Int(r)
                 }
             })
+            if refused == -1 {
+                segmentationMaxSize = 0
+                statistics.offloadRefused = 1
+                continue
+            }
             if refused != 0 {
                 if refused == EADDRNOTAVAIL { statistics.droppedAddressNotReady += 1 } else { statistics.droppedSendError += 1 }
                 queue.start += 1
@@ -284,6 +339,7 @@ public final class UDPTransport {
             case .done(let k):
                 sent += k
                 queue.start += k
+                statistics.sentSegmented += Int(segmented)
             case .wouldBlock:
                 statistics.sent += sent
                 return sent

@@ -67,6 +67,57 @@ struct TransportNamespaceTests {
         }
     }
 
+    /// UDP segmentation and receive offload (decision 0803): 40 unicast datagrams of 1,400 bytes and a
+    /// shorter last one to one neighbour leave in one segmented message, arrive in one coalesced
+    /// receive, and come out as the same 41 datagrams in order, byte for byte; a datagram to another
+    /// address and the multicast group in between end a run. A datagram larger than the allowed
+    /// segment size goes on its own.
+    @Test func udpSegmentationAndReceiveOffload() throws {
+        try TestNamespaces.withPair("gso") { a, b in
+            var send = UDPTransport.Configuration()
+            send.segmentationMaxSize = 1452
+            send.batchSize = 64
+            var receive = UDPTransport.Configuration()
+            receive.receiveOffload = true
+            let sender = try NetworkNamespace.run(a) { try UDPTransport(interfaceName: "va1", configuration: send) }
+            let receiver = try NetworkNamespace.run(b) { try UDPTransport(interfaceName: "vb1", configuration: receive) }
+            #expect(receiver.receiveOffload)
+            func payload(_ i: Int, _ size: Int) -> [UInt8] { (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ i) } }
+            var expected: [[UInt8]] = []
+            for i in 0..<40 { expected.append(payload(i, 1400)) }
+            expected.append(payload(40, 300))
+            expected.append(payload(41, 1500))  // above segmentationMaxSize: alone
+            for p in expected { p.withUnsafeBytes { #expect(sender.enqueue(to: Self.fe80b1, payload: $0)) } }
+            #expect(try sender.flush() == 42)
+            #expect(sender.statistics.sentSegmented == 1)
+            #expect(sender.statistics.offloadRefused == 0)
+            var got: [[UInt8]] = []
+            try TestNamespaces.waitUntil("42 datagrams", seconds: 5) {
+                try receiver.receive { d in
+                    #expect(d.source == Self.fe80a1 && d.hopLimit == 255 && d.interface == receiver.interface)
+                    got.append(Array(d.payload))
+                }
+                return got.count >= 42
+            }
+            #expect(got == expected)
+            #expect(receiver.statistics.receivedCoalesced >= 1)
+            #expect(receiver.statistics.received == 42)
+
+            // Runs end at another destination and at a multicast datagram; every datagram still arrives.
+            got.removeAll()
+            for i in 0..<6 { payload(i, 1000).withUnsafeBytes { _ = sender.enqueue(to: Self.fe80b1, payload: $0) } }
+            payload(99, 1000).withUnsafeBytes { _ = sender.enqueueMulticast(payload: $0) }
+            for i in 6..<12 { payload(i, 1000).withUnsafeBytes { _ = sender.enqueue(to: Self.fe80b1, payload: $0) } }
+            #expect(try sender.flush() == 13)
+            #expect(sender.statistics.sentSegmented == 3)
+            try TestNamespaces.waitUntil("13 datagrams", seconds: 5) {
+                try receiver.receive { d in got.append(Array(d.payload)) }
+                return got.count >= 13
+            }
+            #expect(got.filter { $0 != payload(99, 1000) } == (0..<12).map { payload($0, 1000) })
+        }
+    }
+
     /// Unicast that does not arrive with hop limit 255 is dropped and counted (GTSM-style check).
     @Test func udpHopLimitCheck() throws {
         try TestNamespaces.withPair("gtsm") { a, b in

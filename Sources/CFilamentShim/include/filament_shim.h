@@ -19,8 +19,9 @@
 
 /// Opens /dev/net/tun and attaches it to interface `name` (IFF_TUN | IFF_NO_PI), non-blocking,
 /// close-on-exec. Returns the file descriptor, or -errno. `actual_name` (IFNAMSIZ bytes) receives
-/// the kernel's name.
-int filament_tun_open(const char *name, char *actual_name);
+/// the kernel's name. With `offload`: IFF_VNET_HDR (a 10-byte virtio_net_hdr before every packet
+/// read or written) and TUNSETOFFLOAD(TUN_F_CSUM | TUN_F_TSO6).
+int filament_tun_open(const char *name, char *actual_name, int offload);
 
 // MARK: child processes (ChildProcess)
 
@@ -78,6 +79,7 @@ typedef struct filament_udp6_info {
     int32_t hop_limit;         // from IPV6_HOPLIMIT (-1 if absent)
     uint16_t source_port;      // host order
     uint16_t has_pktinfo;
+    uint32_t segment_size;     // from UDP_GRO: the payload holds datagrams of this size (0 if absent)
 } filament_udp6_info;
 
 /// Fills `out` for slot `i` from its sockaddr_in6 and control messages. Returns 0, or -1 if the
@@ -87,6 +89,24 @@ int filament_batch_udp6_info(const filament_batch *batch, unsigned i, filament_u
 /// When `ifindex` is non-zero an IPV6_PKTINFO control message pins the outgoing interface.
 void filament_batch_set_udp6(filament_batch *batch, unsigned i, const uint8_t dst[16], uint32_t scope,
                              uint16_t port, uint32_t ifindex, size_t length);
+
+/// UDP generic receive offload (setsockopt UDP_GRO): the kernel may hand several datagrams of one
+/// sender, all `segment_size` bytes but a shorter last one, to one receive (see
+/// filament_udp6_info.segment_size). Returns 0 or -errno.
+int filament_udp_enable_gro(int fd);
+
+/// Most datagrams sent as one UDP_SEGMENT message (the kernel allows 64, newer ones 128).
+#define FILAMENT_GSO_MAX_SEGMENTS 64
+
+/// Like filament_batch_send, but runs of consecutive slots to the same address and port whose
+/// datagrams have one size (at most `max_segment` bytes; the last of a run may be shorter) go as
+/// one message with a UDP_SEGMENT control message: the kernel builds one large packet and cuts it
+/// into datagrams as late as possible (or never, when the receiver uses UDP_GRO). Each datagram on
+/// the wire is the same as without it. Returns the number of slots sent, or -errno for the first
+/// message; `*first_run` is the number of slots in that first message, `*segmented` the number of
+/// messages sent that carried more than one datagram.
+int filament_batch_send_gso(int fd, filament_batch *batch, unsigned start, unsigned n, unsigned max_segment,
+                            unsigned *first_run, unsigned *segmented);
 
 /// What one received AF_PACKET (SOCK_DGRAM) frame carried besides its payload.
 typedef struct filament_ll_info {
