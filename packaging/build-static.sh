@@ -71,10 +71,11 @@ fi
 # -z pack-relative-relocs (DT_RELR): the PIE's 18,000 relative relocations in 3 KB instead of the
 # 0.43 MB that ld.so reads at every start; the binary then needs glibc >= 2.36 (an older ld.so
 # refuses it by name: GLIBC_ABI_DT_RELR).
-# packaging/swift5-backtrace-nobits.ld: the runtime's 64 KB zero-filled swift5_backtrace section
+# packaging/filamentd-layout.ld: private-name code sections first, .text after .plt, and the
+# runtime's 64 KB zero-filled swift5_backtrace section
 # allocated like .bss instead of stored in the file. -O2: lld also merges string tails.
 layout=(-Xswiftc -Xfrontend -Xswiftc -function-sections -Xswiftc -use-ld=lld -Xlinker -O2
-        -Xlinker -T -Xlinker "$PWD/packaging/swift5-backtrace-nobits.ld")
+        -Xlinker -T -Xlinker "$PWD/packaging/filamentd-layout.ld")
 [ "${RELR:-1}" = 1 ] && layout+=(-Xlinker -z -Xlinker pack-relative-relocs)
 order=${TEXT_ORDER:-$PWD/packaging/filamentd.order}
 [ "$order" != none ] && layout+=(-Xlinker "--symbol-ordering-file=$(readlink -f "$order")" -Xlinker --no-warn-symbol-ordering)

@@ -4,7 +4,8 @@
 # idle two-daemon mesh of scripts/filamentd-idle-rss.sh with scripts/pagetrace.c preloaded into the
 # daemons (every code page they touch from start-up to SETTLE seconds of idle is recorded once,
 # exactly, without fault-around), then the same in a 50-node lab mesh (LAB=grid:10x5 by default:
-# cold start with pings across the mesh and 20 s steady, `filament-lab run`; LAB=none skips it),
+# cold start with pings across the mesh and 20 s steady, `filament-lab run`, LAB_RUNS=3 runs with
+# different pair seeds; LAB=none skips it),
 # and lists the functions on the pages any daemon touched (scripts/text-order.py). Then rebuilds the
 # ordered binary. Needs root (namespaces), gcc, python3 and .build/release/filament-lab.
 #   scripts/filamentd-text-order.sh          (SETTLE=12, LAB=grid:10x5 by default)
@@ -26,11 +27,13 @@ if [ "$lab" != none ]; then
   mkdir -p "$tmp/bin"
   cp out/static/filamentd "$tmp/bin/filamentd"
   [ -x .build/release/filamentctl ] && cp .build/release/filamentctl "$tmp/bin/"
-  LD_PRELOAD="$tmp/pagetrace.so" PAGETRACE_EXE="$tmp/bin/filamentd" PAGETRACE_OUT="$tmp/pages" \
-      SWIFT_BACKTRACE=enable=no FILAMENT_BIN="$tmp/bin" timeout 300 .build/release/filament-lab run \
-      --daemon filamentd --topology "$lab" --experiments cold,steady --steady-seconds 20 --pairs 10 \
-      --out "$tmp/lab.jsonl" > /dev/null
-  grep -q '"experiment":"steady"' "$tmp/lab.jsonl" || { echo "filamentd-text-order: the lab run failed; no order written" >&2; exit 1; }
+  for seed in $(seq "${LAB_RUNS:-3}"); do   # different pairs pinged, different daemons asked
+    LD_PRELOAD="$tmp/pagetrace.so" PAGETRACE_EXE="$tmp/bin/filamentd" PAGETRACE_OUT="$tmp/pages" \
+        SWIFT_BACKTRACE=enable=no FILAMENT_BIN="$tmp/bin" timeout 300 .build/release/filament-lab run \
+        --daemon filamentd --topology "$lab" --experiments cold,steady --steady-seconds 20 --pairs 20 \
+        --seed "$seed" --out "$tmp/lab$seed.jsonl" > /dev/null
+    grep -q '"experiment":"steady"' "$tmp/lab$seed.jsonl" || { echo "filamentd-text-order: lab run $seed failed; no order written" >&2; exit 1; }
+  done
   bin="$tmp/bin/filamentd"
 fi
 python3 scripts/text-order.py "$bin" "$tmp/filamentd.map" "$tmp"/pages.* > "$tmp/order"
