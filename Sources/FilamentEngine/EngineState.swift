@@ -91,12 +91,19 @@ struct NeighbourQueue {
             pendingUpdate[u.prefix] = pending.count
         case .digest:
             // Updates before a digest must stay as they are (the digest covers them): coalesce only after.
-            if !pendingUpdate.isEmpty { pendingUpdate.removeAll(keepingCapacity: true) }
+            clearIndex()
         default:
             break
         }
         pending.append(m)
         return true
+    }
+
+    /// Empties the coalescing index, keeping the storage of a small one only: a full table (thousands of
+    /// prefixes at cold start) would otherwise keep its buckets for good, per neighbour.
+    mutating func clearIndex() {
+        if pendingUpdate.isEmpty { return }
+        if pendingUpdate.count <= 64 { pendingUpdate.removeAll(keepingCapacity: true) } else { pendingUpdate = [:] }
     }
 }
 

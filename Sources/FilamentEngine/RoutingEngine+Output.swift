@@ -52,7 +52,7 @@ extension RoutingEngine {
             // Keep a small queue's buffer; give back the memory of a big one (a full table).
             if queue.count <= 64 { queue.removeAll(keepingCapacity: true) } else { queue = [] }
             swap(&queue, &queues[key]!.pending)
-            if !queues[key]!.pendingUpdate.isEmpty { queues[key]!.pendingUpdate.removeAll(keepingCapacity: true) }
+            queues[key]!.clearIndex()
             neighbours[key]!.flushDue = .distantFuture
         }
     }
