@@ -54,6 +54,8 @@ struct Neighbour {
     var cost: Metric = .infinity
     /// Hellos already counted as missed by the timer since the last hello.
     var missedByTimer: UInt8 = 0
+    /// Its slot in `RoutingEngine.slotKeys` (what its routes carry instead of the key).
+    var slot: UInt16 = 0
 
     var rxcost: UInt16 {
         let mask: UInt16 = expected >= 16 ? 0xFFFF : UInt16((1 << expected) - 1)
@@ -115,23 +117,60 @@ struct HeldDigest {
     var hash: UInt64 = 0
 }
 
-/// A route to a prefix through one neighbour (RFC 8966 3.2.6).
+/// A route to a prefix through one neighbour (RFC 8966 3.2.6). 24 bytes: the neighbour is its slot
+/// (`RoutingEngine.slotKeys`), not its 16-byte key; a node holds one per (destination, neighbour), the
+/// bulk of its memory in a large mesh (decision 0630).
 struct Route {
-    var neighbour: NeighbourKey
     var routerID: RouterID
+    var expires: Instant
     var seqno: Seqno
     /// The metric the neighbour announced (refmetric).
     var advertisedMetric: Metric
-    var expires: Instant
+    /// The neighbour's slot: valid while the neighbour exists (its routes go before the slot is freed).
+    var slot: UInt16
 }
 
-/// All routes held for one prefix and which one is selected.
+/// All routes held for one prefix, which one is selected, and what this node last announced for it.
+/// 24 bytes besides the routes: the optional fields are sentinels (an installed or announced metric is
+/// never infinite), and the announcement lives here instead of in a second prefix-keyed table.
 struct PrefixRoutes {
     var routes: [Route] = []
-    var selected: Int? = nil
+    private var adRouterID = RouterID(0)
+    private var adSeqno = Seqno(0)
+    /// Infinity: nothing announced.
+    private var adMetric = Metric.infinity
+    /// Infinity: no forwarding entry installed.
+    private var installedRaw = Metric.infinity
+    private var selectedRaw: UInt16 = .max
+
+    var selected: Int? {
+        get { selectedRaw == .max ? nil : Int(selectedRaw) }
+        set { selectedRaw = newValue.map { UInt16($0) } ?? .max }
+    }
     /// Metric of the installed forwarding entry (the selected route's at selection time); nil: none installed.
-    var installedMetric: Metric? = nil
-    func index(of n: NeighbourKey) -> Int? { routes.firstIndex { $0.neighbour == n } }
+    var installedMetric: Metric? {
+        get { installedRaw.isInfinite ? nil : installedRaw }
+        set { precondition(newValue?.isInfinite != true); installedRaw = newValue ?? .infinity }
+    }
+    /// What this node last announced for the prefix (finite metrics only).
+    var advertisement: Advertisement? {
+        get { adMetric.isInfinite ? nil : Advertisement(routerID: adRouterID, seqno: adSeqno, metric: adMetric) }
+        set {
+            precondition(newValue?.metric.isInfinite != true)
+            adRouterID = newValue?.routerID ?? RouterID(0); adSeqno = newValue?.seqno ?? Seqno(0)
+            adMetric = newValue?.metric ?? .infinity
+        }
+    }
+    /// Nothing held and nothing announced: the entry can go.
+    var isEmpty: Bool { routes.isEmpty && adMetric.isInfinite }
+    func index(ofSlot s: UInt16) -> Int? { routes.firstIndex { $0.slot == s } }
+
+    /// Appends with the array grown by one: routes per prefix are few (one per neighbour) and held by every
+    /// node for every destination, so the doubling of a plain append would waste up to half of it.
+    mutating func append(_ r: Route) {
+        if routes.count == routes.capacity { routes.reserveCapacity(routes.count + 1) }
+        routes.append(r)
+    }
 }
 
 /// A source: (prefix, router id) with its feasibility distance (RFC 8966 3.2.5).

@@ -31,7 +31,7 @@ extension RoutingEngine {
             TableFootprint(name: "routes (dictionary)", bytes: Self.dictionaryBytes(routes)),
             TableFootprint(name: "routes (per-prefix arrays)", bytes: routeArrays),
             TableFootprint(name: "sources", bytes: Self.dictionaryBytes(sources)),
-            TableFootprint(name: "advertised", bytes: Self.dictionaryBytes(advertised)),
+            TableFootprint(name: "advertised (own prefixes; learned ones are in routes)", bytes: Self.dictionaryBytes(ownAdvertised)),
             TableFootprint(name: "queues (coalescing index)", bytes: pendingUpdate + Self.dictionaryBytes(queues)),
             TableFootprint(name: "queues (pending messages)", bytes: pending),
             TableFootprint(name: "echoes", bytes: echoBytes),

@@ -12,8 +12,8 @@ extension RoutingEngine {
         var rs: [RouteSnapshot] = []
         for p in routes.keys.sorted() {
             let pr = routes[p]!
-            for (i, r) in pr.routes.enumerated().sorted(by: { $0.element.neighbour < $1.element.neighbour }) {
-                rs.append(RouteSnapshot(prefix: p, routerID: r.routerID, nextHop: r.neighbour, seqno: r.seqno,
+            for (i, r) in pr.routes.enumerated().sorted(by: { key($0.element) < key($1.element) }) {
+                rs.append(RouteSnapshot(prefix: p, routerID: r.routerID, nextHop: key(r), seqno: r.seqno,
                                         advertisedMetric: r.advertisedMetric, metric: routeMetric(r),
                                         feasible: isFeasible(p, r.routerID, r.seqno, r.advertisedMetric), selected: pr.selected == i))
             }
