@@ -130,18 +130,25 @@ struct Route {
     var slot: UInt16
 }
 
-/// All routes held for one prefix, which one is selected, and what this node last announced for it.
-/// 24 bytes besides the routes: the optional fields are sentinels (an installed or announced metric is
-/// never infinite), and the announcement lives here instead of in a second prefix-keyed table.
+/// All routes held for one prefix, which one is selected, what this node last announced for it, and the
+/// prefix's source (feasibility distance) for the announced router id. 40 bytes: the optional fields are
+/// sentinels (an installed or announced metric, or a feasibility distance, is never infinite), and the
+/// announcement and its source live here instead of in two more prefix-keyed tables (decision 0630).
 struct PrefixRoutes {
     var routes: [Route] = []
+    /// The router id of the announcement and of the source kept here (kept after a retraction while the
+    /// source lives).
     private var adRouterID = RouterID(0)
+    private var srcLastUsed = Instant.zero
     private var adSeqno = Seqno(0)
     /// Infinity: nothing announced.
     private var adMetric = Metric.infinity
     /// Infinity: no forwarding entry installed.
     private var installedRaw = Metric.infinity
     private var selectedRaw: UInt16 = .max
+    private var srcSeqno = Seqno(0)
+    /// Infinity: no source kept here (other router ids of the prefix: `RoutingEngine.sources`).
+    private var srcMetric = Metric.infinity
 
     var selected: Int? {
         get { selectedRaw == .max ? nil : Int(selectedRaw) }
@@ -152,17 +159,32 @@ struct PrefixRoutes {
         get { installedRaw.isInfinite ? nil : installedRaw }
         set { precondition(newValue?.isInfinite != true); installedRaw = newValue ?? .infinity }
     }
-    /// What this node last announced for the prefix (finite metrics only).
+    /// What this node last announced for the prefix (finite metrics only). Setting a different router id
+    /// while a source is kept here is the caller's to sort out first (`RoutingEngine.advertise`).
     var advertisement: Advertisement? {
         get { adMetric.isInfinite ? nil : Advertisement(routerID: adRouterID, seqno: adSeqno, metric: adMetric) }
         set {
-            precondition(newValue?.metric.isInfinite != true)
-            adRouterID = newValue?.routerID ?? RouterID(0); adSeqno = newValue?.seqno ?? Seqno(0)
-            adMetric = newValue?.metric ?? .infinity
+            if let a = newValue {
+                precondition(!a.metric.isInfinite && (srcMetric.isInfinite || a.routerID == adRouterID))
+                adRouterID = a.routerID; adSeqno = a.seqno; adMetric = a.metric
+            } else {
+                adSeqno = Seqno(0); adMetric = .infinity
+            }
         }
     }
-    /// Nothing held and nothing announced: the entry can go.
-    var isEmpty: Bool { routes.isEmpty && adMetric.isInfinite }
+    /// The source kept here: (this prefix, `sourceRouterID`).
+    var source: Source? {
+        get { srcMetric.isInfinite ? nil : Source(seqno: srcSeqno, metric: srcMetric, lastUsed: srcLastUsed) }
+        set {
+            precondition(newValue?.metric.isInfinite != true)
+            srcSeqno = newValue?.seqno ?? Seqno(0); srcMetric = newValue?.metric ?? .infinity
+            srcLastUsed = newValue?.lastUsed ?? .zero
+        }
+    }
+    var sourceRouterID: RouterID { adRouterID }
+    func source(_ rid: RouterID) -> Source? { rid == adRouterID ? source : nil }
+    /// Nothing held, announced or remembered: the entry can go.
+    var isEmpty: Bool { routes.isEmpty && adMetric.isInfinite && srcMetric.isInfinite }
     func index(ofSlot s: UInt16) -> Int? { routes.firstIndex { $0.slot == s } }
 
     /// Appends with the array grown by one: routes per prefix are few (one per neighbour) and held by every

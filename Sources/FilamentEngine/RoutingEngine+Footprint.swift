@@ -30,7 +30,7 @@ extension RoutingEngine {
         return [
             TableFootprint(name: "routes (dictionary)", bytes: Self.dictionaryBytes(routes)),
             TableFootprint(name: "routes (per-prefix arrays)", bytes: routeArrays),
-            TableFootprint(name: "sources", bytes: Self.dictionaryBytes(sources)),
+            TableFootprint(name: "sources (other router ids; the announced one's is in routes)", bytes: Self.dictionaryBytes(sources)),
             TableFootprint(name: "advertised (own prefixes; learned ones are in routes)", bytes: Self.dictionaryBytes(ownAdvertised)),
             TableFootprint(name: "queues (coalescing index)", bytes: pendingUpdate + Self.dictionaryBytes(queues)),
             TableFootprint(name: "queues (pending messages)", bytes: pending),

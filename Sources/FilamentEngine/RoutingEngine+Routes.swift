@@ -7,10 +7,18 @@ extension RoutingEngine {
 
     /// RFC 8966 3.5.1: an update (seqno, metric) for a source is feasible when no feasibility distance is
     /// recorded, or its seqno is newer, or equal with a strictly smaller metric. Retractions always are.
-    func isFeasible(_ prefix: Prefix, _ rid: RouterID, _ seqno: Seqno, _ metric: Metric) -> Bool {
+    /// `entry`: the prefix's routes entry when the caller holds it (e.g. taken out of the table).
+    func isFeasible(_ prefix: Prefix, _ rid: RouterID, _ seqno: Seqno, _ metric: Metric, entry: PrefixRoutes?? = nil) -> Bool {
         if metric.isInfinite { return true }
-        guard let s = sources[SourceKey(prefix: prefix, routerID: rid)] else { return true }
+        guard let s = source(prefix, rid, entry: entry) else { return true }
         return seqno.isNewer(than: s.seqno) || (seqno == s.seqno && metric < s.metric)
+    }
+
+    /// The feasibility distance of (prefix, router id): kept in the prefix's routes entry for its announced
+    /// router id, in `sources` for any other.
+    func source(_ prefix: Prefix, _ rid: RouterID, entry: PrefixRoutes?? = nil) -> Source? {
+        if let s = (entry ?? routes[prefix])?.source(rid) { return s }
+        return sources.isEmpty ? nil : sources[SourceKey(prefix: prefix, routerID: rid)]
     }
 
     /// The neighbour a route came from.
@@ -35,7 +43,7 @@ extension RoutingEngine {
         if !u.metric.isInfinite && u.metric == .zero && u.routerID != key.routerID {
             counters.absurdMetrics += 1; return true
         }
-        if !u.metric.isInfinite, let s = sources[SourceKey(prefix: u.prefix, routerID: u.routerID)],
+        if !u.metric.isInfinite, let s = source(u.prefix, u.routerID),
            u.seqno.isNewer(than: s.seqno), u.seqno.rawValue &- s.seqno.rawValue > configuration.maxSeqnoJump {
             counters.seqnoJumps += 1; return true
         }
@@ -61,7 +69,7 @@ extension RoutingEngine {
         if u.isRetraction {
             removeRoute(at: idx!, from: &pr)
         } else {
-            if !isFeasible(u.prefix, u.routerID, u.seqno, u.metric) { counters.unfeasibleUpdates += 1 }
+            if !isFeasible(u.prefix, u.routerID, u.seqno, u.metric, entry: .some(pr)) { counters.unfeasibleUpdates += 1 }
             let r = Route(routerID: u.routerID, expires: now + interval * 7 / 2, seqno: u.seqno,
                           advertisedMetric: u.metric, slot: slot)
             if let i = idx {
@@ -147,7 +155,7 @@ extension RoutingEngine {
         var bestMetric = Metric.infinity
         for (i, r) in pr.routes.enumerated() where !bootHold.active {
             let m = routeMetric(r)
-            guard !m.isInfinite, isFeasible(prefix, r.routerID, r.seqno, r.advertisedMetric) else { continue }
+            guard !m.isInfinite, isFeasible(prefix, r.routerID, r.seqno, r.advertisedMetric, entry: .some(pr)) else { continue }
             if m < bestMetric || (m == bestMetric && best != nil && key(r) < key(pr.routes[best!])) {
                 best = i; bestMetric = m
             }
@@ -156,7 +164,7 @@ extension RoutingEngine {
         if let s = pr.selected, let b = best, s != b {
             let cur = pr.routes[s]
             let cm = routeMetric(cur)
-            if !cm.isInfinite, isFeasible(prefix, cur.routerID, cur.seqno, cur.advertisedMetric),
+            if !cm.isInfinite, isFeasible(prefix, cur.routerID, cur.seqno, cur.advertisedMetric, entry: .some(pr)),
                UInt32(bestMetric.rawValue) + UInt32(configuration.switchHysteresis) >= UInt32(cm.rawValue) {
                 best = s; bestMetric = cm
             }
@@ -243,32 +251,44 @@ extension RoutingEngine {
             advertisedHash &-= DigestHash.entry(prefix: prefix, routerID: old.routerID, seqno: old.seqno, metric: old.metric)
             advertisedCount -= 1
         }
+        if let a {
+            advertisedCount += 1
+            advertisedHash &+= DigestHash.entry(prefix: prefix, routerID: a.routerID, seqno: a.seqno, metric: a.metric)
+        }
+        let key = a.map { SourceKey(prefix: prefix, routerID: $0.routerID) }
         if isOwn {
             ownAdvertised[prefix] = a
-        } else if var pr = routes[prefix] { // (copied out and back: in-place mutation through the subscript allocates)
-            pr.advertisement = a
-            routes[prefix] = pr
-        } else if a != nil { // (not reached: a learned prefix is announced only from its selected route)
-            var pr = PrefixRoutes()
-            pr.advertisement = a
-            routes[prefix] = pr
+            guard let a, let key, a.routerID != routerID else { return }
+            if let s = sourceAfter(sources[key], announcing: a) { sources[key] = s }
+            return
         }
-        guard let a else { return }
-        advertisedCount += 1
-        advertisedHash &+= DigestHash.entry(prefix: prefix, routerID: a.routerID, seqno: a.seqno, metric: a.metric)
-        guard a.routerID != routerID else { return }
-        let key = SourceKey(prefix: prefix, routerID: a.routerID)
-        if var s = sources[key] {
+        // (Copied out and back: in-place mutation through the subscript allocates.)
+        var pr = routes[prefix] ?? PrefixRoutes()
+        if let a, a.routerID != pr.sourceRouterID, let old = pr.source {
+            // Another originator: the previous source moves to `sources` and lives on until its GC time.
+            sources[SourceKey(prefix: prefix, routerID: pr.sourceRouterID)] = old
+            pr.source = nil
+        }
+        pr.advertisement = a
+        if let a, let key, a.routerID != routerID {
+            let existing = pr.source ?? (sources.isEmpty ? nil : sources.removeValue(forKey: key))
+            pr.source = sourceAfter(existing, announcing: a)
+        }
+        if pr.isEmpty { routes[prefix] = nil } else { routes[prefix] = pr }
+    }
+
+    /// RFC 8966 3.7.3: the feasibility distance after announcing `a` (nil: none was kept and the table is full).
+    mutating func sourceAfter(_ source: Source?, announcing a: Advertisement) -> Source? {
+        if var s = source {
             if a.seqno.isNewer(than: s.seqno) || (a.seqno == s.seqno && a.metric < s.metric) {
                 s.seqno = a.seqno; s.metric = a.metric
             }
             s.lastUsed = lastNow
-            sources[key] = s
-        } else if sources.count < configuration.maxSources {
-            sources[key] = Source(seqno: a.seqno, metric: a.metric, lastUsed: lastNow)
-        } else {
-            counters.tableFullDrops += 1
+            return s
         }
+        guard sourceCount < configuration.maxSources else { counters.tableFullDrops += 1; return nil }
+        sourceCount += 1
+        return Source(seqno: a.seqno, metric: a.metric, lastUsed: lastNow)
     }
 
     /// Queues the whole advertised table (and known gateway adverts) for one neighbour.
@@ -358,7 +378,7 @@ extension RoutingEngine {
         var sent: [RouterID] = []
         for r in pr.routes.sorted(by: { key($0) < key($1) }) where !routeMetric(r).isInfinite {
             let sk = SourceKey(prefix: prefix, routerID: r.routerID)
-            let want = (sources[sk]?.seqno ?? r.seqno).advanced(by: 1)
+            let want = (source(prefix, r.routerID)?.seqno ?? r.seqno).advanced(by: 1)
             if let p = pendingRequests[sk], p.seqno.isAtLeast(want), p.resendDue != .distantFuture || now - p.sentAt < .seconds(2) {
                 if !sent.contains(r.routerID) { continue }
             } else {
@@ -392,7 +412,7 @@ extension RoutingEngine {
         for k in due {
             var p = pendingRequests[k]!
             p.resendDue = .distantFuture
-            let starving = !bootHold.active && routes[k.prefix].map { $0.selected == nil } ?? false
+            let starving = !bootHold.active && routes[k.prefix].map { $0.selected == nil && !$0.routes.isEmpty } ?? false
             if starving, p.resends < configuration.seqnoRequestResends, let pr = routes[k.prefix] {
                 var targets: [NeighbourKey] = []
                 for r in pr.routes where r.routerID == k.routerID && !routeMetric(r).isInfinite { targets.append(key(r)) }
@@ -456,7 +476,8 @@ extension RoutingEngine {
     /// The boot hold is over: select among everything learned meanwhile.
     mutating func endBootHold(now: Instant) {
         bootHold = .inactive
-        for p in routes.keys.sorted() { reselect(p, now: now) }
+        // (Entries that only keep a source hold no route: nothing to select.)
+        for p in routes.keys.sorted() where !routes[p]!.routes.isEmpty { reselect(p, now: now) }
     }
 
     // MARK: housekeeping
@@ -496,7 +517,21 @@ extension RoutingEngine {
         for (k, s) in sources where now - s.lastUsed > configuration.sourceGCTime && advertisement(k.prefix)?.routerID != k.routerID {
             stale.append(k)
         }
-        for k in stale.sorted() { sources[k] = nil }
+        for (p, pr) in routes {
+            // The source kept in the entry has the announced router id: it is stale only when nothing is announced.
+            if let s = pr.source, now - s.lastUsed > configuration.sourceGCTime, pr.advertisement == nil {
+                stale.append(SourceKey(prefix: p, routerID: pr.sourceRouterID))
+            }
+        }
+        for k in stale.sorted() {
+            sourceCount -= 1
+            if var pr = routes[k.prefix], pr.source != nil, pr.sourceRouterID == k.routerID {
+                pr.source = nil
+                if pr.isEmpty { routes[k.prefix] = nil } else { routes[k.prefix] = pr }
+            } else {
+                sources[k] = nil
+            }
+        }
         for k in pendingRequests.keys.filter({ now - pendingRequests[$0]!.sentAt > .seconds(10) }) { pendingRequests[k] = nil }
     }
 }

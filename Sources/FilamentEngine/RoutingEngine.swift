@@ -41,7 +41,11 @@ public struct RoutingEngine {
     /// when a session opens and freed (for reuse) after the neighbour's routes went with it.
     var slotKeys: [NeighbourKey] = []
     var freeSlots: [UInt16] = []
+    /// Sources other than the one each `routes` entry keeps for its announced router id (few: a prefix
+    /// whose originator changed, e.g. ::/0 from another gateway, within the GC time).
     var sources: [SourceKey: Source] = [:]
+    /// All sources: the ones kept in `routes` entries and `sources`.
+    var sourceCount = 0
     /// What this node last announced for its own prefixes (learned ones: `PrefixRoutes.advertisement`).
     var ownAdvertised: [Prefix: Advertisement] = [:]
     /// How many prefixes this node announces (finite metrics only), and the digest over them.
