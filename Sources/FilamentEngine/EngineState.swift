@@ -54,6 +54,8 @@ struct Neighbour {
     var cost: Metric = .infinity
     /// Hellos already counted as missed by the timer since the last hello.
     var missedByTimer: UInt8 = 0
+    /// Its slot in `RoutingEngine.slotKeys` (what its routes carry instead of the key).
+    var slot: UInt16 = 0
 
     var rxcost: UInt16 {
         let mask: UInt16 = expected >= 16 ? 0xFFFF : UInt16((1 << expected) - 1)
@@ -91,12 +93,19 @@ struct NeighbourQueue {
             pendingUpdate[u.prefix] = pending.count
         case .digest:
             // Updates before a digest must stay as they are (the digest covers them): coalesce only after.
-            if !pendingUpdate.isEmpty { pendingUpdate.removeAll(keepingCapacity: true) }
+            clearIndex()
         default:
             break
         }
         pending.append(m)
         return true
+    }
+
+    /// Empties the coalescing index, keeping the storage of a small one only: a full table (thousands of
+    /// prefixes at cold start) would otherwise keep its buckets for good, per neighbour.
+    mutating func clearIndex() {
+        if pendingUpdate.isEmpty { return }
+        if pendingUpdate.count <= 64 { pendingUpdate.removeAll(keepingCapacity: true) } else { pendingUpdate = [:] }
     }
 }
 
@@ -108,23 +117,82 @@ struct HeldDigest {
     var hash: UInt64 = 0
 }
 
-/// A route to a prefix through one neighbour (RFC 8966 3.2.6).
+/// A route to a prefix through one neighbour (RFC 8966 3.2.6). 24 bytes: the neighbour is its slot
+/// (`RoutingEngine.slotKeys`), not its 16-byte key; a node holds one per (destination, neighbour), the
+/// bulk of its memory in a large mesh (decision 0630).
 struct Route {
-    var neighbour: NeighbourKey
     var routerID: RouterID
+    var expires: Instant
     var seqno: Seqno
     /// The metric the neighbour announced (refmetric).
     var advertisedMetric: Metric
-    var expires: Instant
+    /// The neighbour's slot: valid while the neighbour exists (its routes go before the slot is freed).
+    var slot: UInt16
 }
 
-/// All routes held for one prefix and which one is selected.
+/// All routes held for one prefix, which one is selected, what this node last announced for it, and the
+/// prefix's source (feasibility distance) for the announced router id. 40 bytes: the optional fields are
+/// sentinels (an installed or announced metric, or a feasibility distance, is never infinite), and the
+/// announcement and its source live here instead of in two more prefix-keyed tables (decision 0630).
 struct PrefixRoutes {
     var routes: [Route] = []
-    var selected: Int? = nil
+    /// The router id of the announcement and of the source kept here (kept after a retraction while the
+    /// source lives).
+    private var adRouterID = RouterID(0)
+    private var srcLastUsed = Instant.zero
+    private var adSeqno = Seqno(0)
+    /// Infinity: nothing announced.
+    private var adMetric = Metric.infinity
+    /// Infinity: no forwarding entry installed.
+    private var installedRaw = Metric.infinity
+    private var selectedRaw: UInt16 = .max
+    private var srcSeqno = Seqno(0)
+    /// Infinity: no source kept here (other router ids of the prefix: `RoutingEngine.sources`).
+    private var srcMetric = Metric.infinity
+
+    var selected: Int? {
+        get { selectedRaw == .max ? nil : Int(selectedRaw) }
+        set { selectedRaw = newValue.map { UInt16($0) } ?? .max }
+    }
     /// Metric of the installed forwarding entry (the selected route's at selection time); nil: none installed.
-    var installedMetric: Metric? = nil
-    func index(of n: NeighbourKey) -> Int? { routes.firstIndex { $0.neighbour == n } }
+    var installedMetric: Metric? {
+        get { installedRaw.isInfinite ? nil : installedRaw }
+        set { precondition(newValue?.isInfinite != true); installedRaw = newValue ?? .infinity }
+    }
+    /// What this node last announced for the prefix (finite metrics only). Setting a different router id
+    /// while a source is kept here is the caller's to sort out first (`RoutingEngine.advertise`).
+    var advertisement: Advertisement? {
+        get { adMetric.isInfinite ? nil : Advertisement(routerID: adRouterID, seqno: adSeqno, metric: adMetric) }
+        set {
+            if let a = newValue {
+                precondition(!a.metric.isInfinite && (srcMetric.isInfinite || a.routerID == adRouterID))
+                adRouterID = a.routerID; adSeqno = a.seqno; adMetric = a.metric
+            } else {
+                adSeqno = Seqno(0); adMetric = .infinity
+            }
+        }
+    }
+    /// The source kept here: (this prefix, `sourceRouterID`).
+    var source: Source? {
+        get { srcMetric.isInfinite ? nil : Source(seqno: srcSeqno, metric: srcMetric, lastUsed: srcLastUsed) }
+        set {
+            precondition(newValue?.metric.isInfinite != true)
+            srcSeqno = newValue?.seqno ?? Seqno(0); srcMetric = newValue?.metric ?? .infinity
+            srcLastUsed = newValue?.lastUsed ?? .zero
+        }
+    }
+    var sourceRouterID: RouterID { adRouterID }
+    func source(_ rid: RouterID) -> Source? { rid == adRouterID ? source : nil }
+    /// Nothing held, announced or remembered: the entry can go.
+    var isEmpty: Bool { routes.isEmpty && adMetric.isInfinite && srcMetric.isInfinite }
+    func index(ofSlot s: UInt16) -> Int? { routes.firstIndex { $0.slot == s } }
+
+    /// Appends with the array grown by one: routes per prefix are few (one per neighbour) and held by every
+    /// node for every destination, so the doubling of a plain append would waste up to half of it.
+    mutating func append(_ r: Route) {
+        if routes.count == routes.capacity { routes.reserveCapacity(routes.count + 1) }
+        routes.append(r)
+    }
 }
 
 /// A source: (prefix, router id) with its feasibility distance (RFC 8966 3.2.5).

@@ -58,6 +58,12 @@ extension RoutingEngine {
         n.cost = n.computedCost()
         n.confirmedUntil = now + configuration.digestInterval * 4
         n.tableExpectedBy = now + configuration.firstTableTimeout
+        if let s = freeSlots.popLast() {
+            n.slot = s; slotKeys[Int(s)] = key
+        } else {
+            precondition(slotKeys.count < Int(UInt16.max), "more than 65,534 neighbours")
+            n.slot = UInt16(slotKeys.count); slotKeys.append(key)
+        }
         neighbours[key] = n
         held[key] = HeldDigest()
         if now < startupUntil { startupUntil = min(max(startupUntil, now + configuration.startupExtension), startupLimit) }
@@ -99,6 +105,7 @@ extension RoutingEngine {
 
     mutating func removeNeighbour(_ key: NeighbourKey, now: Instant) {
         flushRoutes(from: key, now: now)
+        if let s = neighbours[key]?.slot { freeSlots.append(s) } // no route carries it any more
         neighbours[key] = nil
         held[key] = nil
         queues[key] = nil
@@ -248,7 +255,7 @@ extension RoutingEngine {
             changed(key.interface, now: now)
         }
         var affected: [Prefix] = []
-        for (p, pr) in routes where pr.routes.contains(where: { $0.neighbour == key }) { affected.append(p) }
+        for (p, pr) in routes where pr.routes.contains(where: { $0.slot == n.slot }) { affected.append(p) }
         affected.sort()
         let outer = beginGatewayBatch()
         for p in affected { reselect(p, now: now) }

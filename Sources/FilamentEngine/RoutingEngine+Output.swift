@@ -52,7 +52,7 @@ extension RoutingEngine {
             // Keep a small queue's buffer; give back the memory of a big one (a full table).
             if queue.count <= 64 { queue.removeAll(keepingCapacity: true) } else { queue = [] }
             swap(&queue, &queues[key]!.pending)
-            if !queues[key]!.pendingUpdate.isEmpty { queues[key]!.pendingUpdate.removeAll(keepingCapacity: true) }
+            queues[key]!.clearIndex()
             neighbours[key]!.flushDue = .distantFuture
         }
     }
@@ -117,7 +117,7 @@ extension RoutingEngine {
         }
         if digestDue <= now {
             digestDue = now + configuration.digestInterval - jitter(configuration.digestInterval / 10)
-            let d = Message.digest(Digest(routeCount: UInt16(min(advertised.count, 0xFFFF)), hash: advertisedHash))
+            let d = Message.digest(Digest(routeCount: UInt16(min(advertisedCount, 0xFFFF)), hash: advertisedHash))
             for key in neighbourOrder where neighbours[key]!.isUp {
                 counters.digestsSent += 1
                 enqueue(d, to: key, now: now)

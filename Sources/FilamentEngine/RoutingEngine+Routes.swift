@@ -7,14 +7,25 @@ extension RoutingEngine {
 
     /// RFC 8966 3.5.1: an update (seqno, metric) for a source is feasible when no feasibility distance is
     /// recorded, or its seqno is newer, or equal with a strictly smaller metric. Retractions always are.
-    func isFeasible(_ prefix: Prefix, _ rid: RouterID, _ seqno: Seqno, _ metric: Metric) -> Bool {
+    /// `entry`: the prefix's routes entry when the caller holds it (e.g. taken out of the table).
+    func isFeasible(_ prefix: Prefix, _ rid: RouterID, _ seqno: Seqno, _ metric: Metric, entry: PrefixRoutes?? = nil) -> Bool {
         if metric.isInfinite { return true }
-        guard let s = sources[SourceKey(prefix: prefix, routerID: rid)] else { return true }
+        guard let s = source(prefix, rid, entry: entry) else { return true }
         return seqno.isNewer(than: s.seqno) || (seqno == s.seqno && metric < s.metric)
     }
 
+    /// The feasibility distance of (prefix, router id): kept in the prefix's routes entry for its announced
+    /// router id, in `sources` for any other.
+    func source(_ prefix: Prefix, _ rid: RouterID, entry: PrefixRoutes?? = nil) -> Source? {
+        if let s = (entry ?? routes[prefix])?.source(rid) { return s }
+        return sources.isEmpty ? nil : sources[SourceKey(prefix: prefix, routerID: rid)]
+    }
+
+    /// The neighbour a route came from.
+    @inline(__always) func key(_ r: Route) -> NeighbourKey { slotKeys[Int(r.slot)] }
+
     func routeMetric(_ r: Route) -> Metric {
-        guard let n = neighbours[r.neighbour] else { return .infinity }
+        guard let n = neighbours[key(r)] else { return .infinity }
         return r.advertisedMetric + n.cost
     }
 
@@ -32,7 +43,7 @@ extension RoutingEngine {
         if !u.metric.isInfinite && u.metric == .zero && u.routerID != key.routerID {
             counters.absurdMetrics += 1; return true
         }
-        if !u.metric.isInfinite, let s = sources[SourceKey(prefix: u.prefix, routerID: u.routerID)],
+        if !u.metric.isInfinite, let s = source(u.prefix, u.routerID),
            u.seqno.isNewer(than: s.seqno), u.seqno.rawValue &- s.seqno.rawValue > configuration.maxSeqnoJump {
             counters.seqnoJumps += 1; return true
         }
@@ -44,10 +55,11 @@ extension RoutingEngine {
         if u.routerID == routerID || ownPrefixes.contains(u.prefix) { receiveEcho(u, from: key, now: now); return }
         if rejectUpdate(u, from: key) { return }
         let interval = clampInterval(centiseconds: u.intervalCentiseconds, fallback: configuration.digestInterval)
+        guard let slot = neighbours[key]?.slot else { return } // (receiveUnicast checked it exists)
         // Taken out of the table while it changes, so its route array is not copied (no allocation).
         let existing = routes.removeValue(forKey: u.prefix)
         var pr = existing ?? PrefixRoutes()
-        let idx = pr.index(of: key)
+        let idx = pr.index(ofSlot: slot)
         if idx == nil && (u.isRetraction || held[key, default: HeldDigest()].count >= configuration.maxRoutesPerNeighbour) {
             if !u.isRetraction { counters.tableFullDrops += 1 }
             if let existing { routes[u.prefix] = existing }
@@ -57,13 +69,13 @@ extension RoutingEngine {
         if u.isRetraction {
             removeRoute(at: idx!, from: &pr)
         } else {
-            if !isFeasible(u.prefix, u.routerID, u.seqno, u.metric) { counters.unfeasibleUpdates += 1 }
-            let r = Route(neighbour: key, routerID: u.routerID, seqno: u.seqno, advertisedMetric: u.metric,
-                          expires: now + interval * 7 / 2)
+            if !isFeasible(u.prefix, u.routerID, u.seqno, u.metric, entry: .some(pr)) { counters.unfeasibleUpdates += 1 }
+            let r = Route(routerID: u.routerID, expires: now + interval * 7 / 2, seqno: u.seqno,
+                          advertisedMetric: u.metric, slot: slot)
             if let i = idx {
                 pr.routes[i] = r
             } else {
-                pr.routes.append(r)
+                pr.append(r)
             }
             holdRoute(r, prefix: u.prefix)
             // A satisfied seqno request is done.
@@ -98,14 +110,16 @@ extension RoutingEngine {
     /// Keeps the per-neighbour digest (count and hash of held finite routes) in step with the table.
     mutating func holdRoute(_ r: Route, prefix: Prefix) {
         let h = DigestHash.entry(prefix: prefix, routerID: r.routerID, seqno: r.seqno, metric: r.advertisedMetric)
-        held[r.neighbour, default: HeldDigest()].count += 1
-        held[r.neighbour, default: HeldDigest()].hash &+= h
+        let k = key(r)
+        held[k, default: HeldDigest()].count += 1
+        held[k, default: HeldDigest()].hash &+= h
     }
 
     mutating func unholdRoute(_ r: Route, prefix: Prefix) {
         let h = DigestHash.entry(prefix: prefix, routerID: r.routerID, seqno: r.seqno, metric: r.advertisedMetric)
-        held[r.neighbour, default: HeldDigest()].count -= 1
-        held[r.neighbour, default: HeldDigest()].hash &-= h
+        let k = key(r)
+        held[k, default: HeldDigest()].count -= 1
+        held[k, default: HeldDigest()].hash &-= h
     }
 
     func removeRoute(at i: Int, from pr: inout PrefixRoutes) {
@@ -116,12 +130,13 @@ extension RoutingEngine {
     /// Drops every route learned from `key` (neighbour down or gone) and re-selects.
     mutating func flushRoutes(from key: NeighbourKey, now: Instant) {
         var affected: [Prefix] = []
-        for (p, pr) in routes where pr.routes.contains(where: { $0.neighbour == key }) { affected.append(p) }
+        let slot = neighbours[key]?.slot
+        if let slot { for (p, pr) in routes where pr.routes.contains(where: { $0.slot == slot }) { affected.append(p) } }
         affected.sort()
         let outer = beginGatewayBatch()
         for p in affected {
             var pr = routes[p]!
-            if let i = pr.index(of: key) { unholdRoute(pr.routes[i], prefix: p); removeRoute(at: i, from: &pr) }
+            if let i = pr.index(ofSlot: slot!) { unholdRoute(pr.routes[i], prefix: p); removeRoute(at: i, from: &pr) }
             routes[p] = pr
             reselect(p, now: now)
         }
@@ -140,8 +155,8 @@ extension RoutingEngine {
         var bestMetric = Metric.infinity
         for (i, r) in pr.routes.enumerated() where !bootHold.active {
             let m = routeMetric(r)
-            guard !m.isInfinite, isFeasible(prefix, r.routerID, r.seqno, r.advertisedMetric) else { continue }
-            if m < bestMetric || (m == bestMetric && best != nil && r.neighbour < pr.routes[best!].neighbour) {
+            guard !m.isInfinite, isFeasible(prefix, r.routerID, r.seqno, r.advertisedMetric, entry: .some(pr)) else { continue }
+            if m < bestMetric || (m == bestMetric && best != nil && key(r) < key(pr.routes[best!])) {
                 best = i; bestMetric = m
             }
         }
@@ -149,7 +164,7 @@ extension RoutingEngine {
         if let s = pr.selected, let b = best, s != b {
             let cur = pr.routes[s]
             let cm = routeMetric(cur)
-            if !cm.isInfinite, isFeasible(prefix, cur.routerID, cur.seqno, cur.advertisedMetric),
+            if !cm.isInfinite, isFeasible(prefix, cur.routerID, cur.seqno, cur.advertisedMetric, entry: .some(pr)),
                UInt32(bestMetric.rawValue) + UInt32(configuration.switchHysteresis) >= UInt32(cm.rawValue) {
                 best = s; bestMetric = cm
             }
@@ -157,13 +172,14 @@ extension RoutingEngine {
         pr.selected = best
         pr.installedMetric = best == nil ? nil : bestMetric
         let starving = best == nil && !bootHold.active && pr.routes.contains { !routeMetric($0).isInfinite }
-        if pr.routes.isEmpty { routes[prefix] = nil } else { routes[prefix] = pr }
+        // An entry without routes stays until `announce` below has retracted what it announced.
+        if pr.isEmpty { routes[prefix] = nil } else { routes[prefix] = pr }
 
         // Forwarding table.
         if let b = best {
             let r = pr.routes[b]
             // `old` is nil when the previously selected route was just removed: the next hop changed.
-            let sameHop = wasInstalled != nil && old?.neighbour == r.neighbour
+            let sameHop = wasInstalled != nil && old.map(key) == key(r)
             if wasInstalled == nil {
                 installedLengths[Int(prefix.length)] += 1
                 out.append(.notify(.routeAdded(prefix)))
@@ -171,7 +187,7 @@ extension RoutingEngine {
                 out.append(.notify(.routeChanged(prefix)))
             }
             if !sameHop || wasInstalled != bestMetric {
-                out.append(.installRoute(ForwardingEntry(prefix: prefix, nextHop: r.neighbour, metric: bestMetric)))
+                out.append(.installRoute(ForwardingEntry(prefix: prefix, nextHop: key(r), metric: bestMetric)))
             }
         } else if wasInstalled != nil {
             installedLengths[Int(prefix.length)] -= 1
@@ -180,6 +196,7 @@ extension RoutingEngine {
         }
         let changedSource = old.map { o in best.map { pr.routes[$0].routerID != o.routerID || pr.routes[$0].seqno != o.seqno } ?? true } ?? false
         announce(prefix, force: changedSource, now: now)
+        if pr.routes.isEmpty, routes[prefix]?.isEmpty == true { routes[prefix] = nil }
         if starving { requestSeqno(for: prefix, now: now) }
         if prefix.length == 128 { gatewayPathChanged(prefix.address, now: now) }
     }
@@ -198,7 +215,7 @@ extension RoutingEngine {
     /// Sends a triggered update (or retraction) to every neighbour when the announcement changed enough.
     mutating func announce(_ prefix: Prefix, force: Bool, now: Instant) {
         let want = desiredAdvertisement(prefix)
-        let have = advertised[prefix]
+        let have = advertisement(prefix)
         switch (have, want) {
         case (nil, nil):
             return
@@ -220,41 +237,74 @@ extension RoutingEngine {
 
     var updateIntervalCentiseconds: UInt16 { UInt16(min(configuration.digestInterval.milliseconds / 10, 0xFFFF)) }
 
-    /// Records an announcement in the advertised table (and its digest) and updates the feasibility
-    /// distance (RFC 8966 3.7.3).
+    /// What this node last announced for `prefix` (own prefixes apart; a learned one's is in its routes entry).
+    func advertisement(_ prefix: Prefix) -> Advertisement? {
+        if let a = ownAdvertised[prefix] { return a }
+        return routes[prefix]?.advertisement
+    }
+
+    /// Records an announcement (and its digest) and updates the feasibility distance (RFC 8966 3.7.3).
+    /// A learned prefix's routes entry exists whenever it is announced (`desiredAdvertisement`).
     mutating func advertise(_ prefix: Prefix, _ a: Advertisement?) {
-        if let old = advertised[prefix] {
+        let isOwn = ownPrefixes.contains(prefix)
+        if let old = isOwn ? ownAdvertised[prefix] : routes[prefix]?.advertisement {
             advertisedHash &-= DigestHash.entry(prefix: prefix, routerID: old.routerID, seqno: old.seqno, metric: old.metric)
+            advertisedCount -= 1
         }
-        advertised[prefix] = a
-        guard let a else { return }
-        advertisedHash &+= DigestHash.entry(prefix: prefix, routerID: a.routerID, seqno: a.seqno, metric: a.metric)
-        guard a.routerID != routerID else { return }
-        let key = SourceKey(prefix: prefix, routerID: a.routerID)
-        if var s = sources[key] {
+        if let a {
+            advertisedCount += 1
+            advertisedHash &+= DigestHash.entry(prefix: prefix, routerID: a.routerID, seqno: a.seqno, metric: a.metric)
+        }
+        let key = a.map { SourceKey(prefix: prefix, routerID: $0.routerID) }
+        if isOwn {
+            ownAdvertised[prefix] = a
+            guard let a, let key, a.routerID != routerID else { return }
+            if let s = sourceAfter(sources[key], announcing: a) { sources[key] = s }
+            return
+        }
+        // (Copied out and back: in-place mutation through the subscript allocates.)
+        var pr = routes[prefix] ?? PrefixRoutes()
+        if let a, a.routerID != pr.sourceRouterID, let old = pr.source {
+            // Another originator: the previous source moves to `sources` and lives on until its GC time.
+            sources[SourceKey(prefix: prefix, routerID: pr.sourceRouterID)] = old
+            pr.source = nil
+        }
+        pr.advertisement = a
+        if let a, let key, a.routerID != routerID {
+            let existing = pr.source ?? (sources.isEmpty ? nil : sources.removeValue(forKey: key))
+            pr.source = sourceAfter(existing, announcing: a)
+        }
+        if pr.isEmpty { routes[prefix] = nil } else { routes[prefix] = pr }
+    }
+
+    /// RFC 8966 3.7.3: the feasibility distance after announcing `a` (nil: none was kept and the table is full).
+    mutating func sourceAfter(_ source: Source?, announcing a: Advertisement) -> Source? {
+        if var s = source {
             if a.seqno.isNewer(than: s.seqno) || (a.seqno == s.seqno && a.metric < s.metric) {
                 s.seqno = a.seqno; s.metric = a.metric
             }
             s.lastUsed = lastNow
-            sources[key] = s
-        } else if sources.count < configuration.maxSources {
-            sources[key] = Source(seqno: a.seqno, metric: a.metric, lastUsed: lastNow)
-        } else {
-            counters.tableFullDrops += 1
+            return s
         }
+        guard sourceCount < configuration.maxSources else { counters.tableFullDrops += 1; return nil }
+        sourceCount += 1
+        return Source(seqno: a.seqno, metric: a.metric, lastUsed: lastNow)
     }
 
     /// Queues the whole advertised table (and known gateway adverts) for one neighbour.
     mutating func sendFullTable(to key: NeighbourKey, now: Instant, digestFlags: UInt8 = 0) {
         counters.fullTablesSent += 1
-        for p in advertised.keys.sorted() {
-            let a = advertised[p]!
+        var table: [(prefix: Prefix, ad: Advertisement)] = ownAdvertised.map { ($0.key, $0.value) }
+        table.reserveCapacity(advertisedCount)
+        for (p, pr) in routes { if let a = pr.advertisement { table.append((p, a)) } }
+        table.sort { $0.prefix < $1.prefix }
+        for (p, a) in table {
             enqueue(.update(Update(prefix: p, routerID: a.routerID, seqno: a.seqno, metric: a.metric,
                                    intervalCentiseconds: updateIntervalCentiseconds)), to: key, now: now)
         }
         if let own = ownGateway.current { enqueue(.gatewayAdvert(own), to: key, now: now) }
         for g in gateways.keys.sorted() { enqueue(.gatewayAdvert(gateways[g]!.advert), to: key, now: now) }
-        enqueue(.digest(Digest(routeCount: UInt16(min(advertised.count, 0xFFFF)), hash: advertisedHash, flags: digestFlags)),
+        enqueue(.digest(Digest(routeCount: UInt16(min(advertisedCount, 0xFFFF)), hash: advertisedHash, flags: digestFlags)),
                 to: key, now: now)
     }
 
@@ -265,7 +315,7 @@ extension RoutingEngine {
             if r.restarted { neighbourRestarted(key, now: now, announced: true) } else { sendFullTable(to: key, now: now) }
             return
         }
-        if let a = advertised[p] {
+        if let a = advertisement(p) {
             enqueue(.update(Update(prefix: p, routerID: a.routerID, seqno: a.seqno, metric: a.metric,
                                    intervalCentiseconds: updateIntervalCentiseconds)), to: key, now: now)
         } else {
@@ -299,11 +349,12 @@ extension RoutingEngine {
             receiveRouteRequest(RouteRequest(prefix: r.prefix), from: key, now: now)
             return
         }
-        guard r.hopCount > 1, sel.neighbour != key else { counters.seqnoRequestsDropped += 1; return }
+        let selHop = self.key(sel)
+        guard r.hopCount > 1, selHop != key else { counters.seqnoRequestsDropped += 1; return }
         let sk = SourceKey(prefix: r.prefix, routerID: r.routerID)
         // Duplicates (the requester's resends, or the same request from several neighbours) are dropped
         // only briefly and only towards the same next hop, so a resend still gets through a new path.
-        if let p = pendingRequests[sk], p.nextHop == sel.neighbour, p.seqno.isAtLeast(r.seqno),
+        if let p = pendingRequests[sk], p.nextHop == selHop, p.seqno.isAtLeast(r.seqno),
            now - p.sentAt < configuration.seqnoRequestSuppression {
             counters.seqnoRequestsDropped += 1; return
         }
@@ -312,11 +363,11 @@ extension RoutingEngine {
         }
         var p = pendingRequests[sk] ?? PendingRequest(seqno: r.seqno, sentAt: now)
         if !p.seqno.isAtLeast(r.seqno) { p.seqno = r.seqno }
-        p.sentAt = now; p.nextHop = sel.neighbour
+        p.sentAt = now; p.nextHop = selHop
         pendingRequests[sk] = p
         counters.seqnoRequestsForwarded += 1
         enqueue(.seqnoRequest(SeqnoRequest(prefix: r.prefix, routerID: r.routerID, seqno: r.seqno, hopCount: r.hopCount - 1)),
-                to: sel.neighbour, now: now)
+                to: selHop, now: now)
     }
 
     /// Starvation: only unfeasible routes remain. Ask their neighbours for a newer seqno of the source we
@@ -325,9 +376,9 @@ extension RoutingEngine {
     mutating func requestSeqno(for prefix: Prefix, now: Instant) {
         guard let pr = routes[prefix] else { return }
         var sent: [RouterID] = []
-        for r in pr.routes.sorted(by: { $0.neighbour < $1.neighbour }) where !routeMetric(r).isInfinite {
+        for r in pr.routes.sorted(by: { key($0) < key($1) }) where !routeMetric(r).isInfinite {
             let sk = SourceKey(prefix: prefix, routerID: r.routerID)
-            let want = (sources[sk]?.seqno ?? r.seqno).advanced(by: 1)
+            let want = (source(prefix, r.routerID)?.seqno ?? r.seqno).advanced(by: 1)
             if let p = pendingRequests[sk], p.seqno.isAtLeast(want), p.resendDue != .distantFuture || now - p.sentAt < .seconds(2) {
                 if !sent.contains(r.routerID) { continue }
             } else {
@@ -339,7 +390,7 @@ extension RoutingEngine {
                 seqnoResendDue = min(seqnoResendDue, due)
                 sent.append(r.routerID)
             }
-            sendSeqnoRequest(SeqnoRequest(prefix: prefix, routerID: r.routerID, seqno: want, hopCount: 64), to: r.neighbour, now: now)
+            sendSeqnoRequest(SeqnoRequest(prefix: prefix, routerID: r.routerID, seqno: want, hopCount: 64), to: key(r), now: now)
         }
     }
 
@@ -361,10 +412,10 @@ extension RoutingEngine {
         for k in due {
             var p = pendingRequests[k]!
             p.resendDue = .distantFuture
-            let starving = !bootHold.active && routes[k.prefix].map { $0.selected == nil } ?? false
+            let starving = !bootHold.active && routes[k.prefix].map { $0.selected == nil && !$0.routes.isEmpty } ?? false
             if starving, p.resends < configuration.seqnoRequestResends, let pr = routes[k.prefix] {
                 var targets: [NeighbourKey] = []
-                for r in pr.routes where r.routerID == k.routerID && !routeMetric(r).isInfinite { targets.append(r.neighbour) }
+                for r in pr.routes where r.routerID == k.routerID && !routeMetric(r).isInfinite { targets.append(key(r)) }
                 if !targets.isEmpty {
                     p.resends += 1
                     p.sentAt = now
@@ -416,7 +467,7 @@ extension RoutingEngine {
         neighbours[key] = n
         let soon = now + .seconds(2)
         for (p, pr) in routes {
-            guard let i = pr.index(of: key) else { continue }
+            guard let i = pr.index(ofSlot: n.slot) else { continue }
             if pr.routes[i].expires > soon { routes[p]!.routes[i].expires = soon }
         }
         enqueue(.routeRequest(RouteRequest(prefix: nil)), to: key, now: now)
@@ -425,7 +476,8 @@ extension RoutingEngine {
     /// The boot hold is over: select among everything learned meanwhile.
     mutating func endBootHold(now: Instant) {
         bootHold = .inactive
-        for p in routes.keys.sorted() { reselect(p, now: now) }
+        // (Entries that only keep a source hold no route: nothing to select.)
+        for p in routes.keys.sorted() where !routes[p]!.routes.isEmpty { reselect(p, now: now) }
     }
 
     // MARK: housekeeping
@@ -435,17 +487,14 @@ extension RoutingEngine {
         // Every neighbour's confirmation read once into a small array (a handful of entries, searched
         // linearly): reading it from the dictionary per route hashed the key and copied the whole
         // `Neighbour` (retains and releases) for every route every second, the top cost of large meshes.
-        var confirmed: [(key: NeighbourKey, until: Instant)] = []
-        confirmed.reserveCapacity(neighbours.count)
-        for (k, n) in neighbours { confirmed.append((k, n.confirmedUntil)) }
-        func confirmedUntil(_ k: NeighbourKey) -> Instant {
-            for c in confirmed where c.key == k { return c.until }
-            return .zero
-        }
+        // (By slot: a route's neighbour is its slot.)
+        var confirmed = [Instant](repeating: .zero, count: slotKeys.count)
+        for n in neighbours.values { confirmed[Int(n.slot)] = n.confirmedUntil }
+        func confirmedUntil(_ s: UInt16) -> Instant { confirmed[Int(s)] }
         var expired: [Prefix] = []
         for (p, pr) in routes {
             for r in pr.routes where r.expires <= now {
-                if confirmedUntil(r.neighbour) <= now { expired.append(p); break }
+                if confirmedUntil(r.slot) <= now { expired.append(p); break }
             }
         }
         expired.sort()
@@ -454,7 +503,7 @@ extension RoutingEngine {
             var i = pr.routes.count - 1
             while i >= 0 {
                 let r = pr.routes[i]
-                if max(r.expires, confirmedUntil(r.neighbour)) <= now {
+                if max(r.expires, confirmedUntil(r.slot)) <= now {
                     unholdRoute(r, prefix: p); removeRoute(at: i, from: &pr)
                 }
                 i -= 1
@@ -465,10 +514,24 @@ extension RoutingEngine {
         // A source still announced keeps its feasibility distance (forgetting it could admit a loop).
         // (Iterated with their values: a lookup per source every second hashed every key again.)
         var stale: [SourceKey] = []
-        for (k, s) in sources where now - s.lastUsed > configuration.sourceGCTime && advertised[k.prefix]?.routerID != k.routerID {
+        for (k, s) in sources where now - s.lastUsed > configuration.sourceGCTime && advertisement(k.prefix)?.routerID != k.routerID {
             stale.append(k)
         }
-        for k in stale.sorted() { sources[k] = nil }
+        for (p, pr) in routes {
+            // The source kept in the entry has the announced router id: it is stale only when nothing is announced.
+            if let s = pr.source, now - s.lastUsed > configuration.sourceGCTime, pr.advertisement == nil {
+                stale.append(SourceKey(prefix: p, routerID: pr.sourceRouterID))
+            }
+        }
+        for k in stale.sorted() {
+            sourceCount -= 1
+            if var pr = routes[k.prefix], pr.source != nil, pr.sourceRouterID == k.routerID {
+                pr.source = nil
+                if pr.isEmpty { routes[k.prefix] = nil } else { routes[k.prefix] = pr }
+            } else {
+                sources[k] = nil
+            }
+        }
         for k in pendingRequests.keys.filter({ now - pendingRequests[$0]!.sentAt > .seconds(10) }) { pendingRequests[k] = nil }
     }
 }

@@ -8,14 +8,16 @@ extension RoutingEngine {
         var rs: [RouteSnapshot] = []
         for p in routes.keys.sorted() {
             let pr = routes[p]!
-            for (i, r) in pr.routes.enumerated().sorted(by: { $0.element.neighbour < $1.element.neighbour }) {
-                rs.append(RouteSnapshot(prefix: p, routerID: r.routerID, nextHop: r.neighbour, seqno: r.seqno,
+            for (i, r) in pr.routes.enumerated().sorted(by: { key($0.element) < key($1.element) }) {
+                rs.append(RouteSnapshot(prefix: p, routerID: r.routerID, nextHop: key(r), seqno: r.seqno,
                                         advertisedMetric: r.advertisedMetric, metric: routeMetric(r),
                                         feasible: isFeasible(p, r.routerID, r.seqno, r.advertisedMetric), selected: pr.selected == i))
             }
         }
-        let ss = sources.keys.sorted().map { k in
-            SourceSnapshot(prefix: k.prefix, routerID: k.routerID, seqno: sources[k]!.seqno, metric: sources[k]!.metric)
+        var all: [(key: SourceKey, source: Source)] = sources.map { ($0.key, $0.value) }
+        for (p, pr) in routes { if let s = pr.source { all.append((SourceKey(prefix: p, routerID: pr.sourceRouterID), s)) } }
+        let ss = all.sorted { $0.key < $1.key }.map { e in
+            SourceSnapshot(prefix: e.key.prefix, routerID: e.key.routerID, seqno: e.source.seqno, metric: e.source.metric)
         }
         let gs = allGatewayIDs.map { g -> GatewaySnapshot in
             let a = advert(of: g)!

@@ -35,10 +35,21 @@ public struct RoutingEngine {
     /// (entry hashes; they count in its digest). Apart from `neighbours` (see `NeighbourQueue`).
     var queues: [NeighbourKey: NeighbourQueue] = [:]
     var echoes: [NeighbourKey: [Prefix: UInt64]] = [:]
+    /// Routes per prefix; a learned prefix's announcement lives in its entry too (decision 0630).
     var routes: [Prefix: PrefixRoutes] = [:]
+    /// Neighbour keys by slot: routes carry a neighbour's 2-byte slot instead of its key. A slot is given
+    /// when a session opens and freed (for reuse) after the neighbour's routes went with it.
+    var slotKeys: [NeighbourKey] = []
+    var freeSlots: [UInt16] = []
+    /// Sources other than the one each `routes` entry keeps for its announced router id (few: a prefix
+    /// whose originator changed, e.g. ::/0 from another gateway, within the GC time).
     var sources: [SourceKey: Source] = [:]
-    /// What this node last announced to every neighbour (finite metrics only), and its digest.
-    var advertised: [Prefix: Advertisement] = [:]
+    /// All sources: the ones kept in `routes` entries and `sources`.
+    var sourceCount = 0
+    /// What this node last announced for its own prefixes (learned ones: `PrefixRoutes.advertisement`).
+    var ownAdvertised: [Prefix: Advertisement] = [:]
+    /// How many prefixes this node announces (finite metrics only), and the digest over them.
+    var advertisedCount = 0
     var advertisedHash: UInt64 = 0
     /// How many installed prefixes have each length (0...128), for longest-prefix match.
     var installedLengths = [Int](repeating: 0, count: 129)
@@ -141,7 +152,7 @@ public struct RoutingEngine {
     /// The forwarding entry installed for exactly `prefix` (the selected route; no separate table is kept).
     func installedEntry(_ prefix: Prefix) -> ForwardingEntry? {
         guard let pr = routes[prefix], let s = pr.selected, let m = pr.installedMetric else { return nil }
-        return ForwardingEntry(prefix: prefix, nextHop: pr.routes[s].neighbour, metric: m)
+        return ForwardingEntry(prefix: prefix, nextHop: key(pr.routes[s]), metric: m)
     }
 
     /// Whether `destination` is one of this node's own prefixes (delivered locally).

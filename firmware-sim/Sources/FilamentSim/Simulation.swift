@@ -121,6 +121,16 @@ public final class Simulation {
         return oracle.finish(at: end)
     }
 
+    /// The engine tables of every powered bulb, summed by table (estimated heap bytes; a memory benchmark aid).
+    public func engineFootprint() -> [TableFootprint] {
+        var sum: [TableFootprint] = []
+        for node in nodes where node.filamentEngine != nil {
+            let f = node.filamentEngine!.tableFootprint()
+            if sum.isEmpty { sum = f } else { for i in f.indices { sum[i].bytes += f[i].bytes } }
+        }
+        return sum
+    }
+
     func dispatch(_ kind: SimEventKind) {
         switch kind {
         case .deliver(let slot):

@@ -23,6 +23,8 @@ struct OutputOptions: ParsableArguments {
     var deterministic = false
     @Flag(help: "Print no progress.")
     var quiet = false
+    @Flag(name: .customLong("memory-breakdown"), help: "Print the engines' estimated table bytes per (bulb, destination) at the end.")
+    var memoryBreakdown = false
 }
 
 extension FilamentSimCommand {
@@ -108,6 +110,15 @@ enum Runner {
             }
         })
         let wall = RunMeasurement.monotonicSeconds() - start
+        if output.memoryBreakdown {
+            let pairs = Double(max(1, config.topology.count * config.topology.count))
+            var total = 0
+            for t in sim.engineFootprint() {
+                total += t.bytes
+                err("memory: \(t.name): \(t.bytes) B, \(Summary.fmt(Double(t.bytes) / pairs)) B per (bulb, destination)\n")
+            }
+            err("memory: engine tables total: \(total) B, \(Summary.fmt(Double(total) / pairs)) B per (bulb, destination)\n")
+        }
         let rss = RunMeasurement.peakRSSBytes()
         let base = result.report(wallSeconds: wall, peakRSSBytes: rss)
         let outcomes = asserts.map { $0.check(base) }
