@@ -43,7 +43,7 @@ extension RoutingEngine {
     public func selectedRoute(to prefix: Prefix) -> RouteSnapshot? {
         guard let pr = routes[prefix], let i = pr.selected else { return nil }
         let r = pr.routes[i]
-        return RouteSnapshot(prefix: prefix, routerID: r.routerID, nextHop: r.neighbour, seqno: r.seqno,
+        return RouteSnapshot(prefix: prefix, routerID: r.routerID, nextHop: key(r), seqno: r.seqno,
                              advertisedMetric: r.advertisedMetric, metric: routeMetric(r),
                              feasible: isFeasible(prefix, r.routerID, r.seqno, r.advertisedMetric), selected: true)
     }
