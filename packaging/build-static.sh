@@ -21,6 +21,15 @@ products=("$@")
 # A separate scratch path: the static build does not invalidate the ordinary .build/release.
 scratch=${SCRATCH:-.build-static}
 mkdir -p out/static "$scratch"
+# SwiftPM does not recompile every module when only -Xswiftc flags change (measured: modules built
+# without -function-sections stayed in the scratch path). A stamp of the compile settings forces a
+# clean build of the scratch path when they differ from the last build's.
+stamp="$scratch/build-static.settings"
+settings="layout-1 full=${FULL_STATIC:-0} c=${STATIC_C_LIBS:-1}"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$settings" ]; then
+  swift package --scratch-path "$scratch" clean
+  echo "$settings" > "$stamp"
+fi
 static=()
 # FULL_STATIC=1: -static-executable (glibc, libstdc++ and libm from their archives, no ld.so):
 # lowest RSS but 1.2 MB more binary than the default, and `control_group` (getgrnam) then needs

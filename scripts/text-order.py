@@ -9,7 +9,8 @@ order, one symbol per input section of .text that overlaps a touched page: the
 --symbol-ordering-file that makes lld place exactly these sections first, contiguous. Sections
 are whole functions (the daemon is compiled with -function-sections; the standard library's
 runtime objects are too) except the Swift standard library's own Swift.o, whose 1.6 MB of code is
-one section: it moves as a whole.
+one section: it moves as a whole. Sections without a symbol (`.text..L*`) cannot be listed; the
+linker script packaging/filamentd-layout.ld places all of them first.
 """
 import struct
 import subprocess
