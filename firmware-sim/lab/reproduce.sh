@@ -36,10 +36,14 @@ if [ "$mode" = cleanup ]; then
 fi
 
 scripts/setup.sh lab
-swift build -c release --product filamentd
-swift build -c release --product filamentctl
+# The daemon measured is the one a bulb runs: the stripped static release binary that
+# packaging/build-static.sh makes (decisions 0511/0513), not SwiftPM's dynamically linked
+# .build/release one (13 MiB RSS, and dynamic linking at every start). FILAMENT_BIN overrides.
+if [ -z "${FILAMENT_BIN:-}" ]; then
+  packaging/build-static.sh filamentd filamentctl
+  export FILAMENT_BIN="$PWD/out/static"
+fi
 swift build -c release --product filament-lab
-export FILAMENT_BIN="$PWD/.build/release"
 
 results=firmware-sim/lab/results
 mkdir -p "$results"
