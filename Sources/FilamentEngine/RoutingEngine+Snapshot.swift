@@ -9,9 +9,7 @@ extension RoutingEngine {
         for p in routes.keys.sorted() {
             let pr = routes[p]!
             for (i, r) in pr.routes.enumerated().sorted(by: { key($0.element) < key($1.element) }) {
-                rs.append(RouteSnapshot(prefix: p, routerID: r.routerID, nextHop: key(r), seqno: r.seqno,
-                                        advertisedMetric: r.advertisedMetric, metric: routeMetric(r),
-                                        feasible: isFeasible(p, r.routerID, r.seqno, r.advertisedMetric), selected: pr.selected == i))
+                rs.append(routeSnapshot(p, r, selected: pr.selected == i))
             }
         }
         var all: [(key: SourceKey, source: Source)] = sources.map { ($0.key, $0.value) }
@@ -42,10 +40,12 @@ extension RoutingEngine {
     /// The selected route to `prefix`, if any (one lookup; `snapshot()` copies every table).
     public func selectedRoute(to prefix: Prefix) -> RouteSnapshot? {
         guard let pr = routes[prefix], let i = pr.selected else { return nil }
-        let r = pr.routes[i]
-        return RouteSnapshot(prefix: prefix, routerID: r.routerID, nextHop: key(r), seqno: r.seqno,
-                             advertisedMetric: r.advertisedMetric, metric: routeMetric(r),
-                             feasible: isFeasible(prefix, r.routerID, r.seqno, r.advertisedMetric), selected: true)
+        return routeSnapshot(prefix, pr.routes[i], selected: true)
+    }
+
+    func routeSnapshot(_ p: Prefix, _ r: Route, selected: Bool) -> RouteSnapshot {
+        RouteSnapshot(prefix: p, routerID: r.routerID, nextHop: key(r), seqno: r.seqno, advertisedMetric: r.advertisedMetric,
+                      metric: routeMetric(r), feasible: isFeasible(p, r.routerID, r.seqno, r.advertisedMetric), selected: selected)
     }
 
     /// The installed forwarding entries, sorted by prefix.

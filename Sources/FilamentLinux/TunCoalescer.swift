@@ -1,3 +1,4 @@
+import FilamentCore
 import Glibc
 
 /// Receive-side coalescing for a TUN device with offload (decision 0803), the mirror of
@@ -91,9 +92,9 @@ public final class TunCoalescer {
         }
         let tcpLength = length - 40
         packet.storeBytes(of: UInt16(tcpLength).bigEndian, toByteOffset: 4, as: UInt16.self)
-        var pseudo = TunOffload.sum(UnsafeRawBufferPointer(rebasing: packet[8..<40]))
-        pseudo &+= TunOffload.words(UInt32(tcpLength)) &+ TunOffload.words(6)
-        packet.storeBytes(of: TunOffload.fold(pseudo), toByteOffset: 40 + 16, as: UInt16.self)
+        var pseudo = InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: packet[8..<40]))
+        pseudo &+= InternetChecksum.words(UInt32(tcpLength)) &+ InternetChecksum.words(6)
+        packet.storeBytes(of: InternetChecksum.fold(pseudo), toByteOffset: 40 + 16, as: UInt16.self)
         var h = TunOffload.Header()
         h.flags = TunOffload.Header.needsChecksum
         h.gsoType = TunOffload.Header.gsoTCPv6

@@ -1,3 +1,4 @@
+import FilamentCore
 /// The TUN device's offload format (IFF_VNET_HDR, decision 0803): every read and write starts with a
 /// 10-byte `virtio_net_hdr`, and with TUNSETOFFLOAD(TUN_F_CSUM | TUN_F_TSO6) the kernel may hand the
 /// daemon (a) packets whose transport checksum is left to it (`needsChecksum`) and (b) IPv6 TCP
@@ -53,61 +54,12 @@ public enum TunOffload {
 
     // MARK: checksums
 
-    /// Adds `bytes` to a one's-complement sum kept in host order (RFC 1071: the sum of 16-bit words is
-    /// independent of byte order, so words are loaded as they lie and the result stored the same way).
-    /// `bytes` must start at an even offset of the checksummed range.
-    @inlinable
-    public static func sum(_ bytes: UnsafeRawBufferPointer, into initial: UInt64 = 0) -> UInt64 {
-        var acc = initial
-        var i = 0
-        let n = bytes.count
-        // 8 bytes at a time, as two 32-bit halves (no overflow for any 64 KB packet).
-        while i + 8 <= n {
-            let v = bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            acc &+= (v & 0xFFFF_FFFF) &+ (v >> 32)
-            i += 8
-        }
-        while i + 2 <= n {
-            acc &+= UInt64(bytes.loadUnaligned(fromByteOffset: i, as: UInt16.self))
-            i += 2
-        }
-        if i < n {
-            // The odd last byte is the first byte of a word whose second byte is zero.
-            var w: UInt16 = 0
-            withUnsafeMutableBytes(of: &w) { $0[0] = bytes[i] }
-            acc &+= UInt64(w)
-        }
-        return acc
-    }
-
-    /// Folds a sum to 16 bits and complements it (host order, store with `storeBytes`). A result of
-    /// zero is sent as 0xFFFF (the same in one's complement; required for UDP).
-    @inlinable
-    public static func finish(_ sum: UInt64) -> UInt16 {
-        let c = ~fold(sum)
-        return c == 0 ? 0xFFFF : c
-    }
-
-    /// Folds a sum to 16 bits without complementing it (a partial checksum for `needsChecksum`).
-    @inlinable
-    public static func fold(_ sum: UInt64) -> UInt16 {
-        var s = sum
-        while s >> 16 != 0 { s = (s & 0xFFFF) &+ (s >> 16) }
-        return UInt16(truncatingIfNeeded: s)
-    }
-
-    /// `value` as two big-endian 16-bit words in host order (for pseudo-header lengths and protocol numbers).
-    @inlinable
-    public static func words(_ value: UInt32) -> UInt64 {
-        UInt64(UInt16(truncatingIfNeeded: value >> 16).bigEndian) &+ UInt64(UInt16(truncatingIfNeeded: value).bigEndian)
-    }
-
     /// Completes a checksum the kernel left partial (`needsChecksum`): the field at `start + offset`
     /// holds the pseudo-header sum; the one's-complement sum of everything from `start` on replaces it.
     public static func completeChecksum(_ packet: UnsafeMutableRawBufferPointer, start: Int, offset: Int) throws(Failure) {
         guard start >= 0, start % 2 == 0, offset >= 0, start + offset + 2 <= packet.count else { throw .malformed }
-        let s = sum(UnsafeRawBufferPointer(rebasing: packet[start...]))
-        packet.storeBytes(of: finish(s), toByteOffset: start + offset, as: UInt16.self)
+        let s = InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: packet[start...]))
+        packet.storeBytes(of: InternetChecksum.finish(s), toByteOffset: start + offset, as: UInt16.self)
     }
 
     /// The full TCP checksum of an IPv6 packet without extension headers (`packet` starts at the
@@ -115,10 +67,10 @@ public enum TunOffload {
     public static func writeTCPv6Checksum(_ packet: UnsafeMutableRawBufferPointer) {
         let tcpLength = packet.count - 40
         packet.storeBytes(of: UInt16(0), toByteOffset: 40 + 16, as: UInt16.self)
-        var s = sum(UnsafeRawBufferPointer(rebasing: packet[8..<40]))  // source and destination
-        s &+= words(UInt32(tcpLength)) &+ words(6)
-        s = sum(UnsafeRawBufferPointer(rebasing: packet[40...]), into: s)
-        packet.storeBytes(of: finish(s), toByteOffset: 40 + 16, as: UInt16.self)
+        var s = InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: packet[8..<40]))  // source and destination
+        s &+= InternetChecksum.words(UInt32(tcpLength)) &+ InternetChecksum.words(6)
+        s = InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: packet[40...]), into: s)
+        packet.storeBytes(of: InternetChecksum.finish(s), toByteOffset: 40 + 16, as: UInt16.self)
     }
 
     // MARK: segmentation

@@ -142,10 +142,6 @@ extension FilamentNode {
 
     /// The Internet checksum (RFC 1071).
     static func checksum(_ b: [UInt8]) -> UInt16 {
-        var sum: UInt32 = 0
-        var i = 0
-        while i < b.count { sum += UInt32(b[i]) << 8 | (i + 1 < b.count ? UInt32(b[i + 1]) : 0); i += 2 }
-        while sum > 0xFFFF { sum = (sum & 0xFFFF) + (sum >> 16) }
-        return ~UInt16(sum)
+        UInt16(bigEndian: ~InternetChecksum.fold(b.withUnsafeBytes { InternetChecksum.sum($0) }))
     }
 }

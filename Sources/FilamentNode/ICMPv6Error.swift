@@ -76,23 +76,11 @@ public enum IPv6Packet {
     /// (RFC 8200 8.1); the payload's checksum field must be zero when computing it.
     public static func upperLayerChecksum(_ p: [UInt8], nextHeader: UInt8) -> UInt16 {
         guard p.count >= headerLength else { return 0 }
-        var sum: UInt32 = 0
-        func add(_ bytes: ArraySlice<UInt8>) {
-            var i = bytes.startIndex
-            while i + 1 < bytes.endIndex {
-                sum &+= UInt32(bytes[i]) << 8 | UInt32(bytes[i + 1])
-                i += 2
-            }
-            if i < bytes.endIndex { sum &+= UInt32(bytes[i]) << 8 }
+        return p.withUnsafeBytes { b in
+            var s = InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: b[8..<40]))  // source and destination
+            s &+= InternetChecksum.words(UInt32(p.count - headerLength)) &+ InternetChecksum.words(UInt32(nextHeader))
+            s = InternetChecksum.sum(UnsafeRawBufferPointer(rebasing: b[headerLength...]), into: s)
+            return UInt16(bigEndian: InternetChecksum.finish(s))
         }
-        add(p[8..<40])
-        let length = UInt32(p.count - headerLength)
-        sum &+= length >> 16
-        sum &+= length & 0xFFFF
-        sum &+= UInt32(nextHeader)
-        add(p[headerLength...])
-        while sum >> 16 != 0 { sum = (sum & 0xFFFF) &+ (sum >> 16) }
-        let result = ~UInt16(truncatingIfNeeded: sum)
-        return result == 0 ? 0xFFFF : result
     }
 }

@@ -1,3 +1,4 @@
+import FilamentCore
 import FilamentLinux
 import Testing
 
@@ -47,12 +48,12 @@ import Testing
         let bytes: [UInt8] = [0x00, 0x01, 0xF2, 0x03, 0xF4, 0xF5, 0xF6, 0xF7]
         #expect(Self.referenceSum(bytes) == 0xDDF2)
         var stored: [UInt8] = [0, 0]
-        let c = bytes.withUnsafeBytes { TunOffload.finish(TunOffload.sum($0)) }
+        let c = bytes.withUnsafeBytes { InternetChecksum.finish(InternetChecksum.sum($0)) }
         stored.withUnsafeMutableBytes { $0.storeBytes(of: c, as: UInt16.self) }
         #expect(stored == [0x22, 0x0D])
         // An odd length: the last byte counts as the high byte of a word.
         let odd: [UInt8] = [0x12, 0x34, 0x56]
-        let o = odd.withUnsafeBytes { TunOffload.finish(TunOffload.sum($0)) }
+        let o = odd.withUnsafeBytes { InternetChecksum.finish(InternetChecksum.sum($0)) }
         stored.withUnsafeMutableBytes { $0.storeBytes(of: o, as: UInt16.self) }
         let expected = ~UInt16(Self.referenceSum(odd))
         #expect(stored == [UInt8(expected >> 8), UInt8(expected & 0xFF)])

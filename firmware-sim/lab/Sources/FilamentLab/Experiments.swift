@@ -101,8 +101,7 @@ public enum Experiments {
         // shared by hundreds of daemons this, not the protocol's timers, sets the launch spread.
         let pids = run.daemons.compactMap { $0?.processIdentifier }
         if !pids.isEmpty {
-            let hz = Double(sysconf(Int32(_SC_CLK_TCK)))
-            m.values["cpu_ms_per_daemon"] = Double(pids.map(cpuTicks).reduce(0, +)) / hz * 1000 / Double(pids.count)
+            m.values["cpu_ms_per_daemon"] = pids.map(cpuSeconds).reduce(0, +) * 1000 / Double(pids.count)
         }
         if got.count == pairs.count, let last = got.max() {
             m.values["converged_s_from_first_start"] = last - run.firstStart
@@ -123,11 +122,11 @@ public enum Experiments {
         let n = run.lab.topology.count
         let pids = run.daemons.compactMap { $0?.processIdentifier }
         let tx0 = try (0..<n).map { try run.lab.counters(node: $0).txBytes }
-        let cpu0 = pids.map(cpuTicks)
+        let cpu0 = pids.map(cpuSeconds)
         let t0 = Shell.now()
         usleep(UInt32(seconds * 1_000_000))
         let tx1 = try (0..<n).map { try run.lab.counters(node: $0).txBytes }
-        let cpu1 = pids.map(cpuTicks)
+        let cpu1 = pids.map(cpuSeconds)
         let elapsed = Shell.now() - t0
         var m = LabResult(experiment: "steady", daemon: run.driver.name, topology: run.topologyName, timers: run.driver.timers)
         let bytes = zip(tx0, tx1).reduce(0.0) { $0 + Double($1.1 &- $1.0) }
@@ -135,8 +134,7 @@ public enum Experiments {
         m.values["tx_bytes_per_node_per_s"] = (bytes / Double(n) / elapsed).rounded()
         if !pids.isEmpty {
             let rss = pids.compactMap(rssKiB)
-            let hz = Double(sysconf(Int32(_SC_CLK_TCK)))
-            let cpu = zip(cpu0, cpu1).map { Double($1 - $0) / hz / elapsed * 100 }
+            let cpu = zip(cpu0, cpu1).map { ($1 - $0) / elapsed * 100 }
             m.values["rss_mean_kib"] = (Double(rss.reduce(0, +)) / Double(max(1, rss.count))).rounded()
             m.values["rss_max_kib"] = Double(rss.max() ?? 0)
             let pss = pids.compactMap { smapsKiB($0, "Pss:") }
@@ -161,13 +159,15 @@ public enum Experiments {
         return line.split(separator: " ").compactMap { Int($0) }.first
     }
 
-    static func cpuTicks(_ pid: Int32) -> Int {
+    /// utime+stime of `pid` in seconds (0 when it is gone).
+    static func cpuSeconds(_ pid: Int32) -> Double {
         guard let s = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let close = s.lastIndex(of: ")") else { return 0 }
         let fields = s[s.index(after: close)...].split(separator: " ")
         guard fields.count > 12, let u = Int(fields[11]), let k = Int(fields[12]) else { return 0 }
-        return u + k
+        return Double(u + k) / clockTicksPerSecond
     }
+    static let clockTicksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
 
     // MARK: relay failure
 

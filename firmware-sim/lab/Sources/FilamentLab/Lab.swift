@@ -283,8 +283,8 @@ public final class Lab: @unchecked Sendable {
         for _ in 0..<5 {
             let late = Lab.listNamespaces().filter { $0.hasPrefix(prefix) }
             if late.isEmpty { break }
+            Lab.removeNamespaces(late)
             usleep(300_000)
-            Lab.removeNamespaces(Lab.listNamespaces().filter { $0.hasPrefix(prefix) })
         }
         for (path, value) in sysctls { try? "\(value)\n".write(toFile: path, atomically: false, encoding: .utf8) }
         try? FileManager.default.removeItem(atPath: Lab.savedSysctlsPath(prefix))
