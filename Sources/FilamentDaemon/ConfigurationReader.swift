@@ -78,6 +78,7 @@ final class Reader {
             guard let m = mapping(item, "interfaces") else { return nil }
             var pattern: String?
             var transport = DaemonConfiguration.Transport.udp
+            var type = DaemonConfiguration.LinkType.auto
             for (k, val) in m {
                 switch k.string ?? "" {
                 case "name": pattern = string(val, "name")
@@ -87,11 +88,17 @@ final class Reader {
                             fail(val, "'transport' must be udp or ethernet (got '\(t)')")
                         }
                     }
-                default: unknown(k, k.string ?? "?", known: ["name", "transport"])
+                case "type":
+                    if let t = string(val, "type") {
+                        if let tt = DaemonConfiguration.LinkType(rawValue: t) { type = tt } else {
+                            fail(val, "'type' must be auto, wired or wireless (got '\(t)')")
+                        }
+                    }
+                default: unknown(k, k.string ?? "?", known: ["name", "transport", "type"])
                 }
             }
             guard let p = pattern else { fail(item, "each interface needs a 'name' (a name or a glob like wlan*)"); return nil }
-            return validInterfacePattern(item, p).map { DaemonConfiguration.InterfaceSetting(pattern: $0.pattern, transport: transport) }
+            return validInterfacePattern(item, p).map { DaemonConfiguration.InterfaceSetting(pattern: $0.pattern, transport: transport, type: type) }
         }
     }
 

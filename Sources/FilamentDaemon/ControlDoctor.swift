@@ -1,3 +1,4 @@
+import FilamentEngine
 import FilamentControl
 import FilamentCore
 import FilamentLinux
@@ -28,7 +29,7 @@ extension DaemonRuntime {
                                           fix: link.isAdministrativelyUp ? "check the cable or radio association of \(link.name)" : "ip link set \(link.name) up"))
             } else if ethernetMatcher.matches(link.name) && !matcher.matches(link.name) {
                 checks.append(DoctorCheck(check: "interface \(link.name)", ok: transports[link.interface] != nil,
-                                          detail: transports[link.interface] != nil ? "up, raw Ethernet open" : "up, raw Ethernet socket not open",
+                                          detail: transports[link.interface] != nil ? "up, raw Ethernet open, \(linkKinds[link.interface]?.rawValue ?? "?") link costs" : "up, raw Ethernet socket not open",
                                           fix: transports[link.interface] != nil ? nil : "see the daemon log (journalctl -u filamentd) for the socket error"))
             } else if linkLocal.isEmpty {
                 checks.append(DoctorCheck(check: "interface \(link.name)", ok: false, detail: "up, but no IPv6 link-local address",
@@ -39,7 +40,7 @@ extension DaemonRuntime {
             } else {
                 let open = transports[link.interface] != nil
                 checks.append(DoctorCheck(check: "interface \(link.name)", ok: open,
-                                          detail: open ? "up, DAD done, mesh socket open" : "up, DAD done, but no mesh socket",
+                                          detail: open ? "up, DAD done, mesh socket open, \(linkKinds[link.interface]?.rawValue ?? "?") link costs" : "up, DAD done, but no mesh socket",
                                           fix: open ? nil : "see the daemon log (journalctl -u filamentd) for the socket error"))
             }
         }

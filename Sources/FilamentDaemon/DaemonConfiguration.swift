@@ -44,7 +44,21 @@ public struct DaemonConfiguration: Equatable, Sendable {
         /// An interface name or a glob such as `wlan*`.
         public var pattern: String
         public var transport: Transport
-        public init(pattern: String, transport: Transport = .udp) { self.pattern = pattern; self.transport = transport }
+        /// How link costs are computed on it (babeld's `type`); `auto` asks the kernel (decision 0815).
+        public var type: LinkType
+        public init(pattern: String, transport: Transport = .udp, type: LinkType = .auto) {
+            self.pattern = pattern; self.transport = transport; self.type = type
+        }
+    }
+
+    public enum LinkType: String, CaseIterable, Sendable {
+        /// Wireless when the kernel reports a wireless device (`/sys/class/net/NAME/wireless` or
+        /// `phy80211`), wired otherwise (Ethernet, veth, bridges).
+        case auto
+        /// Fixed link cost while the neighbour is up: for cables.
+        case wired
+        /// ETX-style cost from the hello history and IHUs: for radio.
+        case wireless
     }
 
     public enum Transport: String, CaseIterable, Sendable {

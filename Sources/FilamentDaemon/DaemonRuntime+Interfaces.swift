@@ -1,4 +1,5 @@
 import FilamentCore
+import FilamentEngine
 import FilamentLinux
 import FilamentNode
 
@@ -11,6 +12,18 @@ extension DaemonRuntime {
     static func patterns(_ c: DaemonConfiguration, _ override: [DaemonConfiguration.InterfaceSetting]?,
                          _ transport: DaemonConfiguration.Transport) -> [String] {
         (override ?? c.interfaces).filter { $0.transport == transport }.map(\.pattern)
+    }
+
+    /// How link costs are computed on `link` (decision 0815): the `type` of the first configured interface
+    /// pattern that matches it and names one, else wireless if the kernel says it is a radio, else wired.
+    func linkKind(_ link: LinkInfo) -> LinkKind {
+        let explicit = (interfaceOverride ?? configuration.interfaces)
+            .first { $0.type != .auto && InterfaceMatcher.glob($0.pattern, matches: link.name) }?.type
+        switch explicit ?? .auto {
+        case .wired: return .wired
+        case .wireless: return .wireless
+        case .auto: return WirelessProbe.isWireless(link.name) ? .wireless : .wired
+        }
     }
 
     /// The TUN MTU: the smallest MTU of the matching links minus the encapsulation (81 bytes over UDP,
@@ -85,7 +98,7 @@ extension DaemonRuntime {
         for (link, ethernet) in wanted where transports[link.interface] != nil && transportMTUs[link.interface] != link.mtu {
             transportMTUs[link.interface] = link.mtu
             log.info("mesh interface \(link.name) mtu \(link.mtu)")
-            execute(node.interfaceUp(link.interface, linkMTU: carriedMTU(link.mtu, ethernet: ethernet), now: now))
+            execute(node.interfaceUp(link.interface, linkMTU: carriedMTU(link.mtu, ethernet: ethernet), kind: linkKinds[link.interface] ?? .wireless, now: now))
         }
         for (link, ethernet) in wanted where transports[link.interface] == nil {
             let carried = carriedMTU(link.mtu, ethernet: ethernet)
@@ -101,9 +114,11 @@ extension DaemonRuntime {
                 try loop.watch(t.fileDescriptor, token: Self.udpTokenBase + UInt64(link.interface.rawValue))
                 transports[link.interface] = t
                 transportMTUs[link.interface] = link.mtu
+                let kind = linkKind(link)
+                linkKinds[link.interface] = kind
                 let fragmented = !ethernet && carried > link.mtu ? ", frames up to \(carried) fragmented" : ""
-                log.info("mesh interface \(link.name) up (\(ethernet ? "raw Ethernet" : "udp"), mtu \(link.mtu)\(fragmented))")
-                execute(node.interfaceUp(link.interface, linkMTU: carried, now: now))
+                log.info("mesh interface \(link.name) up (\(ethernet ? "raw Ethernet" : "udp"), \(kind.rawValue), mtu \(link.mtu)\(fragmented))")
+                execute(node.interfaceUp(link.interface, linkMTU: carried, kind: kind, now: now))
             } catch {
                 log.warning("cannot open mesh interface \(link.name): \(error) (retrying)")
             }
@@ -114,6 +129,7 @@ extension DaemonRuntime {
         guard let t = transports.removeValue(forKey: id) else { return }
         writableInterest.remove(id)
         transportMTUs[id] = nil
+        linkKinds[id] = nil
         try? loop.unwatch(t.fileDescriptor)
         execute(node.interfaceDown(id, now: now))
         t.close()
@@ -131,6 +147,14 @@ extension DaemonRuntime {
                     matcher = InterfaceMatcher(Self.patterns(configuration, nil, .udp))
                     ethernetMatcher = InterfaceMatcher(Self.patterns(configuration, nil, .ethernet))
                     log.info("reloaded interfaces from \(path)")
+                    for (id, t) in transports.sorted(by: { $0.key < $1.key }) {
+                        guard let link = monitor.links[id], let mtu = transportMTUs[id] else { continue }
+                        let kind = linkKind(link)
+                        guard kind != linkKinds[id] else { continue }
+                        linkKinds[id] = kind
+                        log.info("mesh interface \(link.name) now \(kind.rawValue)")
+                        execute(node.interfaceUp(id, linkMTU: carriedMTU(mtu, ethernet: t.isEthernet), kind: kind, now: now))
+                    }
                 }
                 reloadNameAndGateway(fresh, now: now)
             } catch {

@@ -46,6 +46,8 @@ public final class DaemonRuntime {
     /// Transports whose socket buffer was full at the last flush (watched for writability).
     var writableInterest: Set<InterfaceID> = []
     /// Interfaces for link-local UDP and for raw Ethernet (UDP wins when both match).
+    /// Link kind of each open mesh interface (decision 0815).
+    var linkKinds: [InterfaceID: LinkKind] = [:]
     var matcher: InterfaceMatcher
     var ethernetMatcher: InterfaceMatcher
     let startedAt: Instant

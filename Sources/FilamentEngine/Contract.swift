@@ -30,11 +30,23 @@ public protocol SignatureVerifier {
     func verify(signature: [UInt8], of message: [UInt8], by key: NodeID) -> Bool
 }
 
+/// How a link's cost is computed (decision 0815; babeld's interface types).
+public enum LinkKind: String, Sendable, Hashable, CaseIterable {
+    /// Radio links: the ETX-style cost from the hello history and the neighbour's IHUs, so a lossy
+    /// neighbour costs more than a clean one.
+    case wireless
+    /// Cables (Ethernet, veth): loss is not expected, so the cost is a fixed 256 while the neighbour is
+    /// up and hears us, infinite otherwise. Late hellos (a busy CPU) then never move metrics; a dead
+    /// neighbour is still found by the hold time and probes.
+    case wired
+}
+
 /// What happened, as reported by the driver.
 public enum EngineEvent: Sendable {
     /// An interface is usable for routing traffic (`mtu`: largest routing packet the link carries after
-    /// link-layer overhead).
-    case interfaceUp(InterfaceID, mtu: Int)
+    /// link-layer overhead; `kind`: how its link costs are computed, see `LinkKind`). Repeating it for a
+    /// known interface updates the MTU and the kind.
+    case interfaceUp(InterfaceID, mtu: Int, kind: LinkKind = .wireless)
     case interfaceDown(InterfaceID)
     /// The link layer completed an authenticated session with `neighbour`, whose key is `node`.
     case sessionEstablished(NeighbourKey, node: NodeID)

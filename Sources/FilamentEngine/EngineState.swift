@@ -16,6 +16,7 @@ struct InterfaceState {
     var lastNodeIDHello: Instant = .zero
     /// Fast hellos until then (something changed on the interface).
     var fastUntil: Instant = .zero
+    var kind: LinkKind = .wireless
 }
 
 /// A neighbour (RFC 8966 3.2.4): exists while the link layer has an authenticated session with it.
@@ -56,6 +57,8 @@ struct Neighbour {
     var missedByTimer: UInt8 = 0
     /// Its slot in `RoutingEngine.slotKeys` (what its routes carry instead of the key).
     var slot: UInt16 = 0
+    /// On a wired interface (`LinkKind.wired`): a fixed cost while up and heard both ways.
+    var wired = false
 
     var rxcost: UInt16 {
         let mask: UInt16 = expected >= 16 ? 0xFFFF : UInt16((1 << expected) - 1)
@@ -64,10 +67,12 @@ struct Neighbour {
         return UInt16(min(0xFFFE, 256 * max(expected, 1) / received))
     }
 
-    /// ETX-style link cost: (1/df)(1/dr) scaled by 256; infinite when down or one-way.
+    /// ETX-style link cost: (1/df)(1/dr) scaled by 256; infinite when down or one-way. Wired: 256 whatever
+    /// the history says (the hold time and probes decide when it is down).
     func computedCost() -> Metric {
         let rx = rxcost
         guard isUp, rx != 0xFFFF, txcost != 0xFFFF else { return .infinity }
+        if wired { return Metric(256) }
         let c = (UInt32(max(rx, 256)) * UInt32(max(txcost, 256))) / 256
         return Metric(UInt16(min(c, 0xFFFE)))
     }

@@ -5,13 +5,20 @@ import FilamentWire
 extension RoutingEngine {
     mutating func dispatch(_ event: EngineEvent, now: Instant) {
         switch event {
-        case let .interfaceUp(i, mtu):
+        case let .interfaceUp(i, mtu, kind):
             if interfaces[i] == nil {
                 interfaces[i] = InterfaceState(mtu: max(mtu, 256), helloSeqno: Seqno(UInt16(truncatingIfNeeded: random.next())),
-                                               nextHello: now + jitter(configuration.maxFlushDelay))
+                                               nextHello: now + jitter(configuration.maxFlushDelay), kind: kind)
                 changed(i, now: now)
             } else {
                 interfaces[i]!.mtu = max(mtu, 256)
+                if interfaces[i]!.kind != kind {
+                    interfaces[i]!.kind = kind
+                    for key in neighbourOrder where key.interface == i {
+                        neighbours[key]!.wired = kind == .wired
+                        updateCost(key, now: now)
+                    }
+                }
             }
         case let .interfaceDown(i):
             for key in neighbours.keys.filter({ $0.interface == i }).sorted() { removeNeighbour(key, now: now) }
@@ -55,6 +62,7 @@ extension RoutingEngine {
         var n = Neighbour(node: node, history: 1, expected: 1, lastHelloSeqno: nil, lastHelloTime: now,
                           helloInterval: configuration.helloInterval, txcost: 256,
                           ihuExpiry: now + ihuHoldTime, lastHeard: now)
+        n.wired = interfaces[key.interface]?.kind == .wired
         n.cost = n.computedCost()
         n.confirmedUntil = now + configuration.digestInterval * 4
         n.tableExpectedBy = now + configuration.firstTableTimeout

@@ -117,10 +117,11 @@ public final class FilamentNode {
     // MARK: - Events
 
     /// An interface carries mesh traffic; `linkMTU` is its IP MTU (e.g. 1500).
-    public func interfaceUp(_ interface: InterfaceID, linkMTU: Int, now: Instant) -> [NodeOutput] {
+    /// `kind`: how link costs are computed on it (`LinkKind`; the daemon asks the kernel).
+    public func interfaceUp(_ interface: InterfaceID, linkMTU: Int, kind: LinkKind = .wireless, now: Instant) -> [NodeOutput] {
         interfaceMTUs[interface] = linkMTU
         var out: [NodeOutput] = []
-        runEngine(.interfaceUp(interface, mtu: linkMTU - 40 - 8 - LinkLayer<NodePeer>.transportOverhead - 1), now: now, &out)
+        runEngine(.interfaceUp(interface, mtu: linkMTU - 40 - 8 - LinkLayer<NodePeer>.transportOverhead - 1, kind: kind), now: now, &out)
         return out
     }
 

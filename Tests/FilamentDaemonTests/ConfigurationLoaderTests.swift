@@ -14,6 +14,7 @@ import Testing
           - wlan0
           - name: "eth*"
             transport: ethernet
+            type: wired
         port: 6800
         tun:
           name: mesh0
@@ -31,7 +32,7 @@ import Testing
         let c = try ConfigurationLoader.load(yaml: yaml)
         #expect(c.name == "roof-gateway")
         #expect(c.networkKeyFile == "/etc/filament/network.key")
-        #expect(c.interfaces == [.init(pattern: "wlan0"), .init(pattern: "eth*", transport: .ethernet)])
+        #expect(c.interfaces == [.init(pattern: "wlan0"), .init(pattern: "eth*", transport: .ethernet, type: .wired)])
         #expect(c.port == 6800)
         #expect(c.tun.name == "mesh0" && c.tun.mtu == 1380)
         #expect(c.attachedPrefixes.map(\.description) == ["fd12:3456::/64", "192.168.4.0/24"])
@@ -43,6 +44,20 @@ import Testing
         #expect(c.trustedGateways.count == 1)
         #expect(c.logLevel == .debug)
         #expect(c.controlSocket == DaemonConfiguration().controlSocket)
+    }
+
+    /// An interface's link type (decision 0815) is auto unless given; a wrong one is an error on its line.
+    @Test func interfaceLinkType() throws {
+        let c = try ConfigurationLoader.load(yaml: "interfaces:\n  - name: wlan0\n    type: wireless\n  - veth*\n")
+        #expect(c.interfaces == [.init(pattern: "wlan0", type: .wireless), .init(pattern: "veth*")])
+        #expect(c.interfaces[1].type == .auto)
+        do {
+            _ = try ConfigurationLoader.load(yaml: "interfaces:\n  - name: eth0\n    type: copper\n")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.errors.map(\.line) == [3])
+            #expect(error.errors[0].message == "'type' must be auto, wired or wireless (got 'copper')")
+        }
     }
 
     /// An empty file is a valid configuration of defaults.

@@ -243,6 +243,8 @@ extension ControlNamespaceTests {
             #expect(check(checks, name)?["ok"] as? Bool == true, "\(name): \(checks)")
         }
         #expect(check(checks, "internet gateway")?["ok"] as? Bool == false)
+        // A veth is a cable to the kernel: wired link costs (decision 0815).
+        #expect((check(checks, "interface v1r")?["detail"] as? String ?? "").hasSuffix("wired link costs"))
         #expect(checks.allSatisfy { ($0["ok"] as? Bool == true) == ($0["fix"] is NSNull) })
 
         // The identity readable by everyone: flagged, with chmod as the fix; the fix works.

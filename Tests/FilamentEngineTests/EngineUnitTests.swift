@@ -351,6 +351,45 @@ func update(_ j: Int, prefix: Prefix? = nil, seqno: UInt16 = 1, metric: UInt16 =
         #expect(n.cost == Metric(512))
     }
 
+    /// Wired links (decision 0815): the same history (one hello in two lost, and hellos late enough for the
+    /// timer to count them missed) leaves the cost at 256 and announces no new metric; the neighbour's
+    /// reported txcost does not move it either. Switching the interface to wireless brings the ETX cost back.
+    @Test func wiredLinkCostIgnoresHelloHistory() {
+        var b = Bench()
+        b.handle(.interfaceUp(b.interface, mtu: 1400, kind: .wired))
+        b.handle(.sessionEstablished(b.key(1), node: TestIdentity.node(1)))
+        b.advance(by: .milliseconds(100))
+        b.receive([update(1), update(5, metric: 256)], from: 1)
+        var seq: UInt16 = 100
+        var announced: [Update] = []
+        for _ in 0..<16 {
+            b.handle(.multicastReceived(interface: b.interface, packet: RoutingPacket(messages: [
+                .hello(Hello(routerID: TestIdentity.routerID(1), seqno: Seqno(seq), intervalCentiseconds: 400)),
+                .ihu(IHU(neighbour: TestIdentity.routerID(0), rxcost: 768, intervalCentiseconds: 1200))])))
+            seq &+= 2
+            announced += updates(b.advance(by: .seconds(1)))
+        }
+        var n = b.engine.snapshot().neighbours[0]
+        #expect(n.rxcost == 512)
+        #expect(n.cost == Metric(256))
+        #expect(announced.filter { $0.prefix == Prefix(host: TestIdentity.address(5)) && $0.metric != Metric(512) }.isEmpty)
+        b.handle(.interfaceUp(b.interface, mtu: 1400, kind: .wireless))
+        n = b.engine.snapshot().neighbours[0]
+        #expect(n.cost == Metric(1536))   // 512 x 768 / 256
+        #expect(b.engine.snapshot().routes.contains { $0.prefix == Prefix(host: TestIdentity.address(5)) && $0.metric == Metric(256 + 1536) })
+    }
+
+    /// A wired neighbour still goes down when it falls silent (hold time), with its routes.
+    @Test func wiredNeighbourStillTimesOut() {
+        var b = Bench()
+        b.handle(.interfaceUp(b.interface, mtu: 1400, kind: .wired))
+        b.handle(.sessionEstablished(b.key(1), node: TestIdentity.node(1)))
+        b.receive([update(1), update(5, metric: 256)], from: 1)
+        let a = b.advance(by: .seconds(60))
+        #expect(a.contains(.removeRoute(Prefix(host: TestIdentity.address(5)))))
+        #expect(b.engine.snapshot().neighbours.allSatisfy { $0.cost.isInfinite })
+    }
+
     /// A repeated sessionEstablished means the neighbour restarted: its old routes go, it gets our table.
     @Test func repeatedSessionMeansRestart() {
         var b = Bench()

@@ -45,6 +45,23 @@ struct NetlinkNamespaceTests {
         }
     }
 
+    /// veth, loopback and TUN are wired for the link-cost choice (decision 0815), and an unknown name is not
+    /// a radio. (No wireless device can be made here: mac80211_hwsim is not in this kernel.)
+    @Test func wirelessProbeSaysWiredForVethAndTun() throws {
+        try TestNamespaces.withPair("wifi") { a, _ in
+            try NetworkNamespace.run(a) {
+                _ = try NetworkInterface.index(named: "va1")
+                #expect(!WirelessProbe.isWireless("va1"))
+                #expect(!WirelessProbe.isWireless("lo"))
+                let tun = try TunDevice(name: "fil0")
+                defer { tun.close() }
+                #expect(!WirelessProbe.isWireless("fil0"))
+                #expect(!WirelessProbe.isWireless("nosuch0"))
+                #expect(!WirelessProbe.isWireless("../x"))
+            }
+        }
+    }
+
     /// Replacing a route changes its next hop in place: `ip -6 route` shows only the new next hop and
     /// the monitor sees added then changed, never removed (no gap). IPv4 routes replace too.
     @Test func routeReplaceWithoutGap() throws {
