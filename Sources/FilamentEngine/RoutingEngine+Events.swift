@@ -302,13 +302,23 @@ extension RoutingEngine {
         guard var n = neighbours[key], n.isUp, n.probeNonce == nil,
               now - n.lastHeard >= configuration.probeSilence else { return }
         let nonce = UInt32(truncatingIfNeeded: random.next())
-        n.probeNonce = nonce; n.probesSent = 1; n.probeDue = now + configuration.probeInterval
+        n.probeNonce = nonce; n.probesSent = 1; n.probeDue = now + probeWait(n)
         n.rttNonce = nonce; n.rttSentAt = now
         neighbours[key] = n
         sendProbe(nonce, to: key)
     }
 
-    /// A reply to the first (not resent) probe of `nonce` is one round-trip sample.
+    /// How long a probe waits for its reply before the next (or the verdict): the configured interval, or
+    /// twice the smoothed round-trip time when that is longer (a busy or slow link is not a dead one);
+    /// twice the interval while no round trip has been measured (as TCP starts with a long timeout).
+    func probeWait(_ n: Neighbour) -> Interval {
+        guard let rtt = n.smoothedRTT else { return configuration.probeInterval * 2 }
+        return max(configuration.probeInterval, rtt * 2)
+    }
+
+    /// A reply to a probe round of `nonce` is one round-trip sample, measured from the round's first probe:
+    /// when it answers a resent probe the sample is too long, never too short (Karn's rule would discard it,
+    /// and on a link slower than the probe interval would never sample at all).
     mutating func probeReplied(_ nonce: UInt32, from key: NeighbourKey, now: Instant) {
         guard var n = neighbours[key], n.rttNonce == nonce else { return }
         let sample = now - n.rttSentAt
@@ -332,10 +342,18 @@ extension RoutingEngine {
                 neighbourDown(key, now: now); continue
             }
             if n.probeNonce != nil, n.probeDue <= now {
-                if n.probesSent >= configuration.probeLimit { neighbourDown(key, now: now); continue }
+                if n.probesSent >= configuration.probeLimit {
+                    // During start-up every CPU of a large mesh is busy and replies come late: unanswered
+                    // probes end the round, and only the start-up hold time can take the neighbour down.
+                    if lastNow < startupUntil && now - n.lastHeard < configuration.startupHoldMinimum {
+                        neighbours[key]!.probeNonce = nil; neighbours[key]!.probesSent = 0
+                        neighbours[key]!.probeDue = .distantFuture   // (a late reply is still a sample)
+                        continue
+                    }
+                    neighbourDown(key, now: now); continue
+                }
                 neighbours[key]!.probesSent += 1
-                neighbours[key]!.rttNonce = nil   // a reply could answer either probe: no RTT sample
-                neighbours[key]!.probeDue = now + configuration.probeInterval
+                neighbours[key]!.probeDue = now + probeWait(n)
                 sendProbe(n.probeNonce!, to: key)
             }
             if n.tableExpectedBy <= now {

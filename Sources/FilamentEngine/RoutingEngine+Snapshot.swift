@@ -29,6 +29,9 @@ extension RoutingEngine {
 
     /// The neighbours alone, sorted by key: cheap (a handful of entries), for callers that run per
     /// route event and must not copy and sort every route as `snapshot()` does.
+    /// The engine's counters alone (no table walk).
+    public var engineCounters: EngineCounters { counters }
+
     public func neighbourSnapshots() -> [NeighbourSnapshot] {
         neighbours.keys.sorted().map { k -> NeighbourSnapshot in
             let n = neighbours[k]!

@@ -121,6 +121,17 @@ public final class Simulation {
         return oracle.finish(at: end)
     }
 
+    /// The engine counters of every powered bulb, summed (name, value), in `EngineCounters` order.
+    public func engineCounterTotals() -> [(name: String, value: UInt64)] {
+        var sum: [(name: String, value: UInt64)] = []
+        for node in nodes where node.filamentEngine != nil {
+            let c = node.filamentEngine!.engineCounters
+            let fields = Mirror(reflecting: c).children.compactMap { ch in (ch.value as? UInt64).map { (name: ch.label ?? "?", value: $0) } }
+            if sum.isEmpty { sum = fields } else { for i in fields.indices { sum[i].value &+= fields[i].value } }
+        }
+        return sum
+    }
+
     /// The engine tables of every powered bulb, summed by table (estimated heap bytes; a memory benchmark aid).
     public func engineFootprint() -> [TableFootprint] {
         var sum: [TableFootprint] = []

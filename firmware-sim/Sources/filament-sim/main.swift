@@ -25,6 +25,8 @@ struct OutputOptions: ParsableArguments {
     var quiet = false
     @Flag(name: .customLong("memory-breakdown"), help: "Print the engines' estimated table bytes per (bulb, destination) at the end.")
     var memoryBreakdown = false
+    @Flag(name: .customLong("engine-counters"), help: "Print the engine counters summed over the powered bulbs at the end (updates, unfeasible, seqno requests, neighbours lost, ...).")
+    var engineCounters = false
 }
 
 extension FilamentSimCommand {
@@ -118,6 +120,9 @@ enum Runner {
                 err("memory: \(t.name): \(t.bytes) B, \(Summary.fmt(Double(t.bytes) / pairs)) B per (bulb, destination)\n")
             }
             err("memory: engine tables total: \(total) B, \(Summary.fmt(Double(total) / pairs)) B per (bulb, destination)\n")
+        }
+        if output.engineCounters {
+            for c in sim.engineCounterTotals() where c.value > 0 { err("engine: \(c.name) \(c.value)\n") }
         }
         let rss = RunMeasurement.peakRSSBytes()
         let base = result.report(wallSeconds: wall, peakRSSBytes: rss)
