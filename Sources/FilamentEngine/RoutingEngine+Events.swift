@@ -65,7 +65,9 @@ extension RoutingEngine {
             n.slot = UInt16(slotKeys.count); slotKeys.append(key)
         }
         neighbours[key] = n
-        held[key] = HeldDigest()
+        while held.count <= Int(n.slot) { held.append(HeldDigest()); slotCost.append(.infinity); queues.append(NeighbourQueue()) }
+        held[Int(n.slot)] = HeldDigest()
+        slotCost[Int(n.slot)] = n.cost
         if now < startupUntil { startupUntil = min(max(startupUntil, now + configuration.startupExtension), startupLimit) }
         neighbourOrder = neighbours.keys.sorted()
         out.append(.notify(.neighbourAdded(key)))
@@ -105,10 +107,11 @@ extension RoutingEngine {
 
     mutating func removeNeighbour(_ key: NeighbourKey, now: Instant) {
         flushRoutes(from: key, now: now)
-        if let s = neighbours[key]?.slot { freeSlots.append(s) } // no route carries it any more
+        if let s = neighbours[key]?.slot { // no route carries it any more
+            freeSlots.append(s)
+            held[Int(s)] = HeldDigest(); slotCost[Int(s)] = .infinity; queues[Int(s)] = NeighbourQueue()
+        }
         neighbours[key] = nil
-        held[key] = nil
-        queues[key] = nil
         echoes[key] = nil
         neighbourOrder = neighbours.keys.sorted()
         out.append(.notify(.neighbourLost(key)))
@@ -120,7 +123,8 @@ extension RoutingEngine {
         n.isUp = false; n.cost = .infinity; n.probeNonce = nil; n.probeDue = .distantFuture
         n.flushDue = .distantFuture
         neighbours[key] = n
-        queues[key] = nil
+        slotCost[Int(n.slot)] = .infinity
+        queues[Int(n.slot)] = NeighbourQueue()
         counters.neighboursLost += 1
         out.append(.notify(.neighbourLost(key)))
         changed(key.interface, now: now)
@@ -134,7 +138,7 @@ extension RoutingEngine {
         counters.neighbourRestarts += 1
         flushRoutes(from: key, now: now)
         echoes[key] = nil
-        held[key] = HeldDigest()
+        if let s = neighbours[key]?.slot { held[Int(s)] = HeldDigest() }
         interfaces[key.interface]?.ihuSoon = true
         // The restarted node lost our key with its memory: our next hello (soon) carries it, so it can
         // open a new session at once instead of waiting for every 10th hello.
@@ -250,12 +254,13 @@ extension RoutingEngine {
         let old = n.cost
         n.cost = c
         neighbours[key] = n
+        slotCost[Int(n.slot)] = c
         if old.isInfinite != c.isInfinite {
             out.append(.notify(.neighbourChanged(key)))
             changed(key.interface, now: now)
         }
         var affected: [Prefix] = []
-        for (p, pr) in routes where pr.routes.contains(where: { $0.slot == n.slot }) { affected.append(p) }
+        for id in routes.ids where routes.index(id, ofSlot: n.slot) != nil { affected.append(routes.prefix(id)) }
         affected.sort()
         let outer = beginGatewayBatch()
         for p in affected { reselect(p, now: now) }
