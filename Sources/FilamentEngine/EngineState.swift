@@ -43,8 +43,6 @@ struct Neighbour {
     var rttSentAt: Instant = .zero
     /// Smoothed round-trip time (1/8 gain, as TCP's SRTT), nil until the first sample.
     var smoothedRTT: Interval? = nil
-    /// When its queue (`RoutingEngine.queues`) is flushed.
-    var flushDue: Instant = .distantFuture
     /// Routes from this neighbour stay valid at least until here (refreshed by matching digests).
     var confirmedUntil: Instant = .zero
     var lastFullRequest: Instant = .zero

@@ -9,7 +9,7 @@ import FilamentCore
 /// The routes of all prefixes live in two pools (decision 0631): 16-byte `MeshRoute`s for mesh /128s and
 /// full `Route`s for any other prefix. Each prefix owns one block of a pool (`PrefixRoutes.start`,
 /// `routeCount`, `capacity`), grown by one route at a time; outgrown blocks go to free lists by size, and
-/// when free blocks hold more than a quarter of a pool it is compacted (blocks copied in id order,
+/// when free blocks hold more than an eighth of a pool it is compacted (blocks copied in id order,
 /// capacities trimmed to their counts). An array per prefix cost a 32-byte header and a malloc chunk each.
 ///
 /// The index is open addressing with linear probing and backward-shift deletion over 32-bit bucket words
@@ -244,7 +244,7 @@ struct PrefixTable {
         compactIfSparse()
     }
 
-    /// Compacts a pool whose free blocks hold more than a quarter of it (amortised: at least a quarter of
+    /// Compacts a pool whose free blocks hold more than an eighth of it (amortised: at least an eighth of
     /// the pool was freed since it was last compact).
     private mutating func compactIfSparse() {
         if meshPool.isSparse { meshPool.compact(&entries, wide: false) }
@@ -277,14 +277,14 @@ struct PrefixTable {
 }
 
 /// Blocks of routes in one array: free blocks are kept by size for reuse (routes per prefix are few: one
-/// per neighbour), and the array is compacted when they hold more than a quarter of it.
+/// per neighbour), and the array is compacted when they hold more than an eighth of it.
 struct RoutePool<Element> {
     var items: [Element] = []
     /// Free block starts by size (index = size).
     private var freeBySize: [[UInt32]] = []
     private var freeItems = 0
 
-    var isSparse: Bool { freeItems > 64 && freeItems * 4 > items.count }
+    var isSparse: Bool { freeItems > 64 && freeItems * 8 > items.count }
 
     /// A block of `capacity + 1` holding the `used` elements of the block at `start` (which is freed).
     /// `filler` fills new slots until they are written (the element about to be added).
@@ -319,7 +319,7 @@ struct RoutePool<Element> {
     /// Copies every block of the entries of this pool into a new array in id order, trimming capacities.
     mutating func compact(_ entries: inout [PrefixRoutes], wide: Bool) {
         var fresh: [Element] = []
-        fresh.reserveCapacity(items.count - freeItems + (items.count - freeItems) / 8)
+        fresh.reserveCapacity(items.count - freeItems + (items.count - freeItems) / 16)
         for i in entries.indices where entries[i].inUse && entries[i].wide == wide {
             let e = entries[i]
             if e.routeCount == 0 { continue }

@@ -142,7 +142,9 @@ extension RoutingEngine {
         guard let id = routes.id(prefix) else { return }
         var pr = routes[id: id]
         let count = routes.routeCount(id)
-        let old = pr.selected.map { routes.route(id, $0) }
+        // (No closures over `self` here: in a mutating method each one copied the whole engine.)
+        var old: Route? = nil
+        if let s = pr.selected { old = routes.route(id, s) }
         let wasInstalled = pr.installedMetric
         var best: Int? = nil
         var bestMetric = Metric.infinity
@@ -165,8 +167,12 @@ extension RoutingEngine {
         }
         pr.selected = best
         pr.installedMetric = best == nil ? nil : bestMetric
-        let starving = best == nil && !bootHold.active && (0..<count).contains { !routeMetric(routes.route(id, $0)).isInfinite }
-        let bestRoute = best.map { routes.route(id, $0) }
+        var starving = false
+        if best == nil && !bootHold.active {
+            for i in 0..<count where !routeMetric(routes.route(id, i)).isInfinite { starving = true; break }
+        }
+        var bestRoute: Route? = nil
+        if let b = best { bestRoute = routes.route(id, b) }
         // An entry without routes stays until `announce` below has retracted what it announced.
         if pr.isEmpty {
             routes.release(id)
@@ -177,7 +183,7 @@ extension RoutingEngine {
         // Forwarding table.
         if let r = bestRoute {
             // `old` is nil when the previously selected route was just removed: the next hop changed.
-            let sameHop = wasInstalled != nil && old.map(key) == key(r)
+            let sameHop = wasInstalled != nil && old != nil && key(old!) == key(r)
             if wasInstalled == nil {
                 installedLengths[Int(prefix.length)] += 1
                 out.append(.notify(.routeAdded(prefix)))
@@ -192,7 +198,8 @@ extension RoutingEngine {
             out.append(.removeRoute(prefix))
             out.append(.notify(.routeLost(prefix)))
         }
-        let changedSource = old.map { o in bestRoute.map { $0.routerID != o.routerID || $0.seqno != o.seqno } ?? true } ?? false
+        var changedSource = false
+        if let o = old { changedSource = bestRoute.map { $0.routerID != o.routerID || $0.seqno != o.seqno } ?? true }
         announce(prefix, force: changedSource, now: now)
         if count == 0, routes[prefix]?.isEmpty == true { routes[prefix] = nil }
         if starving { requestSeqno(for: prefix, now: now) }
@@ -237,7 +244,7 @@ extension RoutingEngine {
 
     /// What this node last announced for `prefix` (own prefixes apart; a learned one's is in its routes entry).
     func advertisement(_ prefix: Prefix) -> Advertisement? {
-        if let a = ownAdvertised[prefix] { return a }
+        if ownPrefixes.contains(prefix) { return ownAdvertised[prefix] } // (no hashing for learned prefixes)
         return routes[prefix]?.advertisement
     }
 

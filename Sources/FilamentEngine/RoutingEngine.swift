@@ -30,12 +30,17 @@ public struct RoutingEngine {
     var neighbours: [NeighbourKey: Neighbour] = [:]
     /// The neighbour keys, sorted (kept in step with `neighbours`; iteration order for output).
     var neighbourOrder: [NeighbourKey] = []
+    /// Their slots, in the same order.
+    var neighbourOrderSlots: [UInt16] = []
     /// Per neighbour, by slot: the digest of what we hold from it, its link cost (a copy of
     /// `Neighbour.cost`, read per route by `routeMetric` without hashing its key) and the messages
     /// waiting to be batched (apart from `neighbours`, see `NeighbourQueue`). Reset when a slot is freed.
     var held: [HeldDigest] = []
     var slotCost: [Metric] = []
     var queues: [NeighbourQueue] = []
+    /// Per slot: `Neighbour.isUp` (a copy) and when its queue is flushed (`distantFuture`: nothing queued).
+    var slotUp: [Bool] = []
+    var flushDue: [Instant] = []
     /// Per neighbour: our own prefixes as it re-announced them (entry hashes; they count in its digest).
     var echoes: [NeighbourKey: [Prefix: UInt64]] = [:]
     /// Routes per prefix, by interned prefix id; a learned prefix's announcement lives in its entry too
