@@ -9,7 +9,7 @@ import FilamentCore
 /// The routes of all prefixes live in two pools (decision 0631): 16-byte `MeshRoute`s for mesh /128s and
 /// full `Route`s for any other prefix. Each prefix owns one block of a pool (`PrefixRoutes.start`,
 /// `routeCount`, `capacity`), grown by one route at a time; outgrown blocks go to free lists by size, and
-/// when free blocks hold more than an eighth of a pool it is compacted (blocks copied in id order,
+/// when free blocks hold more than a sixteenth of a pool it is compacted (blocks copied in id order,
 /// capacities trimmed to their counts). An array per prefix cost a 32-byte header and a malloc chunk each.
 ///
 /// The index is open addressing with linear probing and backward-shift deletion over 32-bit bucket words
@@ -17,8 +17,10 @@ import FilamentCore
 /// same run) and cheap (two folded 64x64 multiplies), instead of Swift's SipHash: prefixes come from
 /// neighbours, so an unkeyed hash would let one flood a bucket chain.
 struct PrefixTable {
-    /// Prefix by id (a freed id keeps its old prefix until reused; `entries[id].inUse` says which are live).
-    private(set) var prefixes: [Prefix] = []
+    /// Prefix by id, as address and length in two arrays (17 bytes instead of `Prefix`'s 24-byte stride;
+    /// a freed id keeps its old prefix until reused; `entries[id].inUse` says which are live).
+    private var addresses: [IPv6Address] = []
+    private var lengths: [UInt8] = []
     private(set) var entries: [PrefixRoutes] = []
     private var buckets: [UInt32] = []
     private var freeIDs: [UInt32] = []
@@ -39,25 +41,27 @@ struct PrefixTable {
         k1 = mix(seed ^ 0x7072_6566_6978_3131) | 1
     }
 
-    @inline(__always) private func hash(_ p: Prefix) -> UInt64 {
-        let a = (p.address.high ^ k0).multipliedFullWidth(by: p.address.low ^ k1)
-        let b = (a.high ^ a.low ^ UInt64(p.length)).multipliedFullWidth(by: k1 ^ 0xA076_1D64_78BD_642F)
+    @inline(__always) private func hash(_ address: IPv6Address, _ length: UInt8) -> UInt64 {
+        let a = (address.high ^ k0).multipliedFullWidth(by: address.low ^ k1)
+        let b = (a.high ^ a.low ^ UInt64(length)).multipliedFullWidth(by: k1 ^ 0xA076_1D64_78BD_642F)
         return b.high ^ b.low
     }
 
-    @inline(__always) private func home(_ p: Prefix) -> Int {
-        Int(truncatingIfNeeded: hash(p) >> UInt64(64 - buckets.count.trailingZeroBitCount))
+    @inline(__always) private func home(_ address: IPv6Address, _ length: UInt8) -> Int {
+        Int(truncatingIfNeeded: hash(address, length) >> UInt64(64 - buckets.count.trailingZeroBitCount))
     }
+
+    @inline(__always) private func home(id: UInt32) -> Int { home(addresses[Int(id)], lengths[Int(id)]) }
 
     /// The id of `p`, if it has an entry.
     func id(_ p: Prefix) -> UInt32? {
         if count == 0 { return nil }
         let mask = buckets.count - 1
-        var i = home(p)
+        var i = home(p.address, p.length)
         while true {
             let b = buckets[i]
             if b == 0 { return nil }
-            if prefixes[Int(b - 1)] == p { return b - 1 }
+            if addresses[Int(b - 1)] == p.address && lengths[Int(b - 1)] == p.length { return b - 1 }
             i = (i + 1) & mask
         }
     }
@@ -69,11 +73,12 @@ struct PrefixTable {
         let id: UInt32
         if let f = freeIDs.popLast() {
             id = f
-            prefixes[Int(f)] = p
+            addresses[Int(f)] = p.address; lengths[Int(f)] = p.length
             entries[Int(f)] = PrefixRoutes(inUse: true, wide: !Self.isMeshHost(p))
         } else {
-            id = UInt32(prefixes.count)
-            Self.appendSparingly(&prefixes, p)
+            id = UInt32(addresses.count)
+            Self.appendSparingly(&addresses, p.address)
+            Self.appendSparingly(&lengths, p.length)
             Self.appendSparingly(&entries, PrefixRoutes(inUse: true, wide: !Self.isMeshHost(p)))
         }
         place(id)
@@ -85,13 +90,13 @@ struct PrefixTable {
     mutating func release(_ id: UInt32) {
         precondition(entries[Int(id)].inUse)
         let mask = buckets.count - 1
-        var i = home(prefixes[Int(id)])
+        var i = home(id: id)
         while buckets[i] != id + 1 { i = (i + 1) & mask }
         // Backward-shift deletion: pull later members of the probe run into the hole they may pass.
         var hole = i
         var j = (i + 1) & mask
         while buckets[j] != 0 {
-            let h = home(prefixes[Int(buckets[j] - 1)])
+            let h = home(id: buckets[j] - 1)
             // Movable when its home is not inside (hole, j] (cyclically).
             if (j > hole && (h <= hole || h > j)) || (j < hole && h <= hole && h > j) {
                 buckets[hole] = buckets[j]
@@ -111,7 +116,7 @@ struct PrefixTable {
 
     private mutating func place(_ id: UInt32) {
         let mask = buckets.count - 1
-        var i = home(prefixes[Int(id)])
+        var i = home(id: id)
         while buckets[i] != 0 { i = (i + 1) & mask }
         buckets[i] = id + 1
     }
@@ -124,8 +129,8 @@ struct PrefixTable {
 
     /// Appends with about 1/8 spare capacity instead of doubling: every node holds one element per
     /// destination, so doubling would leave up to half of these arrays unused.
-    static func appendSparingly<T>(_ a: inout [T], _ x: T) {
-        if a.count == a.capacity { a.reserveCapacity(a.count + a.count / 8 + 16) }
+    static func appendSparingly<T>(_ a: inout [T], _ x: T, spare: Int = 8) {
+        if a.count == a.capacity { a.reserveCapacity(a.count + a.count / spare + 16) }
         a.append(x)
     }
 
@@ -165,7 +170,7 @@ struct PrefixTable {
         let e = entries[Int(id)]
         if e.wide { return widePool.items[Int(e.start) + i] }
         let m = meshPool.items[Int(e.start) + i]
-        return Route(routerID: RouterID(prefixes[Int(id)].address.low), expires: m.expires, seqno: m.seqno,
+        return Route(routerID: RouterID(addresses[Int(id)].low), expires: m.expires, seqno: m.seqno,
                      advertisedMetric: m.advertisedMetric, slot: m.slot)
     }
 
@@ -190,7 +195,7 @@ struct PrefixTable {
     }
 
     private func narrow(_ id: UInt32, _ r: Route) -> MeshRoute {
-        precondition(r.routerID.rawValue == prefixes[Int(id)].address.low, "a mesh /128 from another router id")
+        precondition(r.routerID.rawValue == addresses[Int(id)].low, "a mesh /128 from another router id")
         return MeshRoute(expires: r.expires, seqno: r.seqno, advertisedMetric: r.advertisedMetric, slot: r.slot)
     }
 
@@ -244,14 +249,14 @@ struct PrefixTable {
         compactIfSparse()
     }
 
-    /// Compacts a pool whose free blocks hold more than an eighth of it (amortised: at least an eighth of
-    /// the pool was freed since it was last compact).
+    /// Compacts a pool whose free blocks hold more than a sixteenth of it (amortised: at least a sixteenth
+    /// of the pool was freed since it was last compact).
     private mutating func compactIfSparse() {
         if meshPool.isSparse { meshPool.compact(&entries, wide: false) }
         if widePool.isSparse { widePool.compact(&entries, wide: true) }
     }
 
-    func prefix(_ id: UInt32) -> Prefix { prefixes[Int(id)] }
+    func prefix(_ id: UInt32) -> Prefix { Prefix(address: addresses[Int(id)], length: Int(lengths[Int(id)]))! }
 
     /// Live ids, in id order (not prefix order: sort before anything reaches output).
     var ids: [UInt32] {
@@ -262,14 +267,15 @@ struct PrefixTable {
     }
 
     /// Live prefixes, unsorted.
-    var keys: [Prefix] { ids.map { prefixes[Int($0)] } }
+    var keys: [Prefix] { ids.map { prefix($0) } }
 
     var isEmpty: Bool { count == 0 }
 
     /// Heap bytes: (bucket words, prefix and entry arrays, route pools with their free lists).
     var footprint: (index: Int, entries: Int, routes: Int) {
         let idx = buckets.capacity == 0 ? 0 : 32 + buckets.capacity * 4
-        let arr = (prefixes.capacity == 0 ? 0 : 32 + prefixes.capacity * MemoryLayout<Prefix>.stride)
+        let arr = (addresses.capacity == 0 ? 0 : 32 + addresses.capacity * MemoryLayout<IPv6Address>.stride)
+            + (lengths.capacity == 0 ? 0 : 32 + lengths.capacity)
             + (entries.capacity == 0 ? 0 : 32 + entries.capacity * MemoryLayout<PrefixRoutes>.stride)
             + (freeIDs.capacity == 0 ? 0 : 32 + freeIDs.capacity * 4)
         return (idx, arr, meshPool.footprint + widePool.footprint)
@@ -277,14 +283,15 @@ struct PrefixTable {
 }
 
 /// Blocks of routes in one array: free blocks are kept by size for reuse (routes per prefix are few: one
-/// per neighbour), and the array is compacted when they hold more than an eighth of it.
+/// per neighbour), and the array is compacted when they hold more than a sixteenth of it. It grows by a
+/// sixteenth: it holds the bulk of a large mesh's memory.
 struct RoutePool<Element> {
     var items: [Element] = []
     /// Free block starts by size (index = size).
     private var freeBySize: [[UInt32]] = []
     private var freeItems = 0
 
-    var isSparse: Bool { freeItems > 64 && freeItems * 8 > items.count }
+    var isSparse: Bool { freeItems > 64 && freeItems * 16 > items.count }
 
     /// A block of `capacity + 1` holding the `used` elements of the block at `start` (which is freed).
     /// `filler` fills new slots until they are written (the element about to be added).
@@ -292,7 +299,7 @@ struct RoutePool<Element> {
         let size = Int(capacity) + 1
         if capacity > 0, Int(start) + Int(capacity) == items.count {
             // The last block of the pool grows in place.
-            PrefixTable.appendSparingly(&items, filler)
+            PrefixTable.appendSparingly(&items, filler, spare: 16)
             return start
         }
         let new: UInt32
@@ -302,7 +309,7 @@ struct RoutePool<Element> {
         } else {
             precondition(items.count + size < Int(UInt32.max), "route pool full")
             new = UInt32(items.count)
-            for _ in 0..<size { PrefixTable.appendSparingly(&items, filler) }
+            for _ in 0..<size { PrefixTable.appendSparingly(&items, filler, spare: 16) }
         }
         for j in 0..<used { items[Int(new) + j] = items[Int(start) + j] }
         if capacity > 0 { free(start, capacity) }
@@ -348,7 +355,7 @@ extension PrefixTable: Sequence {
             while i < table.entries.count {
                 let j = i
                 i += 1
-                if table.entries[j].inUse { return (table.prefixes[j], table.entries[j]) }
+                if table.entries[j].inUse { return (table.prefix(UInt32(j)), table.entries[j]) }
             }
             return nil
         }
