@@ -44,8 +44,6 @@ struct Neighbour {
     var rttSentAt: Instant = .zero
     /// Smoothed round-trip time (1/8 gain, as TCP's SRTT), nil until the first sample.
     var smoothedRTT: Interval? = nil
-    /// When its queue (`RoutingEngine.queues`) is flushed.
-    var flushDue: Instant = .distantFuture
     /// Routes from this neighbour stay valid at least until here (refreshed by matching digests).
     var confirmedUntil: Instant = .zero
     var lastFullRequest: Instant = .zero
@@ -123,8 +121,9 @@ struct HeldDigest {
 }
 
 /// A route to a prefix through one neighbour (RFC 8966 3.2.6). 24 bytes: the neighbour is its slot
-/// (`RoutingEngine.slotKeys`), not its 16-byte key; a node holds one per (destination, neighbour), the
-/// bulk of its memory in a large mesh (decision 0630).
+/// (`RoutingEngine.slotKeys`), not its 16-byte key (decision 0630). Routes to mesh /128s, the bulk of a
+/// large mesh's memory, are stored as 16-byte `MeshRoute`s instead (decision 0631): this full form is what
+/// `PrefixTable` hands out and takes.
 struct Route {
     var routerID: RouterID
     var expires: Instant
@@ -135,16 +134,28 @@ struct Route {
     var slot: UInt16
 }
 
-/// All routes held for one prefix, which one is selected, what this node last announced for it, and the
-/// prefix's source (feasibility distance) for the announced router id. 40 bytes: the optional fields are
-/// sentinels (an installed or announced metric, or a feasibility distance, is never infinite), and the
-/// announcement and its source live here instead of in two more prefix-keyed tables (decision 0630).
+/// A route to a mesh /128 (16 bytes): its router id is the prefix's interface identifier, which
+/// `rejectUpdate` enforces for every update of a mesh address, so it is not stored (decision 0631).
+struct MeshRoute {
+    var expires: Instant
+    var seqno: Seqno
+    var advertisedMetric: Metric
+    var slot: UInt16
+}
+
+/// Which routes a prefix holds (a block of `PrefixTable`'s route pool), which one is selected, what this
+/// node last announced for it, and the prefix's source (feasibility distance) for the announced router
+/// id. 40 bytes: the optional fields are sentinels (an installed or announced metric, or a feasibility
+/// distance, is never infinite), and the announcement and its source live here instead of in two more
+/// prefix-keyed tables (decision 0630); the routes are in one pool per engine (decision 0631).
 struct PrefixRoutes {
-    var routes: [Route] = []
     /// The router id of the announcement and of the source kept here (kept after a retraction while the
     /// source lives).
     private var adRouterID = RouterID(0)
     private var srcLastUsed = Instant.zero
+    /// The routes: `routeCount` of them from `start` in the pool, in a block of `capacity` (owned by
+    /// `PrefixTable`, which keeps these four fields whatever entry value is assigned to it).
+    var start: UInt32 = 0
     private var adSeqno = Seqno(0)
     /// Infinity: nothing announced.
     private var adMetric = Metric.infinity
@@ -154,6 +165,14 @@ struct PrefixRoutes {
     private var srcSeqno = Seqno(0)
     /// Infinity: no source kept here (other router ids of the prefix: `RoutingEngine.sources`).
     private var srcMetric = Metric.infinity
+    var routeCount: UInt16 = 0
+    var capacity: UInt16 = 0
+    /// Whether its id (`PrefixTable`) is live.
+    var inUse = false
+    /// Routes in the wide pool (full `Route`s): any prefix but a mesh /128.
+    var wide = false
+
+    init(inUse: Bool = false, wide: Bool = false) { self.inUse = inUse; self.wide = wide }
 
     var selected: Int? {
         get { selectedRaw == .max ? nil : Int(selectedRaw) }
@@ -189,15 +208,7 @@ struct PrefixRoutes {
     var sourceRouterID: RouterID { adRouterID }
     func source(_ rid: RouterID) -> Source? { rid == adRouterID ? source : nil }
     /// Nothing held, announced or remembered: the entry can go.
-    var isEmpty: Bool { routes.isEmpty && adMetric.isInfinite && srcMetric.isInfinite }
-    func index(ofSlot s: UInt16) -> Int? { routes.firstIndex { $0.slot == s } }
-
-    /// Appends with the array grown by one: routes per prefix are few (one per neighbour) and held by every
-    /// node for every destination, so the doubling of a plain append would waste up to half of it.
-    mutating func append(_ r: Route) {
-        if routes.count == routes.capacity { routes.reserveCapacity(routes.count + 1) }
-        routes.append(r)
-    }
+    var isEmpty: Bool { routeCount == 0 && adMetric.isInfinite && srcMetric.isInfinite }
 }
 
 /// A source: (prefix, router id) with its feasibility distance (RFC 8966 3.2.5).

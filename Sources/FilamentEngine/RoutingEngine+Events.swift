@@ -73,9 +73,15 @@ extension RoutingEngine {
             n.slot = UInt16(slotKeys.count); slotKeys.append(key)
         }
         neighbours[key] = n
-        held[key] = HeldDigest()
+        while held.count <= Int(n.slot) {
+            held.append(HeldDigest()); slotCost.append(.infinity); queues.append(NeighbourQueue())
+            slotUp.append(false); flushDue.append(.distantFuture)
+        }
+        held[Int(n.slot)] = HeldDigest()
+        slotCost[Int(n.slot)] = n.cost
+        slotUp[Int(n.slot)] = true
         if now < startupUntil { startupUntil = min(max(startupUntil, now + configuration.startupExtension), startupLimit) }
-        neighbourOrder = neighbours.keys.sorted()
+        sortNeighbours()
         out.append(.notify(.neighbourAdded(key)))
         interfaces[key.interface]!.ihuSoon = true
         changed(key.interface, now: now)
@@ -111,14 +117,22 @@ extension RoutingEngine {
         }
     }
 
+    /// `neighbourOrder` and its slots, after a neighbour came or went.
+    mutating func sortNeighbours() {
+        neighbourOrder = neighbours.keys.sorted()
+        neighbourOrderSlots = neighbourOrder.map { neighbours[$0]!.slot }
+    }
+
     mutating func removeNeighbour(_ key: NeighbourKey, now: Instant) {
         flushRoutes(from: key, now: now)
-        if let s = neighbours[key]?.slot { freeSlots.append(s) } // no route carries it any more
+        if let s = neighbours[key]?.slot { // no route carries it any more
+            freeSlots.append(s)
+            held[Int(s)] = HeldDigest(); slotCost[Int(s)] = .infinity; queues[Int(s)] = NeighbourQueue()
+            slotUp[Int(s)] = false; flushDue[Int(s)] = .distantFuture
+        }
         neighbours[key] = nil
-        held[key] = nil
-        queues[key] = nil
         echoes[key] = nil
-        neighbourOrder = neighbours.keys.sorted()
+        sortNeighbours()
         out.append(.notify(.neighbourLost(key)))
     }
 
@@ -126,9 +140,11 @@ extension RoutingEngine {
     mutating func neighbourDown(_ key: NeighbourKey, now: Instant) {
         guard var n = neighbours[key], n.isUp else { return }
         n.isUp = false; n.cost = .infinity; n.probeNonce = nil; n.probeDue = .distantFuture
-        n.flushDue = .distantFuture
         neighbours[key] = n
-        queues[key] = nil
+        slotCost[Int(n.slot)] = .infinity
+        slotUp[Int(n.slot)] = false
+        flushDue[Int(n.slot)] = .distantFuture
+        queues[Int(n.slot)] = NeighbourQueue()
         counters.neighboursLost += 1
         out.append(.notify(.neighbourLost(key)))
         changed(key.interface, now: now)
@@ -142,7 +158,7 @@ extension RoutingEngine {
         counters.neighbourRestarts += 1
         flushRoutes(from: key, now: now)
         echoes[key] = nil
-        held[key] = HeldDigest()
+        if let s = neighbours[key]?.slot { held[Int(s)] = HeldDigest() }
         interfaces[key.interface]?.ihuSoon = true
         // The restarted node lost our key with its memory: our next hello (soon) carries it, so it can
         // open a new session at once instead of waiting for every 10th hello.
@@ -162,6 +178,7 @@ extension RoutingEngine {
         }
         neighbours[key] = n
         if wasDown {
+            slotUp[Int(n.slot)] = true
             out.append(.notify(.neighbourAdded(key)))
             interfaces[key.interface]?.ihuSoon = true
             // Back after a silence: it may have restarted and lost our key; our next hello carries it.
@@ -258,12 +275,13 @@ extension RoutingEngine {
         let old = n.cost
         n.cost = c
         neighbours[key] = n
+        slotCost[Int(n.slot)] = c
         if old.isInfinite != c.isInfinite {
             out.append(.notify(.neighbourChanged(key)))
             changed(key.interface, now: now)
         }
         var affected: [Prefix] = []
-        for (p, pr) in routes where pr.routes.contains(where: { $0.slot == n.slot }) { affected.append(p) }
+        for id in routes.ids where routes.index(id, ofSlot: n.slot) != nil { affected.append(routes.prefix(id)) }
         affected.sort()
         let outer = beginGatewayBatch()
         for p in affected { reselect(p, now: now) }
@@ -273,11 +291,11 @@ extension RoutingEngine {
     // MARK: unicast
 
     mutating func receiveUnicast(from key: NeighbourKey, packet: RoutingPacket, now: Instant) {
-        guard neighbours[key] != nil else { counters.unknownNeighbourPackets += 1; return }
+        guard let slot = neighbours[key]?.slot else { counters.unknownNeighbourPackets += 1; return }
         heard(key, now: now)
         for m in packet.messages {
             counters.messagesReceived += 1
-            guard neighbours[key]?.isUp == true else { return }
+            guard slotUp[Int(slot)] else { return }
             switch m {
             case let .update(u): receiveUpdate(u, from: key, now: now)
             case let .routeRequest(r): receiveRouteRequest(r, from: key, now: now)

@@ -21,22 +21,21 @@ extension RoutingEngine {
 
     /// The engine's large tables, by name, in a fixed order.
     public func tableFootprint() -> [TableFootprint] {
-        var routeArrays = 0
-        for pr in routes.values { routeArrays += Self.arrayBytes(pr.routes) }
         var pendingUpdate = 0, pending = 0
-        for q in queues.values { pendingUpdate += Self.dictionaryBytes(q.pendingUpdate); pending += Self.arrayBytes(q.pending) }
+        for q in queues { pendingUpdate += Self.dictionaryBytes(q.pendingUpdate); pending += Self.arrayBytes(q.pending) }
         var echoBytes = Self.dictionaryBytes(echoes)
         for e in echoes.values { echoBytes += Self.dictionaryBytes(e) }
         return [
-            TableFootprint(name: "routes (dictionary)", bytes: Self.dictionaryBytes(routes)),
-            TableFootprint(name: "routes (per-prefix arrays)", bytes: routeArrays),
+            TableFootprint(name: "routes (prefix index)", bytes: routes.footprint.index),
+            TableFootprint(name: "routes (per-prefix entries and prefixes by id)", bytes: routes.footprint.entries),
+            TableFootprint(name: "routes (pools of 16-byte mesh and 24-byte other routes)", bytes: routes.footprint.routes),
             TableFootprint(name: "sources (other router ids; the announced one's is in routes)", bytes: Self.dictionaryBytes(sources)),
             TableFootprint(name: "advertised (own prefixes; learned ones are in routes)", bytes: Self.dictionaryBytes(ownAdvertised)),
-            TableFootprint(name: "queues (coalescing index)", bytes: pendingUpdate + Self.dictionaryBytes(queues)),
+            TableFootprint(name: "queues (coalescing index)", bytes: pendingUpdate + Self.arrayBytes(queues)),
             TableFootprint(name: "queues (pending messages)", bytes: pending),
             TableFootprint(name: "echoes", bytes: echoBytes),
             TableFootprint(name: "pending requests", bytes: Self.dictionaryBytes(pendingRequests)),
-            TableFootprint(name: "neighbours and held digests", bytes: Self.dictionaryBytes(neighbours) + Self.dictionaryBytes(held)),
+            TableFootprint(name: "neighbours and held digests", bytes: Self.dictionaryBytes(neighbours) + Self.arrayBytes(held) + Self.arrayBytes(slotCost)),
             TableFootprint(name: "gateways and flows", bytes: Self.dictionaryBytes(gateways) + Self.dictionaryBytes(gatewayState.flows)),
         ]
     }

@@ -161,8 +161,8 @@ extension RoutingEngine {
     /// that died silently must not be kept for the whole ~16 s the request is resent).
     func brieflyStarving(_ g: NodeID) -> Bool {
         guard g != node, let e = gateways[g], e.advert.flags.contains(.healthy), !e.advert.flags.contains(.draining),
-              let pr = routes[Prefix(host: e.address)], pr.selected == nil else { return false }
-        return pr.routes.contains { r in
+              let id = routes.id(Prefix(host: e.address)), routes[id: id].selected == nil else { return false }
+        return routes.routes(id).contains { r in
             !routeMetric(r).isInfinite
                 && pendingRequests[SourceKey(prefix: Prefix(host: e.address), routerID: r.routerID)]
                     .map { $0.resendDue != .distantFuture && $0.resends < 2 } == true

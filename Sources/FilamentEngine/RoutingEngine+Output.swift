@@ -17,27 +17,31 @@ extension RoutingEngine {
 
     /// Queues a message for one neighbour; it leaves with the next batch (within `maxFlushDelay`).
     mutating func enqueue(_ m: Message, to key: NeighbourKey, now: Instant) {
-        guard neighbours[key]?.isUp == true else { return }
-        if neighbours[key]!.flushDue == .distantFuture {
-            let due = now + jitter(configuration.maxFlushDelay)
-            neighbours[key]!.flushDue = due
-        }
+        guard let n = neighbours[key] else { return }
+        enqueue(m, slot: Int(n.slot), now: now)
+    }
+
+    /// By slot: no hashing of the neighbour's key (`enqueueToAll` runs per announced change).
+    mutating func enqueue(_ m: Message, slot s: Int, now: Instant) {
+        guard slotUp[s] else { return }
+        if flushDue[s] == .distantFuture { flushDue[s] = now + jitter(configuration.maxFlushDelay) }
         // In place: the queue is never copied.
-        if !queues[key, default: NeighbourQueue()].add(m) { counters.updatesCoalesced += 1 }
+        if !queues[s].add(m) { counters.updatesCoalesced += 1 }
     }
 
     mutating func enqueueToAll(_ m: Message, now: Instant, except: NeighbourKey? = nil) {
-        for key in neighbourOrder where key != except { enqueue(m, to: key, now: now) }
+        for i in neighbourOrder.indices where neighbourOrder[i] != except { enqueue(m, slot: Int(neighbourOrderSlots[i]), now: now) }
     }
 
     /// Packs each due neighbour's queue into as few packets as fit its interface MTU.
     mutating func flush(now: Instant) {
         for key in neighbourOrder {
-            guard let n = neighbours[key], n.flushDue <= now, queues[key]?.pending.isEmpty == false else { continue }
+            guard let n = neighbours[key], flushDue[Int(n.slot)] <= now, !queues[Int(n.slot)].pending.isEmpty else { continue }
+            let s = Int(n.slot)
             let mtu = interfaces[key.interface]?.mtu ?? 1280
             // Take the queue out (no copy), pack it, and put its buffer back for reuse.
             var queue: [Message] = []
-            swap(&queue, &queues[key]!.pending)
+            swap(&queue, &queues[s].pending)
             var start = 0
             var size = EstimatedSize.packetOverhead
             for (i, m) in queue.enumerated() {
@@ -51,9 +55,9 @@ extension RoutingEngine {
             emitUnicast(start == 0 ? queue : Array(queue[start...]), to: key)
             // Keep a small queue's buffer; give back the memory of a big one (a full table).
             if queue.count <= 64 { queue.removeAll(keepingCapacity: true) } else { queue = [] }
-            swap(&queue, &queues[key]!.pending)
-            queues[key]!.clearIndex()
-            neighbours[key]!.flushDue = .distantFuture
+            swap(&queue, &queues[s].pending)
+            queues[s].clearIndex()
+            flushDue[s] = .distantFuture
         }
     }
 
@@ -147,7 +151,7 @@ extension RoutingEngine {
     func computeNextDeadline() -> Instant {
         var t = min(digestDue, housekeepingDue, neighbourCheckDue)
         for s in interfaces.values { t = min(t, s.nextHello) }
-        for (k, q) in queues where !q.pending.isEmpty { if let n = neighbours[k] { t = min(t, n.flushDue) } }
+        for s in neighbourOrderSlots where !queues[Int(s)].pending.isEmpty { t = min(t, flushDue[Int(s)]) }
         t = min(t, ownGateway.nextAdvert)
         t = min(t, bootHold.nextDeadline)
         t = min(t, seqnoResendDue)

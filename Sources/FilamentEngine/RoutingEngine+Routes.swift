@@ -24,10 +24,8 @@ extension RoutingEngine {
     /// The neighbour a route came from.
     @inline(__always) func key(_ r: Route) -> NeighbourKey { slotKeys[Int(r.slot)] }
 
-    func routeMetric(_ r: Route) -> Metric {
-        guard let n = neighbours[key(r)] else { return .infinity }
-        return r.advertisedMetric + n.cost
-    }
+    /// (The neighbour's cost by slot: a route's neighbour exists while the route does.)
+    @inline(__always) func routeMetric(_ r: Route) -> Metric { r.advertisedMetric + slotCost[Int(r.slot)] }
 
     // MARK: receiving updates
 
@@ -56,33 +54,29 @@ extension RoutingEngine {
         if rejectUpdate(u, from: key) { return }
         let interval = clampInterval(centiseconds: u.intervalCentiseconds, fallback: configuration.digestInterval)
         guard let slot = neighbours[key]?.slot else { return } // (receiveUnicast checked it exists)
-        // Taken out of the table while it changes, so its route array is not copied (no allocation).
-        let existing = routes.removeValue(forKey: u.prefix)
-        var pr = existing ?? PrefixRoutes()
-        let idx = pr.index(ofSlot: slot)
-        if idx == nil && (u.isRetraction || held[key, default: HeldDigest()].count >= configuration.maxRoutesPerNeighbour) {
+        // One lookup of the prefix's id; the entry is then changed in place in the flat table.
+        let existing = routes.id(u.prefix)
+        let idx = existing.flatMap { routes.index($0, ofSlot: slot) }
+        if idx == nil && (u.isRetraction || held[Int(slot)].count >= configuration.maxRoutesPerNeighbour) {
             if !u.isRetraction { counters.tableFullDrops += 1 }
-            if let existing { routes[u.prefix] = existing }
             return
         }
-        if let i = idx { unholdRoute(pr.routes[i], prefix: u.prefix) }
+        let id = existing ?? routes.intern(u.prefix)
+        if let i = idx { unholdRoute(routes.route(id, i), prefix: u.prefix) }
         if u.isRetraction {
-            removeRoute(at: idx!, from: &pr)
+            removeRoute(at: idx!, id: id)
         } else {
-            if !isFeasible(u.prefix, u.routerID, u.seqno, u.metric, entry: .some(pr)) { counters.unfeasibleUpdates += 1 }
+            if !isFeasible(u.prefix, u.routerID, u.seqno, u.metric, entry: .some(routes[id: id])) { counters.unfeasibleUpdates += 1 }
             let r = Route(routerID: u.routerID, expires: now + interval * 7 / 2, seqno: u.seqno,
                           advertisedMetric: u.metric, slot: slot)
-            if let i = idx {
-                pr.routes[i] = r
-            } else {
-                pr.append(r)
-            }
+            if let i = idx { routes.setRoute(id, i, r) } else { routes.appendRoute(id, r) }
             holdRoute(r, prefix: u.prefix)
             // A satisfied seqno request is done.
-            let sk = SourceKey(prefix: u.prefix, routerID: u.routerID)
-            if let pending = pendingRequests[sk], u.seqno.isAtLeast(pending.seqno) { pendingRequests[sk] = nil }
+            if !pendingRequests.isEmpty {
+                let sk = SourceKey(prefix: u.prefix, routerID: u.routerID)
+                if let pending = pendingRequests[sk], u.seqno.isAtLeast(pending.seqno) { pendingRequests[sk] = nil }
+            }
         }
-        routes[u.prefix] = pr
         reselect(u.prefix, now: now)
     }
 
@@ -93,13 +87,13 @@ extension RoutingEngine {
         guard ownPrefixes.contains(u.prefix), u.routerID == routerID else {
             counters.ownRouterIDClaims += 1; return
         }
-        guard neighbours[key] != nil else { return }
-        if let old = echoes[key]?[u.prefix] { held[key, default: HeldDigest()].count -= 1; held[key, default: HeldDigest()].hash &-= old }
+        guard let slot = neighbours[key].map({ Int($0.slot) }) else { return }
+        if let old = echoes[key]?[u.prefix] { held[slot].count -= 1; held[slot].hash &-= old }
         if u.isRetraction {
             echoes[key]?[u.prefix] = nil
         } else {
             let h = DigestHash.entry(prefix: u.prefix, routerID: u.routerID, seqno: u.seqno, metric: u.metric)
-            echoes[key, default: [:]][u.prefix] = h; held[key, default: HeldDigest()].count += 1; held[key, default: HeldDigest()].hash &+= h
+            echoes[key, default: [:]][u.prefix] = h; held[slot].count += 1; held[slot].hash &+= h
         }
         if !u.isRetraction, u.seqno.isNewer(than: ownSeqno) {
             seqnoCounter &+= UInt64(u.seqno.rawValue &- ownSeqno.rawValue)
@@ -110,34 +104,31 @@ extension RoutingEngine {
     /// Keeps the per-neighbour digest (count and hash of held finite routes) in step with the table.
     mutating func holdRoute(_ r: Route, prefix: Prefix) {
         let h = DigestHash.entry(prefix: prefix, routerID: r.routerID, seqno: r.seqno, metric: r.advertisedMetric)
-        let k = key(r)
-        held[k, default: HeldDigest()].count += 1
-        held[k, default: HeldDigest()].hash &+= h
+        held[Int(r.slot)].count += 1
+        held[Int(r.slot)].hash &+= h
     }
 
     mutating func unholdRoute(_ r: Route, prefix: Prefix) {
         let h = DigestHash.entry(prefix: prefix, routerID: r.routerID, seqno: r.seqno, metric: r.advertisedMetric)
-        let k = key(r)
-        held[k, default: HeldDigest()].count -= 1
-        held[k, default: HeldDigest()].hash &-= h
+        held[Int(r.slot)].count -= 1
+        held[Int(r.slot)].hash &-= h
     }
 
-    func removeRoute(at i: Int, from pr: inout PrefixRoutes) {
-        pr.routes.remove(at: i)
-        if let s = pr.selected { pr.selected = s == i ? nil : (s > i ? s - 1 : s) }
+    mutating func removeRoute(at i: Int, id: UInt32) {
+        routes.removeRoute(id, i)
+        if let s = routes[id: id].selected { routes[id: id].selected = s == i ? nil : (s > i ? s - 1 : s) }
     }
 
     /// Drops every route learned from `key` (neighbour down or gone) and re-selects.
     mutating func flushRoutes(from key: NeighbourKey, now: Instant) {
         var affected: [Prefix] = []
         let slot = neighbours[key]?.slot
-        if let slot { for (p, pr) in routes where pr.routes.contains(where: { $0.slot == slot }) { affected.append(p) } }
+        if let slot { for id in routes.ids where routes.index(id, ofSlot: slot) != nil { affected.append(routes.prefix(id)) } }
         affected.sort()
         let outer = beginGatewayBatch()
         for p in affected {
-            var pr = routes[p]!
-            if let i = pr.index(ofSlot: slot!) { unholdRoute(pr.routes[i], prefix: p); removeRoute(at: i, from: &pr) }
-            routes[p] = pr
+            let id = routes.id(p)!
+            if let i = routes.index(id, ofSlot: slot!) { unholdRoute(routes.route(id, i), prefix: p); removeRoute(at: i, id: id) }
             reselect(p, now: now)
         }
         endGatewayBatch(outer, now: now)
@@ -148,21 +139,26 @@ extension RoutingEngine {
     /// Picks the best feasible route for `prefix` (with hysteresis), updates the forwarding table and
     /// announces the change when it matters. Requests a new seqno when only unfeasible routes remain.
     mutating func reselect(_ prefix: Prefix, now: Instant) {
-        guard var pr = routes[prefix] else { return }
-        let old = pr.selected.map { pr.routes[$0] }
+        guard let id = routes.id(prefix) else { return }
+        var pr = routes[id: id]
+        let count = routes.routeCount(id)
+        // (No closures over `self` here: in a mutating method each one copied the whole engine.)
+        var old: Route? = nil
+        if let s = pr.selected { old = routes.route(id, s) }
         let wasInstalled = pr.installedMetric
         var best: Int? = nil
         var bestMetric = Metric.infinity
-        for (i, r) in pr.routes.enumerated() where !bootHold.active {
+        for i in 0..<count where !bootHold.active {
+            let r = routes.route(id, i)
             let m = routeMetric(r)
             guard !m.isInfinite, isFeasible(prefix, r.routerID, r.seqno, r.advertisedMetric, entry: .some(pr)) else { continue }
-            if m < bestMetric || (m == bestMetric && best != nil && key(r) < key(pr.routes[best!])) {
+            if m < bestMetric || (m == bestMetric && best != nil && key(r) < key(routes.route(id, best!))) {
                 best = i; bestMetric = m
             }
         }
         // Hysteresis: keep the current route unless the best one is clearly better.
         if let s = pr.selected, let b = best, s != b {
-            let cur = pr.routes[s]
+            let cur = routes.route(id, s)
             let cm = routeMetric(cur)
             if !cm.isInfinite, isFeasible(prefix, cur.routerID, cur.seqno, cur.advertisedMetric, entry: .some(pr)),
                UInt32(bestMetric.rawValue) + UInt32(configuration.switchHysteresis) >= UInt32(cm.rawValue) {
@@ -171,15 +167,23 @@ extension RoutingEngine {
         }
         pr.selected = best
         pr.installedMetric = best == nil ? nil : bestMetric
-        let starving = best == nil && !bootHold.active && pr.routes.contains { !routeMetric($0).isInfinite }
+        var starving = false
+        if best == nil && !bootHold.active {
+            for i in 0..<count where !routeMetric(routes.route(id, i)).isInfinite { starving = true; break }
+        }
+        var bestRoute: Route? = nil
+        if let b = best { bestRoute = routes.route(id, b) }
         // An entry without routes stays until `announce` below has retracted what it announced.
-        if pr.isEmpty { routes[prefix] = nil } else { routes[prefix] = pr }
+        if pr.isEmpty {
+            routes.release(id)
+        } else {
+            routes[id: id].selected = pr.selected; routes[id: id].installedMetric = pr.installedMetric
+        }
 
         // Forwarding table.
-        if let b = best {
-            let r = pr.routes[b]
+        if let r = bestRoute {
             // `old` is nil when the previously selected route was just removed: the next hop changed.
-            let sameHop = wasInstalled != nil && old.map(key) == key(r)
+            let sameHop = wasInstalled != nil && old != nil && key(old!) == key(r)
             if wasInstalled == nil {
                 installedLengths[Int(prefix.length)] += 1
                 out.append(.notify(.routeAdded(prefix)))
@@ -194,9 +198,10 @@ extension RoutingEngine {
             out.append(.removeRoute(prefix))
             out.append(.notify(.routeLost(prefix)))
         }
-        let changedSource = old.map { o in best.map { pr.routes[$0].routerID != o.routerID || pr.routes[$0].seqno != o.seqno } ?? true } ?? false
+        var changedSource = false
+        if let o = old { changedSource = bestRoute.map { $0.routerID != o.routerID || $0.seqno != o.seqno } ?? true }
         announce(prefix, force: changedSource, now: now)
-        if pr.routes.isEmpty, routes[prefix]?.isEmpty == true { routes[prefix] = nil }
+        if count == 0, routes[prefix]?.isEmpty == true { routes[prefix] = nil }
         if starving { requestSeqno(for: prefix, now: now) }
         if prefix.length == 128 { gatewayPathChanged(prefix.address, now: now) }
     }
@@ -206,8 +211,8 @@ extension RoutingEngine {
     /// What this node would announce for `prefix` now.
     func desiredAdvertisement(_ prefix: Prefix) -> Advertisement? {
         if ownPrefixes.contains(prefix) { return Advertisement(routerID: routerID, seqno: ownSeqno, metric: .zero) }
-        guard let pr = routes[prefix], let s = pr.selected else { return nil }
-        let r = pr.routes[s]
+        guard let id = routes.id(prefix), let s = routes[id: id].selected else { return nil }
+        let r = routes.route(id, s)
         let m = routeMetric(r)
         return m.isInfinite ? nil : Advertisement(routerID: r.routerID, seqno: r.seqno, metric: m)
     }
@@ -239,7 +244,7 @@ extension RoutingEngine {
 
     /// What this node last announced for `prefix` (own prefixes apart; a learned one's is in its routes entry).
     func advertisement(_ prefix: Prefix) -> Advertisement? {
-        if let a = ownAdvertised[prefix] { return a }
+        if ownPrefixes.contains(prefix) { return ownAdvertised[prefix] } // (no hashing for learned prefixes)
         return routes[prefix]?.advertisement
     }
 
@@ -343,8 +348,8 @@ extension RoutingEngine {
             }
             return
         }
-        guard let pr = routes[r.prefix], let s = pr.selected else { counters.seqnoRequestsDropped += 1; return }
-        let sel = pr.routes[s]
+        guard let id = routes.id(r.prefix), let s = routes[id: id].selected else { counters.seqnoRequestsDropped += 1; return }
+        let sel = routes.route(id, s)
         if sel.routerID == r.routerID && sel.seqno.isAtLeast(r.seqno) {
             receiveRouteRequest(RouteRequest(prefix: r.prefix), from: key, now: now)
             return
@@ -374,9 +379,9 @@ extension RoutingEngine {
     /// hold a feasibility distance for (RFC 8966 3.8.2.1). The request is resent by `resendSeqnoRequests`
     /// until a newer seqno answers it (decision 0320), so one lost in a stale part of the mesh is not final.
     mutating func requestSeqno(for prefix: Prefix, now: Instant) {
-        guard let pr = routes[prefix] else { return }
+        guard let id = routes.id(prefix) else { return }
         var sent: [RouterID] = []
-        for r in pr.routes.sorted(by: { key($0) < key($1) }) where !routeMetric(r).isInfinite {
+        for r in routes.routes(id).sorted(by: { key($0) < key($1) }) where !routeMetric(r).isInfinite {
             let sk = SourceKey(prefix: prefix, routerID: r.routerID)
             let want = (source(prefix, r.routerID)?.seqno ?? r.seqno).advanced(by: 1)
             if let p = pendingRequests[sk], p.seqno.isAtLeast(want), p.resendDue != .distantFuture || now - p.sentAt < .seconds(2) {
@@ -412,10 +417,10 @@ extension RoutingEngine {
         for k in due {
             var p = pendingRequests[k]!
             p.resendDue = .distantFuture
-            let starving = !bootHold.active && routes[k.prefix].map { $0.selected == nil && !$0.routes.isEmpty } ?? false
-            if starving, p.resends < configuration.seqnoRequestResends, let pr = routes[k.prefix] {
+            let starving = !bootHold.active && routes[k.prefix].map { $0.selected == nil && $0.routeCount > 0 } ?? false
+            if starving, p.resends < configuration.seqnoRequestResends, let id = routes.id(k.prefix) {
                 var targets: [NeighbourKey] = []
-                for r in pr.routes where r.routerID == k.routerID && !routeMetric(r).isInfinite { targets.append(key(r)) }
+                for r in routes.routes(id) where r.routerID == k.routerID && !routeMetric(r).isInfinite { targets.append(key(r)) }
                 if !targets.isEmpty {
                     p.resends += 1
                     p.sentAt = now
@@ -447,7 +452,7 @@ extension RoutingEngine {
         guard var n = neighbours[key] else { return }
         n.tableExpectedBy = .distantFuture
         if bootHold.active && d.flushed { bootHold.proved.insert(key) }
-        let mine = held[key] ?? HeldDigest()
+        let mine = held[Int(n.slot)]
         if Int(d.routeCount) == min(mine.count, 0xFFFF) && d.hash == mine.hash {
             if bootHold.active && (!bootHold.requested.contains(key) || bootHold.proved.contains(key)) {
                 bootHold.synced[key] = true
@@ -466,9 +471,9 @@ extension RoutingEngine {
         n.confirmedUntil = now
         neighbours[key] = n
         let soon = now + .seconds(2)
-        for (p, pr) in routes {
-            guard let i = pr.index(ofSlot: n.slot) else { continue }
-            if pr.routes[i].expires > soon { routes[p]!.routes[i].expires = soon }
+        for id in routes.ids {
+            guard let i = routes.index(id, ofSlot: n.slot) else { continue }
+            if routes.slotAndExpiry(id, i).expires > soon { routes.setExpires(id, i, soon) }
         }
         enqueue(.routeRequest(RouteRequest(prefix: nil)), to: key, now: now)
     }
@@ -477,7 +482,7 @@ extension RoutingEngine {
     mutating func endBootHold(now: Instant) {
         bootHold = .inactive
         // (Entries that only keep a source hold no route: nothing to select.)
-        for p in routes.keys.sorted() where !routes[p]!.routes.isEmpty { reselect(p, now: now) }
+        for p in routes.keys.sorted() where routes[p]!.routeCount > 0 { reselect(p, now: now) }
     }
 
     // MARK: housekeeping
@@ -492,23 +497,23 @@ extension RoutingEngine {
         for n in neighbours.values { confirmed[Int(n.slot)] = n.confirmedUntil }
         func confirmedUntil(_ s: UInt16) -> Instant { confirmed[Int(s)] }
         var expired: [Prefix] = []
-        for (p, pr) in routes {
-            for r in pr.routes where r.expires <= now {
-                if confirmedUntil(r.slot) <= now { expired.append(p); break }
+        for id in routes.ids {
+            for i in 0..<routes.routeCount(id) {
+                let r = routes.slotAndExpiry(id, i)
+                if r.expires <= now && confirmedUntil(r.slot) <= now { expired.append(routes.prefix(id)); break }
             }
         }
         expired.sort()
         for p in expired {
-            var pr = routes[p]!
-            var i = pr.routes.count - 1
+            let id = routes.id(p)!
+            var i = routes.routeCount(id) - 1
             while i >= 0 {
-                let r = pr.routes[i]
+                let r = routes.route(id, i)
                 if max(r.expires, confirmedUntil(r.slot)) <= now {
-                    unholdRoute(r, prefix: p); removeRoute(at: i, from: &pr)
+                    unholdRoute(r, prefix: p); removeRoute(at: i, id: id)
                 }
                 i -= 1
             }
-            routes[p] = pr
             reselect(p, now: now)
         }
         // A source still announced keeps its feasibility distance (forgetting it could admit a loop).

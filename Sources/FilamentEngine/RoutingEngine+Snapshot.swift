@@ -7,8 +7,9 @@ extension RoutingEngine {
         let ns = neighbourSnapshots()
         var rs: [RouteSnapshot] = []
         for p in routes.keys.sorted() {
-            let pr = routes[p]!
-            for (i, r) in pr.routes.enumerated().sorted(by: { key($0.element) < key($1.element) }) {
+            let id = routes.id(p)!
+            let pr = routes[id: id]
+            for (i, r) in routes.routes(id).enumerated().sorted(by: { key($0.element) < key($1.element) }) {
                 rs.append(routeSnapshot(p, r, selected: pr.selected == i))
             }
         }
@@ -42,8 +43,8 @@ extension RoutingEngine {
 
     /// The selected route to `prefix`, if any (one lookup; `snapshot()` copies every table).
     public func selectedRoute(to prefix: Prefix) -> RouteSnapshot? {
-        guard let pr = routes[prefix], let i = pr.selected else { return nil }
-        return routeSnapshot(prefix, pr.routes[i], selected: true)
+        guard let id = routes.id(prefix), let i = routes[id: id].selected else { return nil }
+        return routeSnapshot(prefix, routes.route(id, i), selected: true)
     }
 
     func routeSnapshot(_ p: Prefix, _ r: Route, selected: Bool) -> RouteSnapshot {

@@ -30,13 +30,22 @@ public struct RoutingEngine {
     var neighbours: [NeighbourKey: Neighbour] = [:]
     /// The neighbour keys, sorted (kept in step with `neighbours`; iteration order for output).
     var neighbourOrder: [NeighbourKey] = []
-    var held: [NeighbourKey: HeldDigest] = [:]
-    /// Per neighbour: messages waiting to be batched, and our own prefixes as it re-announced them
-    /// (entry hashes; they count in its digest). Apart from `neighbours` (see `NeighbourQueue`).
-    var queues: [NeighbourKey: NeighbourQueue] = [:]
+    /// Their slots, in the same order.
+    var neighbourOrderSlots: [UInt16] = []
+    /// Per neighbour, by slot: the digest of what we hold from it, its link cost (a copy of
+    /// `Neighbour.cost`, read per route by `routeMetric` without hashing its key) and the messages
+    /// waiting to be batched (apart from `neighbours`, see `NeighbourQueue`). Reset when a slot is freed.
+    var held: [HeldDigest] = []
+    var slotCost: [Metric] = []
+    var queues: [NeighbourQueue] = []
+    /// Per slot: `Neighbour.isUp` (a copy) and when its queue is flushed (`distantFuture`: nothing queued).
+    var slotUp: [Bool] = []
+    var flushDue: [Instant] = []
+    /// Per neighbour: our own prefixes as it re-announced them (entry hashes; they count in its digest).
     var echoes: [NeighbourKey: [Prefix: UInt64]] = [:]
-    /// Routes per prefix; a learned prefix's announcement lives in its entry too (decision 0630).
-    var routes: [Prefix: PrefixRoutes] = [:]
+    /// Routes per prefix, by interned prefix id; a learned prefix's announcement lives in its entry too
+    /// (decisions 0630, 0631).
+    var routes: PrefixTable
     /// Neighbour keys by slot: routes carry a neighbour's 2-byte slot instead of its key. A slot is given
     /// when a session opens and freed (for reuse) after the neighbour's routes went with it.
     var slotKeys: [NeighbourKey] = []
@@ -93,7 +102,9 @@ public struct RoutingEngine {
         self.routerID = RouterID(meshAddress: meshAddress)
         self.configuration = configuration
         var r = random
-        self.random = SeededRandom(seed: r.next())
+        let seed = r.next()
+        self.random = SeededRandom(seed: seed)
+        self.routes = PrefixTable(seed: seed)
         self.signer = signer; self.verifier = verifier; self.addresses = addresses
         self.seqnoCounter = seqnoCounter &+ 1
         var own = [Prefix(host: meshAddress)]
@@ -151,8 +162,10 @@ public struct RoutingEngine {
 
     /// The forwarding entry installed for exactly `prefix` (the selected route; no separate table is kept).
     func installedEntry(_ prefix: Prefix) -> ForwardingEntry? {
-        guard let pr = routes[prefix], let s = pr.selected, let m = pr.installedMetric else { return nil }
-        return ForwardingEntry(prefix: prefix, nextHop: key(pr.routes[s]), metric: m)
+        guard let id = routes.id(prefix) else { return nil }
+        let pr = routes[id: id]
+        guard let s = pr.selected, let m = pr.installedMetric else { return nil }
+        return ForwardingEntry(prefix: prefix, nextHop: key(routes.route(id, s)), metric: m)
     }
 
     /// Whether `destination` is one of this node's own prefixes (delivered locally).

@@ -154,7 +154,7 @@ struct Mesh {
                 deliver(bestNode, event: .timer)
                 if engines[bestNode].nextDeadline <= now {
                     let e = engines[bestNode]
-                    Issue.record("node \(bestNode) asks to be woken in the past at \(now): digest \(e.digestDue) hk \(e.housekeepingDue) nb \(e.neighbourCheckDue) gw \(e.ownGateway.nextAdvert) hello \(e.interfaces.values.map(\.nextHello)) flush \(e.neighbours.values.map(\.flushDue)) \(e.neighbours.values.map { ($0.lastHelloTime, $0.helloInterval, $0.missedByTimer, $0.isUp) })")
+                    Issue.record("node \(bestNode) asks to be woken in the past at \(now): digest \(e.digestDue) hk \(e.housekeepingDue) nb \(e.neighbourCheckDue) gw \(e.ownGateway.nextAdvert) hello \(e.interfaces.values.map(\.nextHello)) flush \(e.flushDue) \(e.neighbours.values.map { ($0.lastHelloTime, $0.helloInterval, $0.missedByTimer, $0.isUp) })")
                     return
                 }
             }

@@ -1,0 +1,367 @@
+import FilamentCore
+
+/// The per-prefix state of the engine, with each prefix interned to a dense id (decision 0631): one hash
+/// lookup per received update finds the id, then the entry sits in a flat array (no hashing, no empty
+/// buckets, no per-entry dictionary slack). Ids of prefixes that went are reused, newest freed first, so
+/// the ids a run gives are the same for the same run; nothing about ids reaches the wire or any output
+/// (every walk that produces output sorts by prefix).
+///
+/// The routes of all prefixes live in two pools (decision 0631): 16-byte `MeshRoute`s for mesh /128s and
+/// full `Route`s for any other prefix. Each prefix owns one block of a pool (`PrefixRoutes.start`,
+/// `routeCount`, `capacity`), grown by one route at a time; outgrown blocks go to free lists by size, and
+/// when free blocks hold more than a sixteenth of a pool it is compacted (blocks copied in id order,
+/// capacities trimmed to their counts). An array per prefix cost a 32-byte header and a malloc chunk each.
+///
+/// The index is open addressing with linear probing and backward-shift deletion over 32-bit bucket words
+/// (0: empty, else id + 1). Its hash is keyed per engine (from the engine's seed, so the same seed gives the
+/// same run) and cheap (two folded 64x64 multiplies), instead of Swift's SipHash: prefixes come from
+/// neighbours, so an unkeyed hash would let one flood a bucket chain.
+struct PrefixTable {
+    /// Prefix by id, as address and length in two arrays (17 bytes instead of `Prefix`'s 24-byte stride;
+    /// a freed id keeps its old prefix until reused; `entries[id].inUse` says which are live).
+    private var addresses: [IPv6Address] = []
+    private var lengths: [UInt8] = []
+    private(set) var entries: [PrefixRoutes] = []
+    private var buckets: [UInt32] = []
+    private var freeIDs: [UInt32] = []
+    private var meshPool = RoutePool<MeshRoute>()
+    private var widePool = RoutePool<Route>()
+    private(set) var count = 0
+    private let k0: UInt64
+    private let k1: UInt64
+
+    init(seed: UInt64) {
+        func mix(_ x: UInt64) -> UInt64 {
+            var z = x &+ 0x9E37_79B9_7F4A_7C15
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        k0 = mix(seed ^ 0x7072_6566_6978_3030)
+        k1 = mix(seed ^ 0x7072_6566_6978_3131) | 1
+    }
+
+    @inline(__always) private func hash(_ address: IPv6Address, _ length: UInt8) -> UInt64 {
+        let a = (address.high ^ k0).multipliedFullWidth(by: address.low ^ k1)
+        let b = (a.high ^ a.low ^ UInt64(length)).multipliedFullWidth(by: k1 ^ 0xA076_1D64_78BD_642F)
+        return b.high ^ b.low
+    }
+
+    @inline(__always) private func home(_ address: IPv6Address, _ length: UInt8) -> Int {
+        Int(truncatingIfNeeded: hash(address, length) >> UInt64(64 - buckets.count.trailingZeroBitCount))
+    }
+
+    @inline(__always) private func home(id: UInt32) -> Int { home(addresses[Int(id)], lengths[Int(id)]) }
+
+    /// The id of `p`, if it has an entry.
+    func id(_ p: Prefix) -> UInt32? {
+        if count == 0 { return nil }
+        let mask = buckets.count - 1
+        var i = home(p.address, p.length)
+        while true {
+            let b = buckets[i]
+            if b == 0 { return nil }
+            if addresses[Int(b - 1)] == p.address && lengths[Int(b - 1)] == p.length { return b - 1 }
+            i = (i + 1) & mask
+        }
+    }
+
+    /// The id of `p`, giving it a fresh (empty, live) entry when it has none.
+    mutating func intern(_ p: Prefix) -> UInt32 {
+        if let id = id(p) { return id }
+        if (count + 1) * 4 > buckets.count * 3 { grow() }
+        let id: UInt32
+        if let f = freeIDs.popLast() {
+            id = f
+            addresses[Int(f)] = p.address; lengths[Int(f)] = p.length
+            entries[Int(f)] = PrefixRoutes(inUse: true, wide: !Self.isMeshHost(p))
+        } else {
+            id = UInt32(addresses.count)
+            Self.appendSparingly(&addresses, p.address)
+            Self.appendSparingly(&lengths, p.length)
+            Self.appendSparingly(&entries, PrefixRoutes(inUse: true, wide: !Self.isMeshHost(p)))
+        }
+        place(id)
+        count += 1
+        return id
+    }
+
+    /// Drops the entry of `id` and frees the id.
+    mutating func release(_ id: UInt32) {
+        precondition(entries[Int(id)].inUse)
+        let mask = buckets.count - 1
+        var i = home(id: id)
+        while buckets[i] != id + 1 { i = (i + 1) & mask }
+        // Backward-shift deletion: pull later members of the probe run into the hole they may pass.
+        var hole = i
+        var j = (i + 1) & mask
+        while buckets[j] != 0 {
+            let h = home(id: buckets[j] - 1)
+            // Movable when its home is not inside (hole, j] (cyclically).
+            if (j > hole && (h <= hole || h > j)) || (j < hole && h <= hole && h > j) {
+                buckets[hole] = buckets[j]
+                hole = j
+            }
+            j = (j + 1) & mask
+        }
+        buckets[hole] = 0
+        let e = entries[Int(id)]
+        if e.capacity > 0 {
+            if e.wide { widePool.free(e.start, e.capacity) } else { meshPool.free(e.start, e.capacity) }
+        }
+        entries[Int(id)] = PrefixRoutes()
+        freeIDs.append(id)
+        count -= 1
+    }
+
+    private mutating func place(_ id: UInt32) {
+        let mask = buckets.count - 1
+        var i = home(id: id)
+        while buckets[i] != 0 { i = (i + 1) & mask }
+        buckets[i] = id + 1
+    }
+
+    private mutating func grow() {
+        let n = Swift.max(16, buckets.count * 2)
+        buckets = [UInt32](repeating: 0, count: n)
+        for id in entries.indices where entries[id].inUse { place(UInt32(id)) }
+    }
+
+    /// Appends with about 1/8 spare capacity instead of doubling: every node holds one element per
+    /// destination, so doubling would leave up to half of these arrays unused.
+    static func appendSparingly<T>(_ a: inout [T], _ x: T, spare: Int = 8) {
+        if a.count == a.capacity { a.reserveCapacity(a.count + a.count / spare + 16) }
+        a.append(x)
+    }
+
+    // MARK: dictionary-like access (cold paths)
+
+    /// The entry of `p` (nil: none), with a dictionary's semantics: setting nil drops it, setting any value
+    /// (even an empty one) keeps it.
+    subscript(_ p: Prefix) -> PrefixRoutes? {
+        get { id(p).map { entries[Int($0)] } }
+        set {
+            if var v = newValue {
+                let id = intern(p)
+                let e = entries[Int(id)]
+                v.start = e.start; v.routeCount = e.routeCount; v.capacity = e.capacity; v.wide = e.wide
+                v.inUse = true
+                entries[Int(id)] = v
+            } else if let id = id(p) {
+                release(id)
+            }
+        }
+    }
+
+    /// The entry of a live id, in place (its route block fields are the table's: leave them alone).
+    subscript(id id: UInt32) -> PrefixRoutes {
+        get { entries[Int(id)] }
+        _modify { yield &entries[Int(id)] }
+    }
+
+    /// Mesh /128s: their routes' router id is the prefix's (`RoutingEngine.rejectUpdate`).
+    static func isMeshHost(_ p: Prefix) -> Bool { p.length == 128 && MeshPrefix.prefix.contains(p.address) }
+
+    // MARK: routes
+
+    @inline(__always) func routeCount(_ id: UInt32) -> Int { Int(entries[Int(id)].routeCount) }
+
+    @inline(__always) func route(_ id: UInt32, _ i: Int) -> Route {
+        let e = entries[Int(id)]
+        if e.wide { return widePool.items[Int(e.start) + i] }
+        let m = meshPool.items[Int(e.start) + i]
+        return Route(routerID: RouterID(addresses[Int(id)].low), expires: m.expires, seqno: m.seqno,
+                     advertisedMetric: m.advertisedMetric, slot: m.slot)
+    }
+
+    /// Slot and expiry of a route (no router id: what the per-second expiry walk reads).
+    @inline(__always) func slotAndExpiry(_ id: UInt32, _ i: Int) -> (slot: UInt16, expires: Instant) {
+        let e = entries[Int(id)]
+        if e.wide { let r = widePool.items[Int(e.start) + i]; return (r.slot, r.expires) }
+        let m = meshPool.items[Int(e.start) + i]
+        return (m.slot, m.expires)
+    }
+
+    /// The routes of `id`, copied out (for cold paths that sort or keep them).
+    func routes(_ id: UInt32) -> [Route] { (0..<routeCount(id)).map { route(id, $0) } }
+
+    func index(_ id: UInt32, ofSlot s: UInt16) -> Int? {
+        let e = entries[Int(id)]
+        let start = Int(e.start)
+        for i in 0..<Int(e.routeCount) {
+            if (e.wide ? widePool.items[start + i].slot : meshPool.items[start + i].slot) == s { return i }
+        }
+        return nil
+    }
+
+    private func narrow(_ id: UInt32, _ r: Route) -> MeshRoute {
+        precondition(r.routerID.rawValue == addresses[Int(id)].low, "a mesh /128 from another router id")
+        return MeshRoute(expires: r.expires, seqno: r.seqno, advertisedMetric: r.advertisedMetric, slot: r.slot)
+    }
+
+    mutating func setRoute(_ id: UInt32, _ i: Int, _ r: Route) {
+        let e = entries[Int(id)]
+        precondition(i < Int(e.routeCount))
+        if e.wide { widePool.items[Int(e.start) + i] = r } else { meshPool.items[Int(e.start) + i] = narrow(id, r) }
+    }
+
+    mutating func setExpires(_ id: UInt32, _ i: Int, _ t: Instant) {
+        let e = entries[Int(id)]
+        if e.wide { widePool.items[Int(e.start) + i].expires = t } else { meshPool.items[Int(e.start) + i].expires = t }
+    }
+
+    /// Adds a route at the end of the prefix's block (grown by one when full).
+    mutating func appendRoute(_ id: UInt32, _ r: Route) {
+        var e = entries[Int(id)]
+        let m = e.wide ? nil : narrow(id, r)
+        if e.routeCount == e.capacity {
+            precondition(e.capacity < UInt16.max)
+            if let m {
+                e.start = meshPool.regrow(e.start, e.capacity, used: Int(e.routeCount), filler: m)
+            } else {
+                e.start = widePool.regrow(e.start, e.capacity, used: Int(e.routeCount), filler: r)
+            }
+            e.capacity += 1
+        }
+        let at = Int(e.start) + Int(e.routeCount)
+        if let m { meshPool.items[at] = m } else { widePool.items[at] = r }
+        e.routeCount += 1
+        entries[Int(id)] = e
+        compactIfSparse()
+    }
+
+    /// Removes route `i` (later ones move down by one); an emptied block goes back to its pool.
+    mutating func removeRoute(_ id: UInt32, _ i: Int) {
+        var e = entries[Int(id)]
+        let start = Int(e.start), n = Int(e.routeCount)
+        precondition(i < n)
+        if e.wide {
+            for j in (start + i)..<(start + n - 1) { widePool.items[j] = widePool.items[j + 1] }
+        } else {
+            for j in (start + i)..<(start + n - 1) { meshPool.items[j] = meshPool.items[j + 1] }
+        }
+        e.routeCount -= 1
+        if e.routeCount == 0 {
+            if e.wide { widePool.free(e.start, e.capacity) } else { meshPool.free(e.start, e.capacity) }
+            e.start = 0; e.capacity = 0
+        }
+        entries[Int(id)] = e
+        compactIfSparse()
+    }
+
+    /// Compacts a pool whose free blocks hold more than a sixteenth of it (amortised: at least a sixteenth
+    /// of the pool was freed since it was last compact).
+    private mutating func compactIfSparse() {
+        if meshPool.isSparse { meshPool.compact(&entries, wide: false) }
+        if widePool.isSparse { widePool.compact(&entries, wide: true) }
+    }
+
+    func prefix(_ id: UInt32) -> Prefix { Prefix(address: addresses[Int(id)], length: Int(lengths[Int(id)]))! }
+
+    /// Live ids, in id order (not prefix order: sort before anything reaches output).
+    var ids: [UInt32] {
+        var r: [UInt32] = []
+        r.reserveCapacity(count)
+        for id in entries.indices where entries[id].inUse { r.append(UInt32(id)) }
+        return r
+    }
+
+    /// Live prefixes, unsorted.
+    var keys: [Prefix] { ids.map { prefix($0) } }
+
+    var isEmpty: Bool { count == 0 }
+
+    /// Heap bytes: (bucket words, prefix and entry arrays, route pools with their free lists).
+    var footprint: (index: Int, entries: Int, routes: Int) {
+        let idx = buckets.capacity == 0 ? 0 : 32 + buckets.capacity * 4
+        let arr = (addresses.capacity == 0 ? 0 : 32 + addresses.capacity * MemoryLayout<IPv6Address>.stride)
+            + (lengths.capacity == 0 ? 0 : 32 + lengths.capacity)
+            + (entries.capacity == 0 ? 0 : 32 + entries.capacity * MemoryLayout<PrefixRoutes>.stride)
+            + (freeIDs.capacity == 0 ? 0 : 32 + freeIDs.capacity * 4)
+        return (idx, arr, meshPool.footprint + widePool.footprint)
+    }
+}
+
+/// Blocks of routes in one array: free blocks are kept by size for reuse (routes per prefix are few: one
+/// per neighbour), and the array is compacted when they hold more than a sixteenth of it. It grows by a
+/// sixteenth: it holds the bulk of a large mesh's memory.
+struct RoutePool<Element> {
+    var items: [Element] = []
+    /// Free block starts by size (index = size).
+    private var freeBySize: [[UInt32]] = []
+    private var freeItems = 0
+
+    var isSparse: Bool { freeItems > 64 && freeItems * 16 > items.count }
+
+    /// A block of `capacity + 1` holding the `used` elements of the block at `start` (which is freed).
+    /// `filler` fills new slots until they are written (the element about to be added).
+    mutating func regrow(_ start: UInt32, _ capacity: UInt16, used: Int, filler: Element) -> UInt32 {
+        let size = Int(capacity) + 1
+        if capacity > 0, Int(start) + Int(capacity) == items.count {
+            // The last block of the pool grows in place.
+            PrefixTable.appendSparingly(&items, filler, spare: 16)
+            return start
+        }
+        let new: UInt32
+        if size < freeBySize.count, let s = freeBySize[size].popLast() {
+            new = s
+            freeItems -= size
+        } else {
+            precondition(items.count + size < Int(UInt32.max), "route pool full")
+            new = UInt32(items.count)
+            for _ in 0..<size { PrefixTable.appendSparingly(&items, filler, spare: 16) }
+        }
+        for j in 0..<used { items[Int(new) + j] = items[Int(start) + j] }
+        if capacity > 0 { free(start, capacity) }
+        return new
+    }
+
+    mutating func free(_ start: UInt32, _ capacity: UInt16) {
+        let size = Int(capacity)
+        while freeBySize.count <= size { freeBySize.append([]) }
+        freeBySize[size].append(start)
+        freeItems += size
+    }
+
+    /// Copies every block of the entries of this pool into a new array in id order, trimming capacities.
+    mutating func compact(_ entries: inout [PrefixRoutes], wide: Bool) {
+        var fresh: [Element] = []
+        fresh.reserveCapacity(items.count - freeItems + (items.count - freeItems) / 16)
+        for i in entries.indices where entries[i].inUse && entries[i].wide == wide {
+            let e = entries[i]
+            if e.routeCount == 0 { continue }
+            let start = fresh.count
+            fresh.append(contentsOf: items[Int(e.start)..<(Int(e.start) + Int(e.routeCount))])
+            entries[i].start = UInt32(start)
+            entries[i].capacity = e.routeCount
+        }
+        items = fresh
+        freeBySize = []
+        freeItems = 0
+    }
+
+    var footprint: Int {
+        (items.capacity == 0 ? 0 : 32 + items.capacity * MemoryLayout<Element>.stride)
+            + freeBySize.reduce(freeBySize.isEmpty ? 0 : 32 + freeBySize.capacity * 8) { $0 + ($1.capacity == 0 ? 0 : 32 + $1.capacity * 4) }
+    }
+}
+
+extension PrefixTable: Sequence {
+    /// Live entries in id order (not prefix order: sort before anything reaches output).
+    struct Iterator: IteratorProtocol {
+        let table: PrefixTable
+        var i = 0
+        mutating func next() -> (key: Prefix, value: PrefixRoutes)? {
+            while i < table.entries.count {
+                let j = i
+                i += 1
+                if table.entries[j].inUse { return (table.prefix(UInt32(j)), table.entries[j]) }
+            }
+            return nil
+        }
+    }
+
+    func makeIterator() -> Iterator { Iterator(table: self) }
+
+    var values: [PrefixRoutes] { entries.filter(\.inUse) }
+}

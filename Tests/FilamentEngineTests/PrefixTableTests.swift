@@ -1,0 +1,96 @@
+import FilamentCore
+import Testing
+@testable import FilamentEngine
+
+/// `PrefixTable` (decision 0631) against a plain dictionary of route arrays, under random interning,
+/// releases, route appends, replacements and removals: the index (linear probing with backward-shift
+/// deletion), the id reuse and the route pools (blocks, free lists, compaction) must never lose or mix up
+/// an entry.
+@Suite struct PrefixTableTests {
+    /// A small universe of prefixes so ids, buckets and pool blocks are reused a lot: mesh /128s (16-byte
+    /// routes, router id implied) and other prefixes (full routes).
+    static func prefix(_ i: Int) -> Prefix {
+        if i % 5 == 4 { return Prefix(address: IPv6Address(high: 0x2001_0DB8_0000_0000 | UInt64(i), low: 0), length: 64)! }
+        return Prefix(host: IPv6Address(high: MeshPrefix.prefix.address.high | 0x1234, low: 0xABCD_0000_0000 | UInt64(i)))
+    }
+
+    static func route(_ p: Prefix, slot: UInt16, n: UInt64) -> Route {
+        let rid = PrefixTable.isMeshHost(p) ? RouterID(p.address.low) : RouterID(0x77 + n % 3)
+        return Route(routerID: rid, expires: Instant(nanoseconds: Int64(truncatingIfNeeded: n >> 1)), seqno: Seqno(UInt16(truncatingIfNeeded: n)),
+                     advertisedMetric: Metric(UInt16(truncatingIfNeeded: n % 60_000)), slot: slot)
+    }
+
+    static func same(_ a: Route, _ b: Route) -> Bool {
+        a.routerID == b.routerID && a.expires == b.expires && a.seqno == b.seqno && a.advertisedMetric == b.advertisedMetric
+            && a.slot == b.slot
+    }
+
+    @Test(arguments: [1, 2, 3, 4])
+    func matchesADictionaryModel(seed: UInt64) {
+        var rng = SeededRandom(seed: seed)
+        var table = PrefixTable(seed: seed)
+        var model: [Prefix: [Route]] = [:]
+        let universe = 300
+        for step in 0..<40_000 {
+            let p = Self.prefix(Int(rng.next(upperBound: UInt64(universe))))
+            switch rng.next(upperBound: UInt64(10)) {
+            case 0:
+                // Drop the prefix.
+                if let id = table.id(p) { table.release(id) }
+                model[p] = nil
+            case 1, 2, 3, 4:
+                // Add a route through a slot it does not have yet (a prefix has at most 12).
+                let id = table.intern(p)
+                var rs = model[p] ?? []
+                let slot = UInt16(rng.next(upperBound: UInt64(12)))
+                if table.index(id, ofSlot: slot) == nil {
+                    let r = Self.route(p, slot: slot, n: rng.next())
+                    table.appendRoute(id, r)
+                    rs.append(r)
+                }
+                model[p] = rs
+            case 5, 6:
+                // Remove one route.
+                if let id = table.id(p), table.routeCount(id) > 0 {
+                    let i = Int(rng.next(upperBound: UInt64(table.routeCount(id))))
+                    table.removeRoute(id, i)
+                    model[p]!.remove(at: i)
+                }
+            default:
+                // Replace one route in place (same slot).
+                if let id = table.id(p), table.routeCount(id) > 0 {
+                    let i = Int(rng.next(upperBound: UInt64(table.routeCount(id))))
+                    let r = Self.route(p, slot: model[p]![i].slot, n: rng.next())
+                    table.setRoute(id, i, r)
+                    model[p]![i] = r
+                }
+            }
+            if step % 997 == 0 || step == 39_999 {
+                #expect(table.count == model.count)
+                #expect(Set(table.keys) == Set(model.keys))
+                for (q, rs) in model {
+                    guard let id = table.id(q) else { Issue.record("lost \(q)"); continue }
+                    #expect(table.prefix(id) == q)
+                    let got = table.routes(id)
+                    #expect(got.count == rs.count && zip(got, rs).allSatisfy(Self.same), "\(q) at step \(step)")
+                    for (i, r) in rs.enumerated() { #expect(table.index(id, ofSlot: r.slot) == i) }
+                }
+            }
+        }
+    }
+
+    /// The dictionary-like subscript keeps the table's own route block fields whatever value is assigned.
+    @Test func assigningAnEntryKeepsItsRoutes() {
+        var table = PrefixTable(seed: 9)
+        let p = Self.prefix(0)
+        let id = table.intern(p)
+        table.appendRoute(id, Self.route(p, slot: 3, n: 5))
+        var stale = PrefixRoutes()
+        stale.selected = 0
+        table[p] = stale
+        #expect(table.routeCount(id) == 1 && table[id: id].selected == 0)
+        #expect(table.routes(id).first.map { Self.same($0, Self.route(p, slot: 3, n: 5)) } == true)
+        table[p] = nil
+        #expect(table.id(p) == nil && table.isEmpty)
+    }
+}
