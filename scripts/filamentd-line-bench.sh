@@ -100,6 +100,9 @@ print(" ".join(f"{k}={v}" for k, v in sorted(c.items()) if v and any(w in k.lowe
 PY
 )"
         done
+        for i in $(seq "$NODES"); do  # the kernel's drops: UDP receive buffers, the TUN device's queues
+            echo "  node $i kernel: $(ip netns exec $P-$i awk '$1 ~ /Udp6(RcvbufErrors|SndbufErrors|InErrors)/ && $2 > 0 {printf "%s=%s ", $1, $2}' /proc/net/snmp6)$(ip -n $P-$i -s -s link show fil0 2>/dev/null | awk '$1 == "RX:" || $1 == "TX:" {k=$1; getline; printf "fil0 %s dropped=%s ", k, $4}')"
+        done
     fi
     rm -rf "$DIR"/state* "$DIR"/log* "$DIR"/c*.sock
 }
