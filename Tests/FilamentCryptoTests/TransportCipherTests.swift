@@ -119,6 +119,20 @@ import Testing
         #expect(h.layer(1).counters.totalDrops == 0 && h.layer(2).counters.totalDrops == 0)
     }
 
+    /// The default configuration (the simulator's) offers only ChaCha20-Poly1305 whatever the CPU,
+    /// so simulated runs do not depend on the host: sessions are ChaCha20-Poly1305 on an AES machine too.
+    @Test func defaultConfigurationPinsChaCha() {
+        #expect(!LinkConfiguration().allowAES256GCM)
+        let h = LinkHarness()
+        h.add(1, seed: 1)
+        h.add(2, seed: 2, rngSeed: 9)
+        h.connect(1, 2)
+        h.run()
+        #expect(cipher(h, 1, 2) == .chacha20Poly1305)
+        #expect(cipher(h, 2, 1) == .chacha20Poly1305)
+        #expect(h.layer(1).counters.sessionsAES256GCM == 0 && h.layer(2).counters.sessionsAES256GCM == 0)
+    }
+
     /// One side ChaCha20-Poly1305 only (as initiator or as responder): ChaCha20-Poly1305 on both.
     @Test func oneSideChaChaOnly() {
         for (aes1, aes2) in [(false, true), (true, false), (false, false)] {
