@@ -47,14 +47,20 @@ fi
 if [ "${STATIC_C_LIBS:-1}" = 1 ]; then
   pcdir="$scratch/static-c-libs"
   rm -rf "$pcdir"; mkdir -p "$pcdir"
+  # sodium_init()'s calls into Argon2 and Salsa20, which filamentd never uses, answered without
+  # linking their 34 KB: packaging/libsodium-unused.c, on the link line just before libsodium.a so
+  # that it comes first (a real use of either fails the link; decision 0804).
+  cc -O2 -c packaging/libsodium-unused.c -o "$pcdir/libsodium-unused.o"
   for pc in libsodium libnl-3.0 libnl-route-3.0 yaml-0.1; do
     src=$(pkg-config --variable=pcfiledir "$pc")/$pc.pc
     sed -E 's/^(Libs:.*) -l([A-Za-z0-9_-]+)/\1 -l:lib\2.a/' "$src" > "$pcdir/$pc.pc"
+    [ "$pc" = libsodium ] && sed -i -E "s#^(Libs:.*) -l:libsodium\.a#\\1 -L$PWD/$pcdir -l:libsodium-unused.o -l:libsodium.a#" "$pcdir/$pc.pc"
     libdir=$(pkg-config --variable=libdir "$pc")
     lib=$(sed -nE 's/^Libs:.*-l:(lib[^ ]+\.a).*/\1/p' "$pcdir/$pc.pc")
     [ -f "$libdir/$lib" ] || { echo "build-static: $libdir/$lib missing (install the -dev package)" >&2; exit 1; }
   done
   export PKG_CONFIG_PATH="$PWD/$pcdir${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
+
   for l in sodium nl-3 nl-route-3 yaml; do
     static+=(-Xswiftc -Xfrontend -Xswiftc -disable-autolink-library -Xswiftc -Xfrontend -Xswiftc "$l")
   done

@@ -3,7 +3,8 @@
 # filamentd (default TUN MTU and any --tun-mtu given), yggdrasil and plain kernel forwarding.
 # ping6 and iperf3 TCP from node 1 to node N (N-1 hops). Needs root, iperf3 (yggdrasil optional).
 #   BIN=.build/release NODES=4 MODES="filamentd filamentd:65000 yggdrasil kernel" scripts/filamentd-line-bench.sh [seconds]
-# MODES: filamentd[:TUN_MTU], yggdrasil, kernel. Defaults: NODES=4 (3 hops), all four modes, 8 s.
+# MODES: filamentd[:TUN_MTU], filamentd-chacha[:TUN_MTU] (link_cipher: chacha20-poly1305, decision 0804;
+# plain filamentd is link_cipher: auto), yggdrasil, kernel. Defaults: NODES=4 (3 hops), 4 modes, 8 s.
 # Per mode it prints: rtt, iperf3 sender/receiver, CPU per daemon during iperf3, RSS per daemon,
 # and the load average before the run (2 cores shared with other work: read figures with it).
 # Namespaces fild-bench-<pid>-N and temp files are removed on every exit; processes are killed by PID.
@@ -61,9 +62,13 @@ measure() { # $1 = destination address
     fi
 }
 
-run_filamentd() { # $1 = TUN MTU or ""
+run_filamentd() { # $1 = TUN MTU or "", $2 = link_cipher or ""
     local extra=()
     [ -n "$1" ] && extra=(--tun-mtu "$1")
+    if [ -n "${2:-}" ]; then
+        echo "link_cipher: $2" > "$DIR/cipher.yaml"
+        extra+=(--config "$DIR/cipher.yaml")
+    fi
     for i in $(seq "$NODES"); do
         mkdir -m 700 "$DIR/state$i"
         ip netns exec $P-$i "$BIN/filamentd" --state-dir "$DIR/state$i" --control-socket "$DIR/c$i.sock" \
@@ -77,6 +82,7 @@ run_filamentd() { # $1 = TUN MTU or ""
         sleep 0.1
     done
     measure "$a"
+    echo "  $(grep -m1 -o 'link cipher.*' "$DIR/log1")"
     if [ -n "${COUNTERS:-}" ]; then  # counters about drops and forwarding that are not zero
         for i in $(seq "$NODES"); do
             echo "  node $i: $(python3 - "$DIR/c$i.sock" <<'PY'
@@ -93,6 +99,9 @@ words = ("drop", "toobig", "noroute", "queue", "replay", "forwarded", "delivered
 print(" ".join(f"{k}={v}" for k, v in sorted(c.items()) if v and any(w in k.lower() for w in words)))
 PY
 )"
+        done
+        for i in $(seq "$NODES"); do  # the kernel's drops: UDP receive buffers, the TUN device's queues
+            echo "  node $i kernel: $(ip netns exec $P-$i awk '$1 ~ /Udp6(RcvbufErrors|SndbufErrors|InErrors)/ && $2 > 0 {printf "%s=%s ", $1, $2}' /proc/net/snmp6)$(ip -n $P-$i -s -s link show fil0 2>/dev/null | awk '$1 == "RX:" || $1 == "TX:" {k=$1; getline; printf "fil0 %s dropped=%s ", k, $4}')"
         done
     fi
     rm -rf "$DIR"/state* "$DIR"/log* "$DIR"/c*.sock
@@ -133,6 +142,8 @@ for mode in $MODES; do
     case "$mode" in
         filamentd) run_filamentd "" ;;
         filamentd:*) run_filamentd "${mode#filamentd:}" ;;
+        filamentd-chacha) run_filamentd "" chacha20-poly1305 ;;
+        filamentd-chacha:*) run_filamentd "${mode#filamentd-chacha:}" chacha20-poly1305 ;;
         yggdrasil) run_yggdrasil ;;
         kernel) run_kernel ;;
         *) echo "  unknown mode $mode" ;;

@@ -69,9 +69,12 @@ public struct NeighbourInfo: Codable, Equatable, Sendable {
     public var rxcost: Int
     public var txcost: Int
     public var rtt_ms: Double?
-    public init(node_id: String, name: String?, address: String, interface: String, cost: Int, rxcost: Int, txcost: Int, rtt_ms: Double?) {
+    /// Transport cipher of the session with it (`aes-256-gcm`, `chacha20-poly1305`), null without one.
+    public var cipher: String?
+    public init(node_id: String, name: String?, address: String, interface: String, cost: Int, rxcost: Int, txcost: Int, rtt_ms: Double?,
+                cipher: String? = nil) {
         self.node_id = node_id; self.name = name; self.address = address; self.interface = interface
-        self.cost = cost; self.rxcost = rxcost; self.txcost = txcost; self.rtt_ms = rtt_ms
+        self.cost = cost; self.rxcost = rxcost; self.txcost = txcost; self.rtt_ms = rtt_ms; self.cipher = cipher
     }
 }
 
@@ -168,7 +171,7 @@ extension NeighbourInfo {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(node_id, forKey: .node_id); try c.encode(name, forKey: .name); try c.encode(address, forKey: .address)
         try c.encode(interface, forKey: .interface); try c.encode(cost, forKey: .cost); try c.encode(rxcost, forKey: .rxcost)
-        try c.encode(txcost, forKey: .txcost); try c.encode(rtt_ms, forKey: .rtt_ms)
+        try c.encode(txcost, forKey: .txcost); try c.encode(rtt_ms, forKey: .rtt_ms); try c.encode(cipher, forKey: .cipher)
     }
 }
 

@@ -39,10 +39,10 @@ public enum ControlFormat {
     }
 
     public static func neighbours(_ list: [NeighbourInfo]) -> String {
-        var t = TextTable(["NODE", "NAME", "ADDRESS", "INTERFACE", "COST", "RXCOST", "TXCOST", "RTT"])
+        var t = TextTable(["NODE", "NAME", "ADDRESS", "INTERFACE", "COST", "RXCOST", "TXCOST", "RTT", "CIPHER"])
         for n in list {
             t.add([short(n.node_id), n.name ?? "-", n.address, n.interface, metric(n.cost), metric(n.rxcost), metric(n.txcost),
-                   n.rtt_ms.map { formatMillis($0) } ?? "-"])
+                   n.rtt_ms.map { formatMillis($0) } ?? "-", n.cipher ?? "-"])
         }
         return t.render()
     }

@@ -38,6 +38,9 @@ package final class CipherState {
         nonce = 0
     }
 
+    /// The key bytes, for deriving a transport key of another cipher from a Split() output.
+    package func withUnsafeKey<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R { key.withUnsafeBytes(body) }
+
     /// ChaChaPoly ENCRYPT(k, n, ad, plaintext) into `out` (plaintext.count + 16 bytes); returns the length.
     /// `out` may alias `plaintext` (in-place). Does not touch `nonce`.
     @inline(__always)
@@ -78,9 +81,10 @@ package final class CipherState {
         return rc == 0 ? Int(mlen) : nil
     }
 
-    /// The 12-byte nonce as two words laid out in memory as 4 zero bytes then `n` little-endian.
+    /// The 12-byte nonce as two words laid out in memory as 4 zero bytes then `n` little-endian
+    /// (the transport's AES-256-GCM nonce is built the same way, see `TransportKey`).
     @inline(__always)
-    private static func nonceWords(_ n: UInt64) -> (UInt64, UInt64) {
+    static func nonceWords(_ n: UInt64) -> (UInt64, UInt64) {
         #if _endian(little)
         return ((n & 0xffff_ffff) << 32, n >> 32)
         #else

@@ -4,13 +4,21 @@ import CSodium
 /// Sizes and offsets of the handshake frames (types 0x01-0x03); see docs/link-layer.md.
 enum HandshakeFrames {
     static let macLength = 16
-    /// Payload of message 1: initiator NodeID (32) || initiation counter (u64 LE).
-    static let initiationPayloadLength = 40
-    /// type(1) reserved(3) sender(4) | e(32) s(32+16) payload(40+16) | mac1(16) mac2(16)
-    static let initiationLength = 8 + 32 + 48 + 56 + 32
+    /// Payload of message 1: initiator NodeID (32) || initiation counter (u64 LE) || transport
+    /// cipher offer (1 byte, bit 0 ChaCha20-Poly1305, bit 1 AES-256-GCM; decision 0804).
+    static let initiationPayloadLength = 41
+    /// The same without the offer byte (builds before decision 0804): answered, with ChaCha20-Poly1305.
+    static let legacyInitiationPayloadLength = 40
+    /// type(1) reserved(3) sender(4) | e(32) s(32+16) payload(41+16) | mac1(16) mac2(16)
+    static let initiationLength = 8 + 32 + 48 + 57 + 32
+    static let legacyInitiationLength = initiationLength - 1
     static let initiationMac1Offset = initiationLength - 32
-    /// type(1) reserved(3) sender(4) receiver(4) | e(32) payload(0+16) | mac1(16) mac2(16)
-    static let responseLength = 12 + 48 + 32
+    /// Payload of message 2: the transport cipher chosen (1 byte, `TransportCipher.rawValue`);
+    /// empty in the answer to a legacy initiation.
+    static let responsePayloadLength = 1
+    /// type(1) reserved(3) sender(4) receiver(4) | e(32) payload(1+16) | mac1(16) mac2(16)
+    static let responseLength = 12 + 49 + 32
+    static let legacyResponseLength = responseLength - 1
     static let responseMac1Offset = responseLength - 32
     /// type(1) reserved(3) receiver(4) | nonce(24) | XChaCha20-Poly1305(cookie 16) (32)
     static let cookieReplyLength = 8 + 24 + 32

@@ -35,6 +35,12 @@ public struct LinkConfiguration: Sendable {
     public var rateLimiterCapacity: Int = 4096
     /// Initiation counters reserved per `persistInitiationCounter` output.
     public var initiationCounterBlock: UInt64 = 1024
+    /// Offer and accept AES-256-GCM as the transport cipher (decision 0804). It is used only when
+    /// the neighbour offers it too and libsodium has AES-256-GCM on this CPU
+    /// (`TransportCipher.aes256GCMAvailable`); otherwise sessions use ChaCha20-Poly1305. Off by
+    /// default, so the simulator's runs do not depend on the host CPU; the daemon turns it on
+    /// for `link_cipher: auto`.
+    public var allowAES256GCM = false
 
     public init() {}
 }

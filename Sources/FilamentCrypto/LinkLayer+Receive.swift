@@ -73,16 +73,21 @@ extension LinkLayer {
     @usableFromInline
     func receiveInitiation(_ d: UnsafeRawBufferPointer, from source: Peer, now: Instant, _ out: inout [LinkOutput<Peer>]) {
         typealias F = HandshakeFrames
-        guard d.count == F.initiationLength, F.hasHeader(d, .handshakeInitiation) else { storedCounters.count(.malformed); return }
-        let mac1 = myMac1Key.withUnsafeBytes { F.mac(key: $0, d, upTo: F.initiationMac1Offset) }
-        guard F.macMatches(d, at: F.initiationMac1Offset, mac1) else { storedCounters.count(.wrongKey); return }
+        // A legacy initiation (one byte shorter: no cipher offer) is answered with ChaCha20-Poly1305.
+        guard d.count == F.initiationLength || d.count == F.legacyInitiationLength, F.hasHeader(d, .handshakeInitiation) else {
+            storedCounters.count(.malformed); return
+        }
+        let legacy = d.count == F.legacyInitiationLength
+        let mac1Offset = d.count - 2 * F.macLength
+        let mac1 = myMac1Key.withUnsafeBytes { F.mac(key: $0, d, upTo: mac1Offset) }
+        guard F.macMatches(d, at: mac1Offset, mac1) else { storedCounters.count(.wrongKey); return }
         // Under load, demand proof that the source address is real before any DH work.
         if now >= loadWindowStart + .seconds(1) { loadWindowStart = now; loadCount = 0 }
         loadCount += 1
         if loadCount > configuration.underLoadThreshold {
             let cookie = currentCookie(for: source, now: now)
-            let mac2 = cookie.withUnsafeBytes { F.mac(key: $0, d, upTo: F.initiationMac1Offset + F.macLength) }
-            guard F.macMatches(d, at: F.initiationMac1Offset + F.macLength, mac2) else {
+            let mac2 = cookie.withUnsafeBytes { F.mac(key: $0, d, upTo: mac1Offset + F.macLength) }
+            guard F.macMatches(d, at: mac1Offset + F.macLength, mac2) else {
                 let nonce = Sodium.randomBytes(24)
                 let sealed = F.sealCookie(cookie, key: myCookieKey, nonce: nonce, ad: mac1)
                 let reply = F.header(.cookieReply) + Array(d[4..<8]) + nonce + sealed
@@ -96,8 +101,8 @@ extension LinkLayer {
         let senderIndex = F.readLE32(d, 4)
         guard let state = try? HandshakeState(pattern: .ikpsk2, initiator: false, prologue: F.prologue,
                                               staticKey: staticKey, psk: networkKey),
-              let payload = try? state.readMessage(Array(d[8..<F.initiationMac1Offset])),
-              payload.count == F.initiationPayloadLength, let rs = state.rs
+              let payload = try? state.readMessage(Array(d[8..<mac1Offset])),
+              payload.count == (legacy ? F.legacyInitiationPayloadLength : F.initiationPayloadLength), let rs = state.rs
         else { storedCounters.count(.decryptFailure); return }
         guard let node = NodeID(bytes: payload[0..<32]), let peer = peer(for: node), peer.remoteStatic == rs else {
             storedCounters.count(.wrongKey); return
@@ -106,8 +111,9 @@ extension LinkLayer {
         if let last = peer.lastInitiationCounter, counter <= last { storedCounters.count(.replay); return }
         peer.lastInitiationCounter = counter
         if let mine = peer.pending {
-            // Simultaneous initiation: the smaller key's initiation wins on both sides.
-            if nodeID < node {
+            // Simultaneous initiation: the smaller key's initiation wins on both sides, except
+            // against a legacy initiator, which drops ours as malformed and never answers it.
+            if nodeID < node, !legacy {
                 storedCounters.simultaneousInitiationsIgnored += 1
                 return
             }
@@ -122,15 +128,18 @@ extension LinkLayer {
             storedCounters.simultaneousInitiationsIgnored += 1
             return
         }
-        guard let message = try? state.writeMessage([]), let keys = try? state.split() else {
+        // The choice travels in the response payload, bound to the handshake hash like the offer.
+        let cipher = legacy ? TransportCipher.chacha20Poly1305 : TransportCipher.choose(offer: payload[40], aes: acceptsAES256GCM)
+        guard let message = try? state.writeMessage(legacy ? [] : [cipher.rawValue]), let keys = try? state.split() else {
             storedCounters.count(.decryptFailure); return
         }
+        if legacy { storedCounters.initiationsWithoutCipherOffer += 1 }
         let index = newIndex()
         var frame = F.header(.handshakeResponse) + F.le32(index) + F.le32(senderIndex) + message
         frame += frame.withUnsafeBytes { f in peer.mac1Key.withUnsafeBytes { F.mac(key: $0, f, upTo: f.count) } }
         frame += [UInt8](repeating: 0, count: F.macLength)
-        assert(frame.count == F.responseLength)
-        let session = TransportSession(sender: keys.responderToInitiator, receiver: keys.initiatorToResponder,
+        assert(frame.count == (legacy ? F.legacyResponseLength : F.responseLength))
+        let session = TransportSession(sender: keys.responderToInitiator, receiver: keys.initiatorToResponder, cipher: cipher,
                                        localIndex: index, remoteIndex: senderIndex, createdAt: now, isInitiator: false,
                                        rejectAfterMessages: configuration.rejectAfterMessages)
         if let old = peer.next { indices[old.localIndex] = nil }
@@ -150,17 +159,22 @@ extension LinkLayer {
         let mac1 = myMac1Key.withUnsafeBytes { F.mac(key: $0, d, upTo: F.responseMac1Offset) }
         guard F.macMatches(d, at: F.responseMac1Offset, mac1) else { storedCounters.count(.wrongKey); return }
         guard rateLimiter.allow(source, now: now) else { storedCounters.count(.rateLimited); return }
-        guard (try? pending.state.readMessage(Array(d[12..<F.responseMac1Offset]))) != nil,
+        guard let payload = try? pending.state.readMessage(Array(d[12..<F.responseMac1Offset])),
               let keys = try? pending.state.split()
         else {
             // The handshake state is spent; the retry timer sends a fresh initiation.
             storedCounters.count(.decryptFailure); return
         }
+        // An authenticated choice we did not offer (or do not know) ends this handshake too.
+        guard payload.count == F.responsePayloadLength, let cipher = TransportCipher(rawValue: payload[0]),
+              pending.offer & cipher.offerBit != 0 else {
+            storedCounters.count(.malformed); return
+        }
         indices[pending.localIndex] = nil
         peer.pending = nil
         peer.attempts = 0
         peer.endpoint = source
-        let session = TransportSession(sender: keys.initiatorToResponder, receiver: keys.responderToInitiator,
+        let session = TransportSession(sender: keys.initiatorToResponder, receiver: keys.responderToInitiator, cipher: cipher,
                                        localIndex: pending.localIndex, remoteIndex: F.readLE32(d, 4), createdAt: now,
                                        isInitiator: true, rejectAfterMessages: configuration.rejectAfterMessages)
         if let n = peer.next {

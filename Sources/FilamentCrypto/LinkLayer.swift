@@ -47,6 +47,8 @@ public final class LinkLayer<Peer: LinkPeerAddress> {
     var loadCount = 0
     var lastInitiationCounterUsed: UInt64
     var initiationCounterReserved: UInt64
+    /// Whether this node offers and accepts AES-256-GCM (configured and available on this CPU).
+    let acceptsAES256GCM: Bool
 
     @usableFromInline enum IndexEntry {
         case handshake(LinkPeer<Peer>)
@@ -77,6 +79,7 @@ public final class LinkLayer<Peer: LinkPeerAddress> {
                                            capacity: configuration.rateLimiterCapacity)
         lastInitiationCounterUsed = initiationCounterFloor
         initiationCounterReserved = initiationCounterFloor
+        acceptsAES256GCM = configuration.allowAES256GCM && TransportCipher.aes256GCMAvailable
     }
 
     // MARK: - Commands
@@ -168,6 +171,11 @@ public final class LinkLayer<Peer: LinkPeerAddress> {
     /// Whether a session with `node` can carry data now.
     public func hasSession(with node: NodeID, now: Instant) -> Bool {
         peers[node].map { usableCurrent($0, now) != nil } ?? false
+    }
+
+    /// The transport cipher of the session that carries data to `node` now, nil without one.
+    public func transportCipher(with node: NodeID, now: Instant) -> TransportCipher? {
+        peers[node].flatMap { usableCurrent($0, now)?.cipher }
     }
 
     // MARK: - Timers
@@ -303,7 +311,8 @@ public final class LinkLayer<Peer: LinkPeerAddress> {
         else { return }
         let index = newIndex()
         let counter = nextInitiationCounter(&out)
-        guard let message = try? state.writeMessage(nodeID.bytes + HandshakeFrames.le64(counter)) else { return }
+        let offer = TransportCipher.offer(aes: acceptsAES256GCM)
+        guard let message = try? state.writeMessage(nodeID.bytes + HandshakeFrames.le64(counter) + [offer]) else { return }
         var frame = HandshakeFrames.header(.handshakeInitiation) + HandshakeFrames.le32(index) + message
         let mac1 = frame.withUnsafeBytes { f in
             peer.mac1Key.withUnsafeBytes { k in HandshakeFrames.mac(key: k, f, upTo: f.count) }
@@ -315,7 +324,7 @@ public final class LinkLayer<Peer: LinkPeerAddress> {
             frame += [UInt8](repeating: 0, count: HandshakeFrames.macLength)
         }
         assert(frame.count == HandshakeFrames.initiationLength)
-        peer.pending = PendingHandshake(state: state, localIndex: index, sentAt: now, mac1: mac1)
+        peer.pending = PendingHandshake(state: state, localIndex: index, sentAt: now, mac1: mac1, offer: offer)
         peer.attempts += 1
         indices[index] = .handshake(peer)
         storedCounters.initiationsSent += 1
@@ -333,6 +342,10 @@ public final class LinkLayer<Peer: LinkPeerAddress> {
         session.rekeyAt = rekeyTime(session)
         indices[session.localIndex] = .session(peer, session)
         storedCounters.handshakesCompleted += 1
+        switch session.cipher {
+        case .chacha20Poly1305: storedCounters.sessionsChaCha20Poly1305 += 1
+        case .aes256GCM: storedCounters.sessionsAES256GCM += 1
+        }
         guard let endpoint = peer.endpoint else { return }
         if !peer.reportedUp {
             peer.reportedUp = true

@@ -61,6 +61,11 @@ public struct LinkCounters: Equatable, Sendable {
     public internal(set) var simultaneousInitiationsIgnored: UInt64 = 0
     public internal(set) var packetsSealed: UInt64 = 0
     public internal(set) var packetsOpened: UInt64 = 0
+    /// Sessions installed with each transport cipher (decision 0804).
+    public internal(set) var sessionsChaCha20Poly1305: UInt64 = 0
+    public internal(set) var sessionsAES256GCM: UInt64 = 0
+    /// Initiations answered that carried no cipher offer (a build before decision 0804).
+    public internal(set) var initiationsWithoutCipherOffer: UInt64 = 0
 
     public init() {}
 

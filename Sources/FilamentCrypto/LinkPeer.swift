@@ -8,12 +8,15 @@ final class PendingHandshake {
     let sentAt: Instant
     /// mac1 of the initiation as sent: the associated data of a cookie reply to it.
     let mac1: [UInt8]
+    /// The transport cipher offer byte it carried: the response's choice must be in it.
+    let offer: UInt8
 
-    init(state: HandshakeState, localIndex: UInt32, sentAt: Instant, mac1: [UInt8]) {
+    init(state: HandshakeState, localIndex: UInt32, sentAt: Instant, mac1: [UInt8], offer: UInt8) {
         self.state = state
         self.localIndex = localIndex
         self.sentAt = sentAt
         self.mac1 = mac1
+        self.offer = offer
     }
 }
 

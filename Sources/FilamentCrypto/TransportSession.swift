@@ -4,8 +4,10 @@ import FilamentCore
 /// send counter and a receive replay window. It owns the layout of transport frames (type 0x04):
 ///
 ///     0      1      4              8                      16
-///     | 0x04 | 0 0 0 | receiver idx | counter (u64, LE)   | ChaChaPoly(plaintext) + 16-byte tag
+///     | 0x04 | 0 0 0 | receiver idx | counter (u64, LE)   | AEAD(plaintext) + 16-byte tag
 ///
+/// The AEAD is the cipher negotiated in the handshake (`TransportCipher`, decision 0804): ChaCha20-
+/// Poly1305-IETF or AES-256-GCM, both with 16-byte tags, so frame sizes do not depend on it.
 /// The counter is the AEAD nonce, so the header needs no separate authentication. `seal` and
 /// `open` work on caller-provided buffers and do not allocate.
 @usableFromInline
@@ -20,8 +22,10 @@ package final class TransportSession {
     @usableFromInline package enum SealResult: Equatable, Sendable { case sealed(Int), bufferTooSmall, exhausted }
     @usableFromInline package enum OpenResult: Equatable, Sendable { case opened(Int), malformed, replay, decryptFailed }
 
-    private let sender: CipherState
-    private let receiver: CipherState
+    private let sender: TransportKey
+    private let receiver: TransportKey
+    /// The negotiated transport AEAD.
+    package var cipher: TransportCipher { sender.cipher }
     package let localIndex: UInt32
     package let remoteIndex: UInt32
     @usableFromInline package let createdAt: Instant
@@ -33,10 +37,11 @@ package final class TransportSession {
     package private(set) var receivedAny = false
     private var replay = ReplayWindow()
 
-    package init(sender: CipherState, receiver: CipherState, localIndex: UInt32, remoteIndex: UInt32,
+    package init(sender: CipherState, receiver: CipherState, cipher: TransportCipher = .chacha20Poly1305,
+                 localIndex: UInt32, remoteIndex: UInt32,
                  createdAt: Instant, isInitiator: Bool, rejectAfterMessages: UInt64 = defaultRejectAfterMessages) {
-        self.sender = sender
-        self.receiver = receiver
+        self.sender = TransportKey(sender, cipher: cipher)
+        self.receiver = TransportKey(receiver, cipher: cipher)
         self.localIndex = localIndex
         self.remoteIndex = remoteIndex
         self.createdAt = createdAt
@@ -58,7 +63,7 @@ package final class TransportSession {
         frame.storeBytes(of: remoteIndex.littleEndian, toByteOffset: 4, as: UInt32.self)
         frame.storeBytes(of: n.littleEndian, toByteOffset: 8, as: UInt64.self)
         let body = UnsafeMutableRawBufferPointer(rebasing: frame[Self.headerLength...])
-        let c = sender.seal(counter: n, ad: UnsafeRawBufferPointer(start: nil, count: 0), plaintext: plaintext, into: body)
+        let c = sender.seal(counter: n, plaintext: plaintext, into: body)
         return .sealed(Self.headerLength + c)
     }
 
@@ -80,7 +85,7 @@ package final class TransportSession {
         let n = UInt64(littleEndian: frame.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
         guard n < rejectAfterMessages, replay.check(n) else { return .replay }
         let body = UnsafeRawBufferPointer(rebasing: frame[Self.headerLength...])
-        guard let m = receiver.open(counter: n, ad: UnsafeRawBufferPointer(start: nil, count: 0), ciphertext: body, into: plaintext)
+        guard let m = receiver.open(counter: n, ciphertext: body, into: plaintext)
         else { return .decryptFailed }
         guard replay.commit(n) else { return .replay }
         receivedAny = true

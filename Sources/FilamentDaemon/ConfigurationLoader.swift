@@ -49,6 +49,12 @@ public enum ConfigurationLoader {
                         r.fail(v, "'log_level' must be one of \(DaemonConfiguration.LogLevel.allCases.map(\.rawValue).joined(separator: ", ")) (got '\(s)')")
                     }
                 }
+            case "link_cipher":
+                if let s = r.string(v, key) {
+                    if let c = DaemonConfiguration.LinkCipher(rawValue: s) { config.linkCipher = c } else {
+                        r.fail(v, "'link_cipher' must be one of \(DaemonConfiguration.LinkCipher.allCases.map(\.rawValue).joined(separator: ", ")) (got '\(s)')")
+                    }
+                }
             default: r.unknown(k, key, known: topLevelKeys)
             }
         }
@@ -62,7 +68,7 @@ public enum ConfigurationLoader {
 
     static let topLevelKeys = ["name", "state_dir", "control_socket", "control_group", "network_key_file", "port",
                                "interfaces", "tun", "attached_prefixes", "client_interfaces", "gateway",
-                               "trusted_gateways", "preferred_gateway", "metrics_listen", "log_level"]
+                               "trusted_gateways", "preferred_gateway", "metrics_listen", "log_level", "link_cipher"]
 
     /// Parses `DOWN/UP` bandwidth such as `100M/20M`, `1G/1G` or `50000/10000` (plain numbers are
     /// kbit/s; k, M and G suffixes are kbit/s, Mbit/s and Gbit/s). Nil when malformed or zero.

@@ -18,11 +18,12 @@ public struct ControlAnswers {
         self.name = name; self.version = version; self.interfaceName = interfaceName; self.nodeName = nodeName
     }
 
-    public func neighbours(_ s: EngineSnapshot, node: FilamentNode) -> [NeighbourInfo] {
+    public func neighbours(_ s: EngineSnapshot, node: FilamentNode, now: Instant) -> [NeighbourInfo] {
         s.neighbours.filter(\.isUp).map { n in
             NeighbourInfo(node_id: n.node.hex, name: nodeName(n.node), address: node.peer(of: n.key).map { "\($0.address)" } ?? "",
                           interface: interfaceName(n.key.interface), cost: Int(n.cost.rawValue), rxcost: Int(n.rxcost),
-                          txcost: Int(n.txcost), rtt_ms: n.rtt.map { Double($0.nanoseconds / 1_000) / 1_000 })
+                          txcost: Int(n.txcost), rtt_ms: n.rtt.map { Double($0.nanoseconds / 1_000) / 1_000 },
+                          cipher: node.link.transportCipher(with: n.node, now: now).map { "\($0)" })
         }
     }
 

@@ -1,4 +1,5 @@
 import FilamentCore
+import FilamentCrypto
 
 /// Everything `filamentd` can be told, with its defaults. `docs/configuration.md` documents each
 /// setting; `ConfigurationLoader` reads it from YAML and command-line flags override it.
@@ -33,12 +34,21 @@ public struct DaemonConfiguration: Equatable, Sendable {
     public var metricsListen: String? = nil
     /// error, warning, info or debug.
     public var logLevel: LogLevel = .info
+    /// Transport cipher of link sessions (decision 0804).
+    public var linkCipher: LinkCipher = .auto
 
     public static let defaultPort: UInt16 = 6717
 
     public init() {}
 
     public enum LogLevel: String, CaseIterable, Sendable { case error, warning, info, debug }
+
+    public enum LinkCipher: String, CaseIterable, Sendable {
+        /// AES-256-GCM with neighbours that offer it, when this CPU has AES instructions; else ChaCha20-Poly1305.
+        case auto
+        /// Always ChaCha20-Poly1305 (offers nothing else).
+        case chacha20Poly1305 = "chacha20-poly1305"
+    }
 
     public struct InterfaceSetting: Equatable, Sendable {
         /// An interface name or a glob such as `wlan*`.
@@ -90,6 +100,26 @@ public struct DaemonConfiguration: Equatable, Sendable {
         public var drained: Bool = false
         public init(uplink: String, bandwidthDownKbps: UInt32, bandwidthUpKbps: UInt32) {
             self.uplink = uplink; self.bandwidthDownKbps = bandwidthDownKbps; self.bandwidthUpKbps = bandwidthUpKbps
+        }
+    }
+}
+
+extension DaemonConfiguration {
+    /// The link layer's settings from this configuration (decision 0804: `link_cipher`).
+    public var linkConfiguration: LinkConfiguration {
+        var l = LinkConfiguration()
+        l.allowAES256GCM = linkCipher == .auto
+        return l
+    }
+
+    /// What `link_cipher` means on this machine, for the start-up log and `check-config`.
+    public var linkCipherSummary: String {
+        switch linkCipher {
+        case .chacha20Poly1305: return "ChaCha20-Poly1305 with every neighbour"
+        case .auto:
+            return TransportCipher.aes256GCMAvailable
+                ? "AES-256-GCM with neighbours that offer it (this CPU has AES instructions), else ChaCha20-Poly1305"
+                : "ChaCha20-Poly1305 (no AES instructions on this CPU)"
         }
     }
 }

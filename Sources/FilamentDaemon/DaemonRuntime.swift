@@ -151,8 +151,9 @@ public final class DaemonRuntime {
         do {
             node = try FilamentNode(identity: identity, networkKey: networkKey, seqnoCounter: seqnoCounter.current,
                                     initiationCounterFloor: initiationCounter.current, configuration: engineConfiguration,
-                                    seed: UInt64.random(in: 0 ... .max), now: startedAt)
+                                    linkConfiguration: configuration.linkConfiguration, seed: UInt64.random(in: 0 ... .max), now: startedAt)
         } catch { throw DaemonFailure("cannot start the link layer: \(error)") }
+        log.info("link cipher \(configuration.linkCipher.rawValue): \(configuration.linkCipherSummary)")
         log.info("node \(nodeID.hex) address \(nodeID.meshAddress) on \(tun.name) (mtu \(tunMTU))")
 
         let signingNode = node
@@ -493,7 +494,7 @@ public final class DaemonRuntime {
             let uptime = Int((MonotonicClock.now() - startedAt).seconds)
             return ControlServer.encode(ControlResponse(id: request.id, result: answers.status(s, uptimeSeconds: uptime, meshInterfaces: transports.count)))
         case "neighbours":
-            return ControlServer.encode(ControlResponse(id: request.id, result: answers.neighbours(s, node: node)))
+            return ControlServer.encode(ControlResponse(id: request.id, result: answers.neighbours(s, node: node, now: MonotonicClock.now())))
         case "routes":
             return ControlServer.encode(ControlResponse(id: request.id, result: answers.routes(s, node: node)))
         case "gateways":

@@ -28,6 +28,10 @@ public enum StarterConfiguration {
         #   name: fil0
         #   mtu: auto
 
+        # Transport cipher of links: auto = AES-256-GCM with neighbours that offer it
+        # when this CPU has AES instructions, else ChaCha20-Poly1305.
+        # link_cipher: auto
+
         # Control socket for filamentctl.
         # control_socket: /run/filament/control.sock
 

@@ -72,15 +72,15 @@ func runBenchmark() {
 
     // MARK: transport seal + open of 1400-byte packets
 
-    func sessionPair() -> (TransportSession, TransportSession) {
+    func sessionPair(_ cipher: TransportCipher = .chacha20Poly1305) -> (TransportSession, TransportSession) {
         let i = try! HandshakeState(pattern: .ikpsk2, initiator: true, staticKey: ist, remoteStatic: rs.publicKey, psk: psk)
         let r = try! HandshakeState(pattern: .ikpsk2, initiator: false, staticKey: rs, psk: psk)
         _ = try! r.readMessage(try! i.writeMessage())
         _ = try! i.readMessage(try! r.writeMessage())
         let ik = try! i.split(), rk = try! r.split()
-        return (TransportSession(sender: ik.initiatorToResponder, receiver: ik.responderToInitiator, localIndex: 1, remoteIndex: 2,
+        return (TransportSession(sender: ik.initiatorToResponder, receiver: ik.responderToInitiator, cipher: cipher, localIndex: 1, remoteIndex: 2,
                                  createdAt: .zero, isInitiator: true),
-                TransportSession(sender: rk.responderToInitiator, receiver: rk.initiatorToResponder, localIndex: 2, remoteIndex: 1,
+                TransportSession(sender: rk.responderToInitiator, receiver: rk.initiatorToResponder, cipher: cipher, localIndex: 2, remoteIndex: 1,
                                  createdAt: .zero, isInitiator: false))
     }
 
@@ -111,8 +111,15 @@ func runBenchmark() {
         return failures
     }
 
-    var bestSwift = 0.0, bestC = 0.0, bestLinkPath = 0.0
+    var bestSwift = 0.0, bestC = 0.0, bestLinkPath = 0.0, bestAES = 0.0
+    let aes = TransportCipher.aes256GCMAvailable
     for _ in 0..<rounds {
+        if aes {
+            let (s, r) = sessionPair(.aes256GCM)
+            var f = 0
+            bestAES = max(bestAES, rate(packets) { f = swiftSealOpen(s, r, packets) })
+            precondition(f == 0, "AES-256-GCM seal/open failed")
+        }
         let (s, r) = sessionPair()
         var f = 0
         bestSwift = max(bestSwift, rate(packets) { f = swiftSealOpen(s, r, packets) })
@@ -143,6 +150,7 @@ func runBenchmark() {
     print("handshakes/s, Noise IKpsk2 initiator+responder (HandshakeState): \(fmt(bestNoise))")
     print("handshakes/s, LinkLayer initiation+response+keepalive, both sides: \(fmt(bestLink))")
     print("seal+open/s, TransportSession (Swift):                   \(fmt(bestSwift))")
+    print("seal+open/s, TransportSession AES-256-GCM (decision 0804): \(aes ? fmt(bestAES) : "no AES-NI here")")
     print("seal+open/s, LinkLayer fast path (seal(to:) + receive):   \(fmt(bestLinkPath))")
     print("seal+open/s, plain C libsodium loop:                      \(fmt(bestC))")
     print("Swift/C ratio: TransportSession \(fmt(100 * bestSwift / bestC))%, LinkLayer \(fmt(100 * bestLinkPath / bestC))%")

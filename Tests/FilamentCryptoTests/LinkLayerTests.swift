@@ -14,7 +14,7 @@ import Testing
     @Test func handshakeAndDataBothWays() throws {
         let h = pair()
         h.connect(1, 2)
-        #expect(h.pipe.first?.bytes.count == 176)
+        #expect(h.pipe.first?.bytes.count == 177)
         #expect(h.pipe.first?.bytes.first == 0x01)
         h.run()
         #expect(h.layer(1).hasSession(with: h.ids[TestAddress(id: 2)]!, now: h.now))
@@ -124,7 +124,7 @@ import Testing
         let initiation = h.pipe[0]
         h.run()
         #expect(h.layer(2).counters.cookieRepliesSent == 1)
-        #expect(h.replies.first.map { $0.1 == 64 && $0.0 == 176 } == true)
+        #expect(h.replies.first.map { $0.1 == 64 && $0.0 == 177 } == true)
         #expect(!h.layer(1).hasSession(with: h.ids[TestAddress(id: 2)]!, now: h.now))
         #expect(h.layer(1).counters.totalDrops == 0)
         _ = initiation
@@ -140,7 +140,7 @@ import Testing
         #expect(h.layer(2).counters.cookieRepliesSent == 2)
     }
 
-    /// Replies to handshake frames are never larger than the frame that caused them (initiation 176 > response 92 > cookie 64; transport frames get no reply).
+    /// Replies to handshake frames are never larger than the frame that caused them (initiation 177 > response 93 > cookie 64; transport frames get no reply).
     @Test func replySizesNeverGrow() {
         var c = LinkConfiguration(); c.underLoadThreshold = 0
         let h = pair(configuration: c)
@@ -150,7 +150,7 @@ import Testing
         h2.connect(1, 2); h2.run()
         h2.send(1, 2, [1]); h2.send(2, 1, [2]); h2.run()
         let all = h.replies + h2.replies
-        #expect(all.contains { $0.2 == 0x01 && $0.1 == 92 })
+        #expect(all.contains { $0.2 == 0x01 && $0.1 == 93 })
         #expect(all.contains { $0.2 == 0x01 && $0.1 == 64 })
         for (inSize, outSize, type) in all where type != 0x02 {
             #expect(outSize <= inSize, "type \(type): \(inSize) -> \(outSize)")

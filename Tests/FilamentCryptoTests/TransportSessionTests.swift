@@ -3,7 +3,8 @@ import Testing
 @testable import FilamentCrypto
 
 /// A pair of transport sessions from a real IKpsk2 handshake.
-func sessionPair(limit: UInt64 = TransportSession.defaultRejectAfterMessages) throws -> (TransportSession, TransportSession) {
+func sessionPair(limit: UInt64 = TransportSession.defaultRejectAfterMessages,
+                 cipher: TransportCipher = .chacha20Poly1305) throws -> (TransportSession, TransportSession) {
     let rs = X25519KeyPair.generate()
     let psk = SecretBytes(copying: [UInt8](repeating: 3, count: 32))
     let i = try HandshakeState(pattern: .ikpsk2, initiator: true, staticKey: .generate(), remoteStatic: rs.publicKey, psk: psk)
@@ -11,9 +12,9 @@ func sessionPair(limit: UInt64 = TransportSession.defaultRejectAfterMessages) th
     _ = try r.readMessage(try i.writeMessage())
     _ = try i.readMessage(try r.writeMessage())
     let ik = try i.split(), rk = try r.split()
-    return (TransportSession(sender: ik.initiatorToResponder, receiver: ik.responderToInitiator, localIndex: 1, remoteIndex: 2,
+    return (TransportSession(sender: ik.initiatorToResponder, receiver: ik.responderToInitiator, cipher: cipher, localIndex: 1, remoteIndex: 2,
                              createdAt: .zero, isInitiator: true, rejectAfterMessages: limit),
-            TransportSession(sender: rk.responderToInitiator, receiver: rk.initiatorToResponder, localIndex: 2, remoteIndex: 1,
+            TransportSession(sender: rk.responderToInitiator, receiver: rk.initiatorToResponder, cipher: cipher, localIndex: 2, remoteIndex: 1,
                              createdAt: .zero, isInitiator: false, rejectAfterMessages: limit))
 }
 

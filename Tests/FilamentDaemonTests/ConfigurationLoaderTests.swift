@@ -128,4 +128,23 @@ import Testing
             #expect(error.errors.map(\.line) == [1, 2, 3, 4])
         }
     }
+
+    /// `link_cipher` (decision 0804): auto by default (AES-256-GCM allowed), chacha20-poly1305 pins
+    /// ChaCha20-Poly1305; anything else is an error naming the line and the choices; a typo of the key is caught.
+    @Test func linkCipher() throws {
+        #expect(DaemonConfiguration().linkCipher == .auto)
+        #expect(DaemonConfiguration().linkConfiguration.allowAES256GCM)
+        let pinned = try ConfigurationLoader.load(yaml: "link_cipher: chacha20-poly1305\n")
+        #expect(pinned.linkCipher == .chacha20Poly1305)
+        #expect(!pinned.linkConfiguration.allowAES256GCM)
+        #expect(try ConfigurationLoader.load(yaml: "link_cipher: auto\n").linkCipher == .auto)
+        do {
+            _ = try ConfigurationLoader.load(yaml: "name: x\nlink_cipher: aes\nlink_ciper: auto\n")
+            Issue.record("expected errors")
+        } catch {
+            #expect(error.errors.map(\.line) == [2, 3])
+            #expect(error.errors[0].message == "'link_cipher' must be one of auto, chacha20-poly1305 (got 'aes')")
+            #expect(error.errors[1].message == "unknown setting 'link_ciper'; did you mean 'link_cipher'?")
+        }
+    }
 }

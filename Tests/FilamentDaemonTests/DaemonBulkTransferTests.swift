@@ -1,3 +1,4 @@
+import FilamentCrypto
 import FilamentLinux
 import Foundation
 import Glibc
@@ -6,7 +7,8 @@ import Testing
 /// A bulk TCP transfer over three encrypted hops (four daemons in a line of namespaces) with the data
 /// path's offloads on (decision 0803): every byte arrives intact and in order, the sender's TUN gave
 /// TCP super-segments that the daemon cut, the relays moved the segments in segmented sends and
-/// coalesced receives, and nothing failed to decrypt.
+/// coalesced receives, and nothing failed to decrypt. With the default `link_cipher: auto` on a CPU
+/// with AES instructions every session is AES-256-GCM (decision 0804); otherwise ChaCha20-Poly1305.
 @Suite(.serialized, .enabled(if: DaemonLab.available, DaemonLab.skipMessage))
 struct DaemonBulkTransferTests {
     /// Byte `i` of the stream: a pattern that a lost, repeated or reordered segment breaks.
@@ -80,6 +82,38 @@ struct DaemonBulkTransferTests {
             #expect((c["link.drops.decryptFailure"] as? Int ?? 0) == 0)
             #expect((c["link.drops.replay"] as? Int ?? 0) == 0)
         }
+
+        // Which cipher carried it: every session of every node, and every neighbour as shown by filamentctl.
+        let expected = TransportCipher.aes256GCMAvailable ? TransportCipher.aes256GCM : .chacha20Poly1305
+        for i in 1...4 {
+            let c = try #require(lab.rawRequest(i, "counters")?["result"] as? [String: Any])
+            let aes = c["link.sessionsAES256GCM"] as? Int ?? -1, chacha = c["link.sessionsChaCha20Poly1305"] as? Int ?? -1
+            #expect(expected == .aes256GCM ? aes > 0 && chacha == 0 : aes == 0 && chacha > 0, "node \(i): aes \(aes), chacha \(chacha)")
+            let ciphers = (lab.control(i, "neighbours") as? [[String: Any]])?.compactMap { $0["cipher"] as? String }
+            #expect(ciphers == Array(repeating: "\(expected)", count: i == 1 || i == 4 ? 1 : 2), "node \(i): \(ciphers ?? [])")
+        }
+    }
+
+    /// `link_cipher: chacha20-poly1305` on one node: its sessions are ChaCha20-Poly1305 with both
+    /// neighbours (which allow AES), while the two `auto` nodes use AES-256-GCM between them where
+    /// the CPU has it; traffic crosses both kinds of link.
+    @Test func linkCipherPerNeighbour() throws {
+        let lab = try DaemonLab(tag: "ciph", count: 4)
+        defer { lab.close() }
+        let config = "\(lab.directory)/chacha.yaml"
+        try "interfaces: [\"v*\"]\nlink_cipher: chacha20-poly1305\n".write(toFile: config, atomically: true, encoding: .utf8)
+        for i in 1...4 { try lab.start(i, extra: i == 3 ? ["--config", config] : []) }
+        let address4 = try #require(DaemonLab.waitUntil(seconds: 10) { lab.status(4)?["address"] != nil } ? lab.status(4)?["address"] as? String : nil)
+        #expect(DaemonLab.waitUntil(seconds: 20) { lab.ping(from: 1, address4) != nil }, "no route:\n\(lab.log(1))")
+        func ciphers(_ i: Int) -> [String] {
+            ((lab.control(i, "neighbours") as? [[String: Any]]) ?? []).compactMap { $0["cipher"] as? String }.sorted()
+        }
+        let fast = TransportCipher.aes256GCMAvailable ? "aes-256-gcm" : "chacha20-poly1305"
+        #expect(ciphers(1) == [fast])
+        #expect(ciphers(2) == [fast, "chacha20-poly1305"].sorted())
+        #expect(ciphers(3) == ["chacha20-poly1305", "chacha20-poly1305"])
+        #expect(ciphers(4) == ["chacha20-poly1305"])
+        #expect(lab.log(3).contains("link cipher chacha20-poly1305"), "\(lab.log(3))")
     }
 
     static func listen(port: UInt16) throws -> Int32 {
