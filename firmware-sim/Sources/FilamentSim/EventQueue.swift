@@ -39,40 +39,46 @@ struct EventQueue {
     /// Time of the earliest event, if any.
     var nextTime: Instant? { times.isEmpty ? nil : Instant(nanoseconds: times[0]) }
 
-    @inline(__always) private func less(_ i: Int, _ j: Int) -> Bool {
-        times[i] < times[j] || (times[i] == times[j] && seqs[i] < seqs[j])
+    /// Entry `i` orders before (time, seq).
+    @inline(__always) private func before(_ i: Int, _ t: Int64, _ q: UInt64) -> Bool {
+        times[i] < t || (times[i] == t && seqs[i] < q)
     }
 
-    private mutating func swapAt(_ i: Int, _ j: Int) {
-        times.swapAt(i, j); seqs.swapAt(i, j); kinds.swapAt(i, j)
+    @inline(__always) private mutating func move(_ from: Int, to: Int) {
+        times[to] = times[from]; seqs[to] = seqs[from]; kinds[to] = kinds[from]
     }
 
     mutating func push(_ at: Instant, _ kind: SimEventKind) {
-        times.append(at.nanoseconds); seqs.append(nextSeq); kinds.append(kind)
+        let t = at.nanoseconds, q = nextSeq
         nextSeq &+= 1
+        // Sift a hole up from the end, moving parents down, then drop the new entry into it.
+        times.append(t); seqs.append(q); kinds.append(kind)
         var i = times.count - 1
         while i > 0 {
             let p = (i - 1) >> 1
-            if less(i, p) { swapAt(i, p); i = p } else { break }
+            guard !before(p, t, q) else { break }
+            move(p, to: i); i = p
         }
+        times[i] = t; seqs[i] = q; kinds[i] = kind
     }
 
     mutating func pop() -> (Instant, SimEventKind)? {
         guard !times.isEmpty else { return nil }
         let out = (Instant(nanoseconds: times[0]), kinds[0])
-        let last = times.count - 1
-        if last > 0 { swapAt(0, last) }
-        times.removeLast(); seqs.removeLast(); kinds.removeLast()
-        var i = 0
+        let t = times.removeLast(), q = seqs.removeLast(), kind = kinds.removeLast()
         let n = times.count
+        guard n > 0 else { return out }
+        // Sift a hole down from the root, moving the smaller child up, then drop the old last entry into it.
+        var i = 0
         while true {
-            let l = 2 * i + 1, r = l + 1
-            var m = i
-            if l < n && less(l, m) { m = l }
-            if r < n && less(r, m) { m = r }
-            if m == i { break }
-            swapAt(i, m); i = m
+            let l = 2 * i + 1
+            guard l < n else { break }
+            let r = l + 1
+            let c = r < n && before(r, times[l], seqs[l]) ? r : l
+            guard before(c, t, q) else { break }
+            move(c, to: i); i = c
         }
+        times[i] = t; seqs[i] = q; kinds[i] = kind
         return out
     }
 }

@@ -51,7 +51,7 @@ extension Scenario {
             let area = t.area ?? 100
             return .randomGeometric(count: n, width: area, height: area, range: t.range ?? 20, rng: &rng, link: link)
         case "building": return .building(floors: try need(t.floors, "floors"), perFloor: try need(t.perFloor, "per_floor"), rng: &rng, link: link)
-        case "city": return .city(bulbs: try need(t.bulbs ?? t.count, "bulbs"), targetDegree: t.degree ?? 7, rng: &rng, link: link)
+        case "city": return .city(bulbs: try need(t.bulbs ?? t.count, "bulbs"), targetDegree: t.degree ?? 6, rng: &rng, link: link)
         case "meshnet_lab":
             guard let f = t.file else { throw SimError.invalid("scenario: topology \"meshnet_lab\" needs \"file\"") }
             let path = f.hasPrefix("/") ? f : baseDirectory + "/" + f

@@ -17,6 +17,9 @@ public final class Simulation {
     /// Router id / node id -> node index.
     var routerIndex: [RouterID: Int] = [:]
     var nodeIndex: [NodeID: Int] = [:]
+    /// Mesh address of every bulb, contiguous: checking a host route's destination reads this instead of
+    /// the bulb object (a cache miss per installed route in profiles).
+    var meshAddresses: [IPv6Address] = []
     /// Frames in flight, by slot; freed slots are reused.
     var frames: [Frame] = []
     var freeSlots: [Int32] = []
@@ -80,6 +83,7 @@ public final class Simulation {
             routerIndex[node.routerID] = i
             nodeIndex[node.nodeID] = i
             nodes.append(node)
+            meshAddresses.append(address)
         }
         oracle = Oracle(sim: self, random: master.fork())
         trafficRandom = master.fork()
@@ -304,7 +308,7 @@ public final class Simulation {
     /// The bulb whose host prefix `prefix` is exactly, if any.
     @inline(__always) func bulbIndex(ofHost prefix: Prefix) -> Int? {
         guard prefix.length == 128, let d = routerIndex[RouterID(meshAddress: prefix.address)],
-              nodes[d].meshAddress == prefix.address else { return nil }
+              meshAddresses[d] == prefix.address else { return nil }
         return d
     }
 

@@ -55,31 +55,26 @@ extension Topology {
     /// Nodes at the given positions, linked when closer than `range`, then any separate components
     /// joined by their closest pair (so the result is connected).
     public static func geometric(kind: String, positions: [Position], range: Double, link: LinkParameters = .default) -> Topology {
-        let n = positions.count
-        var links: [Link] = []
-        // Spatial hash: cells of side `range`, keyed by packed cell coordinates, visited in sorted order.
-        var cells: [Int64: [Int]] = [:]
-        func key(_ cx: Int, _ cy: Int) -> Int64 { Int64(cx) << 32 | Int64(UInt32(bitPattern: Int32(cy))) }
-        func cell(_ p: Position) -> (Int, Int) { (Int((p.x / range).rounded(.down)), Int((p.y / range).rounded(.down))) }
-        for i in 0..<n { let (cx, cy) = cell(positions[i]); cells[key(cx, cy), default: []].append(i) }
-        let r2 = range * range
-        for i in 0..<n {
-            let (cx, cy) = cell(positions[i])
-            for dx in -1...1 { for dy in -1...1 {
-                guard let bucket = cells[key(cx + dx, cy + dy)] else { continue }
-                for j in bucket where j > i {
-                    let ddx = positions[i].x - positions[j].x, ddy = positions[i].y - positions[j].y
-                    if ddx * ddx + ddy * ddy <= r2 { links.append(Link(i, j, forward: link, backward: link)) }
-                }
-            } }
-        }
+        let links = linksWithin(range: range, positions: positions).map { Link($0.0, $0.1, forward: link, backward: link) }
         var topo = Topology(kind: kind, positions: positions, links: links)
-        topo.joinComponents(link: link)
+        topo.artificialLinks = topo.joinComponents(link: link)
         return topo
     }
 
-    /// Adds, for each component beyond the first, a link from its node closest to the rest.
-    mutating func joinComponents(link: LinkParameters) {
+    /// Pairs (i < j) of `positions` within `range` of each other, in order of i then cell.
+    static func linksWithin(range: Double, positions: [Position]) -> [(Int, Int)] {
+        var grid = SpatialHash(range: range)
+        for (i, p) in positions.enumerated() { grid.insert(p, i) }
+        var pairs: [(Int, Int)] = []
+        for i in positions.indices { grid.forEachNear(positions[i], among: positions) { j in if j > i { pairs.append((i, j)) } } }
+        return pairs
+    }
+
+    /// Adds, for each component beyond the first, a link from its node closest to the rest; returns how
+    /// many links it added.
+    @discardableResult
+    mutating func joinComponents(link: LinkParameters) -> Int {
+        var added = 0
         while true {
             var comp = [Int](repeating: -1, count: count)
             var nComp = 0
@@ -88,7 +83,7 @@ extension Topology {
                 while let u = stack.popLast() { for e in adjacency[u] where comp[e.neighbour] < 0 { comp[e.neighbour] = nComp; stack.append(e.neighbour) } }
                 nComp += 1
             }
-            if nComp <= 1 { return }
+            if nComp <= 1 { return added }
             // Join component 1.. to component 0 through the globally closest pair between component 0
             // and any other component (quadratic in the worst case; generators rarely need it).
             var best = (Double.infinity, 0, 0)
@@ -114,6 +109,7 @@ extension Topology {
             var l = links
             l.append(Link(a, b, forward: link, backward: link))
             self = Topology(kind: kind, positions: positions, links: l, names: names)
+            added += 1
         }
     }
 
@@ -154,32 +150,94 @@ extension Topology {
             }
         }
         var t = Topology(kind: "building \(floors)x\(perFloor)", positions: pos, links: links)
-        t.joinComponents(link: link)
+        t.artificialLinks = t.joinComponents(link: link)
         return t
     }
 
-    /// Bulbs in city blocks: square blocks (80 m) separated by streets (20 m); bulbs stand in the
-    /// blocks, radio range chosen for a mean degree near `targetDegree`; streets are crossed only where
-    /// bulbs are within range. Components are joined (a few long links) so the city is connected.
-    public static func city(bulbs n: Int, targetDegree: Double = 7, rng: inout SeededRandom,
+    /// Layout of `city` (metres): square blocks separated by streets, a ring of street lights around every
+    /// block (on the pavement, `lampInset` into the street, both sides of every street, evenly spaced
+    /// about `lampSpacing` apart), and bulbs at random spots inside the blocks.
+    public enum CityLayout {
+        public static let blockSide = 80.0
+        public static let street = 20.0
+        public static let lampInset = 2.0
+        public static let lampSpacing = 25.0
+        /// Bulbs per block, street lights included (the last block may have fewer).
+        public static let bulbsPerBlock = 40
+        /// Street lights on one side of a block's ring (corner included), and their spacing.
+        public static var lampsPerSide: Int { Int(((blockSide + 2 * lampInset) / lampSpacing).rounded(.up)) }
+        public static var lampGap: Double { (blockSide + 2 * lampInset) / Double(lampsPerSide) }
+        /// Redraws allowed for a bulb with nobody within range (a bulb stands where it hears someone).
+        static let placementTries = 16
+    }
+
+    /// A city: blocks of `CityLayout.blockSide` separated by streets, each block ringed by street lights
+    /// (part of the `bulbs` count) and filled with bulbs at random spots; one radio range for all, chosen
+    /// (no shorter than the street-light gap, so the street lights form a connected grid along every
+    /// street) for a mean degree near `targetDegree`. A bulb whose spot hears nobody is moved (up to 16
+    /// draws). Components left over are joined (`artificialLinks` counts them; almost always 0).
+    public static func city(bulbs n: Int, targetDegree: Double = 6, rng: inout SeededRandom,
                             link: LinkParameters = .default) -> Topology {
-        let blockSide = 80.0, street = 20.0, pitch = blockSide + street
-        // About 40 bulbs per block.
-        let blocks = max(1, Int((Double(n) / 40).rounded(.up)))
+        typealias L = CityLayout
+        let pitch = L.blockSide + L.street
+        let blocks = max(1, Int((Double(n) / Double(L.bulbsPerBlock)).rounded(.up)))
         let perRow = max(1, Int(Double(blocks).squareRoot().rounded(.up)))
-        var pos: [Position] = []
-        pos.reserveCapacity(n)
-        for i in 0..<n {
-            let b = i % blocks
-            let bx = Double(b % perRow) * pitch, by = Double(b / perRow) * pitch
-            pos.append(Position(x: bx + Double.random(in: 0..<blockSide, using: &rng),
-                                y: by + Double.random(in: 0..<blockSide, using: &rng)))
+        // Street lights: a ring around each block while bulbs remain for a full ring (small cities: none).
+        let ringSide = L.blockSide + 2 * L.lampInset, perSide = L.lampsPerSide, gap = L.lampGap
+        let ringSize = 4 * perSide
+        let ringBlocks = n >= blocks * (ringSize + 1) ? blocks : 0
+        var lamps: [Position] = []
+        lamps.reserveCapacity(ringBlocks * ringSize)
+        for b in 0..<ringBlocks {
+            let x0 = Double(b % perRow) * pitch - L.lampInset, y0 = Double(b / perRow) * pitch - L.lampInset
+            for k in 0..<perSide {
+                let t = Double(k) * gap
+                lamps.append(Position(x: x0 + t, y: y0))
+                lamps.append(Position(x: x0 + ringSide, y: y0 + t))
+                lamps.append(Position(x: x0 + ringSide - t, y: y0 + ringSide))
+                lamps.append(Position(x: x0, y: y0 + ringSide - t))
+            }
         }
-        // Density inside blocks decides the range: degree ≈ density * pi * r^2.
-        let perBlock = Double(n) / Double(blocks)
-        let density = perBlock / (blockSide * blockSide)
-        let range = (targetDegree / (density * 3.141592653589793)).squareRoot()
-        return geometric(kind: "city \(n)", positions: pos, range: range, link: link)
+        let inner = n - lamps.count
+        let innerPerBlock = Double(inner) / Double(blocks)
+        // Range for the target degree: bisection on the measured mean degree of the whole layout (each
+        // trial from a copy of the generator, so the result depends only on the seed).
+        func layout(range: Double, rng r: inout SeededRandom) -> [Position] {
+            var pos = lamps
+            pos.reserveCapacity(n)
+            var grid = SpatialHash(range: range)
+            for (i, p) in lamps.enumerated() { grid.insert(p, i) }
+            for i in 0..<inner {
+                let b = i % blocks
+                let bx = Double(b % perRow) * pitch, by = Double(b / perRow) * pitch
+                var p = Position(x: 0, y: 0)
+                for _ in 0..<L.placementTries {
+                    p = Position(x: bx + Double.random(in: 0..<L.blockSide, using: &r), y: by + Double.random(in: 0..<L.blockSide, using: &r))
+                    if grid.hasNeighbour(of: p, among: pos) { break }
+                }
+                grid.insert(p, pos.count)
+                pos.append(p)
+            }
+            return pos
+        }
+        let minRange = max(gap, L.street - 2 * L.lampInset) * 1.02
+        let density = innerPerBlock / (L.blockSide * L.blockSide)
+        var lo = ringBlocks > 0 ? minRange : 1, hi = max(lo * 2, (targetDegree * 4 / (density * .pi)).squareRoot())
+        for _ in 0..<24 {
+            let mid = (lo + hi) / 2
+            var trial = rng
+            let pos = layout(range: mid, rng: &trial)
+            let degree = Double(2 * linksWithin(range: mid, positions: pos).count) / Double(max(1, n))
+            if degree < targetDegree { lo = mid } else { hi = mid }
+        }
+        let range = ringBlocks > 0 ? max(hi, minRange) : hi
+        let pos = layout(range: range, rng: &rng)
+        var topo = Topology(kind: "city \(n)", positions: pos,
+                            links: linksWithin(range: range, positions: pos).map { Link($0.0, $0.1, forward: link, backward: link) })
+        topo.artificialLinks = topo.joinComponents(link: link)
+        topo.streetLights = lamps.count
+        topo.radioRange = range
+        return topo
     }
 }
 
@@ -193,3 +251,41 @@ func sinApprox(_ x: Double) -> Double {
     return sum
 }
 func cosApprox(_ x: Double) -> Double { sinApprox(x + 1.5707963267948966) }
+
+/// Nodes bucketed in square cells of side `range`, for finding every node within `range` of a point.
+struct SpatialHash {
+    let range: Double
+    private var cells: [Int64: [Int]] = [:]
+    init(range: Double) { self.range = range }
+
+    private func cell(_ p: Topology.Position) -> (Int, Int) {
+        (Int((p.x / range).rounded(.down)), Int((p.y / range).rounded(.down)))
+    }
+    private static func key(_ cx: Int, _ cy: Int) -> Int64 { Int64(cx) << 32 | Int64(UInt32(bitPattern: Int32(truncatingIfNeeded: cy))) }
+
+    mutating func insert(_ p: Topology.Position, _ index: Int) {
+        let (cx, cy) = cell(p)
+        cells[Self.key(cx, cy), default: []].append(index)
+    }
+
+    /// Calls `body` with every inserted index (other than one at exactly `p`'s spot being `p` itself is
+    /// the caller's business) within `range` of `p`, cell by cell in a fixed order.
+    func forEachNear(_ p: Topology.Position, among positions: [Topology.Position], _ body: (Int) -> Void) {
+        let (cx, cy) = cell(p)
+        let r2 = range * range
+        for dx in -1...1 { for dy in -1...1 {
+            guard let bucket = cells[Self.key(cx + dx, cy + dy)] else { continue }
+            for j in bucket {
+                let ddx = p.x - positions[j].x, ddy = p.y - positions[j].y
+                if ddx * ddx + ddy * ddy <= r2 { body(j) }
+            }
+        } }
+    }
+
+    /// True if some inserted index lies within `range` of `p`.
+    func hasNeighbour(of p: Topology.Position, among positions: [Topology.Position]) -> Bool {
+        var found = false
+        forEachNear(p, among: positions) { _ in found = true }
+        return found
+    }
+}

@@ -14,6 +14,12 @@ public struct Topology: Sendable {
     public private(set) var adjacency: [[(neighbour: Int, link: Int)]]
     /// Optional external names (meshnet-lab ids), else "n<index>".
     public var names: [String]
+    /// Links a generator added only to join separate components (0 for a layout connected by radio range).
+    public var artificialLinks = 0
+    /// Street lights among the nodes (city layouts).
+    public var streetLights = 0
+    /// The radio range a geometric generator linked within, in metres (0 when not geometric).
+    public var radioRange = 0.0
 
     public var count: Int { positions.count }
 
@@ -63,6 +69,30 @@ public struct Topology: Sendable {
             n += 1
         }
         return n
+    }
+
+    /// The longest shortest path in hops over all links (exact: a breadth-first search from every node;
+    /// about a second at 10,000 nodes in a release build), with its two ends; `nil` when disconnected.
+    public func hopDiameter() -> (hops: Int, from: Int, to: Int)? {
+        guard count > 0 else { return (0, 0, 0) }
+        var dist = [Int32](repeating: -1, count: count)
+        var queue = [Int](repeating: 0, count: count)
+        var best = (hops: 0, from: 0, to: 0)
+        for s in 0..<count {
+            for i in dist.indices { dist[i] = -1 }
+            dist[s] = 0; queue[0] = s
+            var head = 0, tail = 1
+            while head < tail {
+                let u = queue[head]; head += 1
+                for e in adjacency[u] where dist[e.neighbour] < 0 {
+                    dist[e.neighbour] = dist[u] + 1; queue[tail] = e.neighbour; tail += 1
+                }
+            }
+            if tail < count { return nil }
+            let far = queue[tail - 1]
+            if Int(dist[far]) > best.hops { best = (Int(dist[far]), s, far) }
+        }
+        return best
     }
 
     /// Replaces the parameters of every link (both directions).

@@ -22,14 +22,39 @@ import Testing
         #expect(c.links.count == 4 * 10 + 4)
     }
 
-    /// A city has a mean degree in the 5...10 band, is connected, and is the same for the same seed.
-    @Test func cityDegreeAndConnectivity() {
-        var r1 = SeededRandom(seed: 4), r2 = SeededRandom(seed: 4)
-        let a = Topology.city(bulbs: 600, targetDegree: 7, rng: &r1)
-        let b = Topology.city(bulbs: 600, targetDegree: 7, rng: &r2)
-        #expect(a.isConnected)
-        #expect(a.meanDegree >= 5 && a.meanDegree <= 10, "mean degree \(a.meanDegree)")
-        #expect(a.links == b.links)
+    /// A city of a few hundred bulbs is connected by radio range alone (no artificial joins), has a mean
+    /// degree in the 5...10 band near its target, its street lights alone form one connected mesh along
+    /// the streets, and the same seed gives the same city (another seed another one).
+    @Test func cityIsConnectedWithoutJoins() {
+        var previous: [Topology.Position] = []
+        for seed: UInt64 in [1, 4, 9] {
+            var r1 = SeededRandom(seed: seed), r2 = SeededRandom(seed: seed)
+            let a = Topology.city(bulbs: 400, rng: &r1)
+            let b = Topology.city(bulbs: 400, rng: &r2)
+            #expect(a.count == 400)
+            #expect(a.artificialLinks == 0)
+            #expect(a.isConnected)
+            #expect(a.meanDegree >= 5.5 && a.meanDegree <= 6.5, "mean degree \(a.meanDegree)")
+            #expect(a.streetLights == 10 * 4 * Topology.CityLayout.lampsPerSide)
+            let lamps = Topology(kind: "street lights", positions: Array(a.positions.prefix(a.streetLights)),
+                                 links: a.links.filter { $0.b < a.streetLights })
+            #expect(lamps.isConnected)
+            #expect(a.links == b.links && a.positions == b.positions)
+            #expect(a.positions != previous)
+            previous = a.positions
+        }
+        var r = SeededRandom(seed: 3)
+        let dense = Topology.city(bulbs: 300, targetDegree: 9, rng: &r)
+        #expect(dense.artificialLinks == 0 && dense.isConnected)
+        #expect(dense.meanDegree >= 8.5 && dense.meanDegree <= 9.5, "mean degree \(dense.meanDegree)")
+    }
+
+    /// The hop diameter is the longest shortest path; a disconnected graph has none.
+    @Test func hopDiameter() {
+        #expect(Topology.line(count: 10).hopDiameter()?.hops == 9)
+        #expect(Topology.grid(width: 4, height: 3).hopDiameter()?.hops == 5)
+        let split = Topology(kind: "split", positions: Topology.line(count: 4).positions, links: [Link(0, 1), Link(2, 3)])
+        #expect(split.hopDiameter() == nil)
     }
 
     /// Random geometric and building layouts come out connected (components are joined).
