@@ -24,6 +24,15 @@ public struct EngineConfiguration: Sendable {
     public var startupPeriod: Interval = .seconds(15)
     public var startupExtension: Interval = .seconds(5)
     public var startupPeriodMaximum: Interval = .seconds(60)
+    /// A neighbour on a wired link (`LinkKind.wired`) is held at least this long at all times: a cable that
+    /// is unplugged takes its interface down at once (netlink), a crashed neighbour under traffic is found
+    /// by the probes, and a hold of 1.9 s (fast hellos) only loses neighbours of a busy CPU (decision 0817).
+    public var wiredHoldMinimum: Interval = .seconds(4)
+    /// An event that arrives this much later than the engine's own next deadline means the process did not
+    /// run meanwhile (a stall: CPU starvation, a long system call, a suspended VM). What neighbours sent
+    /// meanwhile is still waiting in the sockets, so their silence is not held against them: hold times,
+    /// hello timers, IHU expiry and probe waits are moved by the stall (decision 0817).
+    public var stallThreshold: Interval = .milliseconds(500)
     /// While traffic is forwarded through a neighbour silent for this long, probe it.
     public var probeSilence: Interval = .milliseconds(300)
     /// Time between unanswered probes.

@@ -106,5 +106,7 @@ public struct EngineCounters: Hashable, Sendable {
     public var gatewayAdvertsUntrusted: UInt64 = 0
     public var gatewayAdvertsStale: UInt64 = 0
     public var unknownNeighbourPackets: UInt64 = 0
+    /// Events that came a stall (`EngineConfiguration.stallThreshold`) after the engine's deadline.
+    public var stallsCredited: UInt64 = 0
     public init() {}
 }

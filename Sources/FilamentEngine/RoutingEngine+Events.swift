@@ -101,8 +101,24 @@ extension RoutingEngine {
     var ihuHoldTime: Interval { ihuInterval * 7 / 2 }
 
     func holdTime(_ n: Neighbour) -> Interval {
-        let hold = n.helloInterval * configuration.holdHalfIntervals / 2
+        var hold = n.helloInterval * configuration.holdHalfIntervals / 2
+        if n.wired { hold = max(hold, configuration.wiredHoldMinimum) }
         return lastNow < startupUntil ? max(hold, configuration.startupHoldMinimum) : hold
+    }
+
+    /// The process stalled for `late` (see `EngineConfiguration.stallThreshold`): every neighbour's clocks
+    /// move by it, as if time had stopped, so input that waited in the sockets is read before anyone is
+    /// declared silent.
+    mutating func creditStall(_ late: Interval) {
+        counters.stallsCredited += 1
+        for key in neighbourOrder {
+            guard var n = neighbours[key] else { continue }
+            n.lastHeard = n.lastHeard + late
+            n.lastHelloTime = n.lastHelloTime + late
+            if n.ihuExpiry != .distantFuture { n.ihuExpiry = n.ihuExpiry + late }
+            if n.probeDue != .distantFuture { n.probeDue = n.probeDue + late }
+            neighbours[key] = n
+        }
     }
 
     /// Something changed on the interface: hello fast for a while so neighbours notice quickly.
