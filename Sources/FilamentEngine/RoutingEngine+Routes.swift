@@ -348,14 +348,18 @@ extension RoutingEngine {
             }
             return
         }
-        guard let id = routes.id(r.prefix), let s = routes[id: id].selected else { counters.seqnoRequestsDropped += 1; return }
-        let sel = routes.route(id, s)
-        if sel.routerID == r.routerID && sel.seqno.isAtLeast(r.seqno) {
-            receiveRouteRequest(RouteRequest(prefix: r.prefix), from: key, now: now)
-            return
+        guard let id = routes.id(r.prefix) else { counters.seqnoRequestsDropped += 1; return }
+        if let s = routes[id: id].selected {
+            let sel = routes.route(id, s)
+            if sel.routerID == r.routerID && sel.seqno.isAtLeast(r.seqno) {
+                receiveRouteRequest(RouteRequest(prefix: r.prefix), from: key, now: now)
+                return
+            }
         }
-        let selHop = self.key(sel)
-        guard r.hopCount > 1, selHop != key else { counters.seqnoRequestsDropped += 1; return }
+        // Towards the source: the selected route's next hop; when there is none (this node starves too)
+        // or it is the requester, the best other route's, feasible or not (RFC 8966 3.8.1.2). Dropping it
+        // there kept a whole region starving: every node of it waited for the others (decision 0818).
+        guard r.hopCount > 1, let selHop = requestNextHop(id, for: r, from: key) else { counters.seqnoRequestsDropped += 1; return }
         let sk = SourceKey(prefix: r.prefix, routerID: r.routerID)
         // Duplicates (the requester's resends, or the same request from several neighbours) are dropped
         // only briefly and only towards the same next hop, so a resend still gets through a new path.
@@ -373,6 +377,29 @@ extension RoutingEngine {
         counters.seqnoRequestsForwarded += 1
         enqueue(.seqnoRequest(SeqnoRequest(prefix: r.prefix, routerID: r.routerID, seqno: r.seqno, hopCount: r.hopCount - 1)),
                 to: selHop, now: now)
+    }
+
+    /// Where a seqno request for `r` goes on: the selected route's next hop unless it is the requester, else
+    /// the next hop of the cheapest other route to the prefix with a finite metric (its router id first).
+    func requestNextHop(_ id: UInt32, for r: SeqnoRequest, from requester: NeighbourKey) -> NeighbourKey? {
+        if let s = routes[id: id].selected {
+            let hop = key(routes.route(id, s))
+            if hop != requester { return hop }
+        }
+        var best: (sameSource: Bool, metric: Metric, hop: NeighbourKey)? = nil
+        for i in 0..<routes.routeCount(id) {
+            let route = routes.route(id, i)
+            let m = routeMetric(route)
+            let hop = key(route)
+            guard !m.isInfinite, hop != requester else { continue }
+            let c = (sameSource: route.routerID == r.routerID, metric: m, hop: hop)
+            if let b = best {
+                if c.sameSource != b.sameSource ? c.sameSource : (c.metric < b.metric || (c.metric == b.metric && c.hop < b.hop)) { best = c }
+            } else {
+                best = c
+            }
+        }
+        return best?.hop
     }
 
     /// Starvation: only unfeasible routes remain. Ask their neighbours for a newer seqno of the source we

@@ -238,6 +238,26 @@ func update(_ j: Int, prefix: Prefix? = nil, seqno: UInt16 = 1, metric: UInt16 =
         #expect(b.engine.snapshot().counters.seqnoRequestsForwarded == 2)
     }
 
+    /// A node that starves too (no selected route, only an unfeasible one) still passes a seqno request on
+    /// towards the source, through the unfeasible route's neighbour (RFC 8966 3.8.1.2; decision 0818):
+    /// dropping it kept whole regions starving.
+    @Test func seqnoRequestForwardedWhileStarving() {
+        var b = Bench()
+        b.connect([1, 2, 3])
+        b.receive([update(5, seqno: 3, metric: 256)], from: 1)          // selected; our FD: (3, 512)
+        b.receive([update(5, seqno: 3, metric: 0xFFFF)], from: 1)       // retracted
+        b.receive([update(5, seqno: 3, metric: 600)], from: 2)          // 856 > 512: unfeasible, starving
+        #expect(b.engine.lookup(TestIdentity.address(5)) == nil)
+        let req = Message.seqnoRequest(SeqnoRequest(prefix: Prefix(host: TestIdentity.address(5)), routerID: TestIdentity.routerID(5),
+                                                    seqno: Seqno(4), hopCount: 5))
+        let a = b.receive([req], from: 3)
+        let fwd = unicastMessages(a, to: b.key(2)).compactMap { if case let .seqnoRequest(r) = $0 { return r }; return nil }
+        #expect(fwd.contains(SeqnoRequest(prefix: Prefix(host: TestIdentity.address(5)), routerID: TestIdentity.routerID(5), seqno: Seqno(4), hopCount: 4)))
+        // Not back to the requester, and not when the only route is the requester's.
+        let back = b.receive([req], from: 2)
+        #expect(unicastMessages(back).allSatisfy { if case let .seqnoRequest(r) = $0 { return r.hopCount != 4 }; return true })
+    }
+
     /// Starvation: our own seqno request is resent after 250 ms, 500 ms, 1 s, ... (6 resends) while no
     /// newer seqno answers; an answer stops the resends.
     @Test func starvingRequestIsResentUntilAnswered() {

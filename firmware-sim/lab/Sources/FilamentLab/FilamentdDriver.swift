@@ -21,8 +21,9 @@ public struct FilamentdDriver: DaemonDriver {
 
     public var timers: String {
         (tunMTU.map { "tun.mtu \($0); " } ?? "tun.mtu auto; ") + "filamentd engine defaults (not configurable): adaptive hellos 4 s idle, 750 ms for 10 s after a change; "
-            + "probes on traffic (neighbour carrying traffic silent 300 ms -> probes every 150 ms, dead after ~0.75 s); "
-            + "hold 5 half-intervals; digests every 10 s; \(buildKind) build"
+            + "veth links wired (interfaces type auto: fixed link cost, hold at least 4 s); "
+            + "probes on traffic (neighbour carrying traffic silent 300 ms -> 3 probes, each waiting max(150 ms, 2 x RTT), 300 ms before an RTT sample); "
+            + "hold 5 half-intervals; digests every 10 s; link cipher auto (AES-256-GCM where both ends have AES instructions); \(buildKind) build"
     }
 
     /// `tun.mtu` for every node (nil = `auto`); 65000 is jumbo mode (decision 0510).
