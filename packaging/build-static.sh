@@ -25,7 +25,7 @@ mkdir -p out/static "$scratch"
 # without -function-sections stayed in the scratch path). A stamp of the compile settings forces a
 # clean build of the scratch path when they differ from the last build's.
 stamp="$scratch/build-static.settings"
-settings="layout-1 full=${FULL_STATIC:-0} c=${STATIC_C_LIBS:-1}"
+settings="layout-2 full=${FULL_STATIC:-0} c=${STATIC_C_LIBS:-1}"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$settings" ]; then
   swift package --scratch-path "$scratch" clean
   echo "$settings" > "$stamp"
@@ -89,7 +89,13 @@ fi
 # packaging/filamentd-layout.ld: private-name code sections first, .text after .plt, and the
 # runtime's 64 KB zero-filled swift5_backtrace section
 # allocated like .bss instead of stored in the file. -O2: lld also merges string tails.
-layout=(-Xswiftc -Xfrontend -Xswiftc -function-sections -Xswiftc -use-ld=lld -Xlinker -O2
+# -internalize-at-link (decision 0514): swiftc marks every public function "used" (SHF_GNU_RETAIN on
+# ELF), so --gc-sections kept all public API of the libraries, called by filamentd or not (YAMLWriter
+# and libyaml's emitter, decoders only filamentctl and the tests use, ...); the binary is linked whole
+# (SwiftPM, one link, no dlopen, no exported symbols), so only what a retained record, the entry
+# point or a relocation reaches stays.
+layout=(-Xswiftc -Xfrontend -Xswiftc -function-sections -Xswiftc -Xfrontend -Xswiftc -internalize-at-link
+        -Xswiftc -use-ld=lld -Xlinker -O2
         -Xlinker -T -Xlinker "$PWD/packaging/filamentd-layout.ld")
 [ "${RELR:-1}" = 1 ] && layout+=(-Xlinker -z -Xlinker pack-relative-relocs)
 order=${TEXT_ORDER:-$PWD/packaging/filamentd.order}
