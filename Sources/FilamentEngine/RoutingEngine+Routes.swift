@@ -116,7 +116,9 @@ extension RoutingEngine {
 
     mutating func removeRoute(at i: Int, id: UInt32) {
         routes.removeRoute(id, i)
-        if let s = routes[id: id].selected { routes[id: id].selected = s == i ? nil : (s > i ? s - 1 : s) }
+        if let s = routes.selected(id) {
+            routes.setSelection(id, selected: s == i ? nil : (s > i ? s - 1 : s), installed: routes[id: id].installedMetric)
+        }
     }
 
     /// Drops every route learned from `key` (neighbour down or gone) and re-selects.
@@ -177,7 +179,7 @@ extension RoutingEngine {
         if pr.isEmpty {
             routes.release(id)
         } else {
-            routes[id: id].selected = pr.selected; routes[id: id].installedMetric = pr.installedMetric
+            routes.setSelection(id, selected: pr.selected, installed: pr.installedMetric)
         }
 
         // Forwarding table.
@@ -211,7 +213,7 @@ extension RoutingEngine {
     /// What this node would announce for `prefix` now.
     func desiredAdvertisement(_ prefix: Prefix) -> Advertisement? {
         if ownPrefixes.contains(prefix) { return Advertisement(routerID: routerID, seqno: ownSeqno, metric: .zero) }
-        guard let id = routes.id(prefix), let s = routes[id: id].selected else { return nil }
+        guard let id = routes.id(prefix), let s = routes.selected(id) else { return nil }
         let r = routes.route(id, s)
         let m = routeMetric(r)
         return m.isInfinite ? nil : Advertisement(routerID: r.routerID, seqno: r.seqno, metric: m)
@@ -348,7 +350,7 @@ extension RoutingEngine {
             }
             return
         }
-        guard let id = routes.id(r.prefix), let s = routes[id: id].selected else { counters.seqnoRequestsDropped += 1; return }
+        guard let id = routes.id(r.prefix), let s = routes.selected(id) else { counters.seqnoRequestsDropped += 1; return }
         let sel = routes.route(id, s)
         if sel.routerID == r.routerID && sel.seqno.isAtLeast(r.seqno) {
             receiveRouteRequest(RouteRequest(prefix: r.prefix), from: key, now: now)
