@@ -76,22 +76,44 @@ struct Neighbour {
 /// paths do per route and per message, is then a plain copy instead of retains and releases.
 struct NeighbourQueue {
     var pending: [Message] = []
-    /// Where each prefix's update sits in `pending` (after the last queued digest): a newer value of
-    /// the same prefix replaces it in place, so only the latest value leaves.
-    var pendingUpdate: [Prefix: Int] = [:]
+    /// Where each prefix's update sits in `pending` (after the last queued digest), so a newer value of
+    /// the same prefix replaces it in place and only the latest value leaves: open addressing over
+    /// positions in `pending` (+1; 0: empty), found by the engine's keyed prefix hash and checked against
+    /// the queued update's prefix (4 bytes a bucket, no SipHash; decision 0631).
+    private(set) var index: [UInt32] = []
+    private var indexed = 0
+    /// Updates from here on are indexed (the position after the last queued digest).
+    private var firstIndexed = 0
+    let hash: PrefixHash
+
+    init(hash: PrefixHash) { self.hash = hash }
 
     /// Appends `m`, or replaces a queued update of the same prefix in place (then returns false).
     mutating func add(_ m: Message) -> Bool {
         switch m {
         case let .update(u):
-            if let i = pendingUpdate[u.prefix] {
-                pending[i] = m
-                return false
+            let h = hash(u.prefix)
+            if indexed > 0 {
+                let mask = index.count - 1
+                var i = Self.home(h, index.count)
+                while index[i] != 0 {
+                    let j = Int(index[i] - 1)
+                    if case let .update(q) = pending[j], q.prefix == u.prefix {
+                        pending[j] = m
+                        return false
+                    }
+                    i = (i + 1) & mask
+                }
             }
-            pendingUpdate[u.prefix] = pending.count
+            if (indexed + 1) * 4 > index.count * 3 { growIndex() }
+            place(pending.count, h)
+            indexed += 1
         case .digest:
             // Updates before a digest must stay as they are (the digest covers them): coalesce only after.
             clearIndex()
+            pending.append(m)
+            firstIndexed = pending.count
+            return true
         default:
             break
         }
@@ -99,11 +121,36 @@ struct NeighbourQueue {
         return true
     }
 
-    /// Empties the coalescing index, keeping the storage of a small one only: a full table (thousands of
-    /// prefixes at cold start) would otherwise keep its buckets for good, per neighbour.
+    @inline(__always) static func home(_ h: UInt64, _ buckets: Int) -> Int {
+        Int(truncatingIfNeeded: h >> UInt64(64 - buckets.trailingZeroBitCount))
+    }
+
+    private mutating func place(_ position: Int, _ h: UInt64) {
+        let mask = index.count - 1
+        var i = Self.home(h, index.count)
+        while index[i] != 0 { i = (i + 1) & mask }
+        index[i] = UInt32(position + 1)
+    }
+
+    private mutating func growIndex() {
+        index = [UInt32](repeating: 0, count: Swift.max(16, index.count * 2))
+        for j in firstIndexed..<pending.count {
+            if case let .update(u) = pending[j] { place(j, hash(u.prefix)) }
+        }
+    }
+
+    /// Empties the coalescing index (the queue was flushed or a digest queued), keeping the storage of a
+    /// small one only: a full table (thousands of prefixes at cold start) would otherwise keep its buckets
+    /// for good, per neighbour.
     mutating func clearIndex() {
-        if pendingUpdate.isEmpty { return }
-        if pendingUpdate.count <= 64 { pendingUpdate.removeAll(keepingCapacity: true) } else { pendingUpdate = [:] }
+        firstIndexed = pending.count
+        if indexed == 0 { return }
+        if indexed <= 64 {
+            for i in index.indices { index[i] = 0 }
+        } else {
+            index = []
+        }
+        indexed = 0
     }
 }
 

@@ -29,25 +29,10 @@ struct PrefixTable {
     private var meshPool = RoutePool<MeshRoute>()
     private var widePool = RoutePool<Route>()
     private(set) var count = 0
-    private let k0: UInt64
-    private let k1: UInt64
+    /// The keyed prefix hash (also the per-neighbour queues' coalescing index's).
+    let hash: PrefixHash
 
-    init(seed: UInt64) {
-        func mix(_ x: UInt64) -> UInt64 {
-            var z = x &+ 0x9E37_79B9_7F4A_7C15
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        k0 = mix(seed ^ 0x7072_6566_6978_3030)
-        k1 = mix(seed ^ 0x7072_6566_6978_3131) | 1
-    }
-
-    @inline(__always) private func hash(_ address: IPv6Address, _ length: UInt8) -> UInt64 {
-        let a = (address.high ^ k0).multipliedFullWidth(by: address.low ^ k1)
-        let b = (a.high ^ a.low ^ UInt64(length)).multipliedFullWidth(by: k1 ^ 0xA076_1D64_78BD_642F)
-        return b.high ^ b.low
-    }
+    init(seed: UInt64) { hash = PrefixHash(seed: seed) }
 
     @inline(__always) private func home(_ address: IPv6Address, _ length: UInt8) -> Int {
         Int(truncatingIfNeeded: hash(address, length) >> UInt64(64 - buckets.count.trailingZeroBitCount))
@@ -370,6 +355,31 @@ struct RoutePool<Element> {
         (items.capacity == 0 ? 0 : 32 + items.capacity * MemoryLayout<Element>.stride)
             + freeBySize.reduce(freeBySize.isEmpty ? 0 : 32 + freeBySize.capacity * 8) { $0 + ($1.capacity == 0 ? 0 : 32 + $1.capacity * 4) }
     }
+}
+
+/// A cheap prefix hash keyed per engine (two folded 64x64-bit multiplies; keys from the engine's seed).
+struct PrefixHash {
+    private let k0: UInt64
+    private let k1: UInt64
+
+    init(seed: UInt64) {
+        func mix(_ x: UInt64) -> UInt64 {
+            var z = x &+ 0x9E37_79B9_7F4A_7C15
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        k0 = mix(seed ^ 0x7072_6566_6978_3030)
+        k1 = mix(seed ^ 0x7072_6566_6978_3131) | 1
+    }
+
+    @inline(__always) func callAsFunction(_ address: IPv6Address, _ length: UInt8) -> UInt64 {
+        let a = (address.high ^ k0).multipliedFullWidth(by: address.low ^ k1)
+        let b = (a.high ^ a.low ^ UInt64(length)).multipliedFullWidth(by: k1 ^ 0xA076_1D64_78BD_642F)
+        return b.high ^ b.low
+    }
+
+    @inline(__always) func callAsFunction(_ p: Prefix) -> UInt64 { self(p.address, p.length) }
 }
 
 extension PrefixTable: Sequence {
