@@ -81,22 +81,44 @@ struct Neighbour {
 /// paths do per route and per message, is then a plain copy instead of retains and releases.
 struct NeighbourQueue {
     var pending: [Message] = []
-    /// Where each prefix's update sits in `pending` (after the last queued digest): a newer value of
-    /// the same prefix replaces it in place, so only the latest value leaves.
-    var pendingUpdate: [Prefix: Int] = [:]
+    /// Where each prefix's update sits in `pending` (after the last queued digest), so a newer value of
+    /// the same prefix replaces it in place and only the latest value leaves: open addressing over
+    /// positions in `pending` (+1; 0: empty), found by the engine's keyed prefix hash and checked against
+    /// the queued update's prefix (4 bytes a bucket, no SipHash; decision 0631).
+    private(set) var index: [UInt32] = []
+    private var indexed = 0
+    /// Updates from here on are indexed (the position after the last queued digest).
+    private var firstIndexed = 0
+    let hash: PrefixHash
+
+    init(hash: PrefixHash) { self.hash = hash }
 
     /// Appends `m`, or replaces a queued update of the same prefix in place (then returns false).
     mutating func add(_ m: Message) -> Bool {
         switch m {
         case let .update(u):
-            if let i = pendingUpdate[u.prefix] {
-                pending[i] = m
-                return false
+            let h = hash(u.prefix)
+            if indexed > 0 {
+                let mask = index.count - 1
+                var i = Self.home(h, index.count)
+                while index[i] != 0 {
+                    let j = Int(index[i] - 1)
+                    if case let .update(q) = pending[j], q.prefix == u.prefix {
+                        pending[j] = m
+                        return false
+                    }
+                    i = (i + 1) & mask
+                }
             }
-            pendingUpdate[u.prefix] = pending.count
+            if (indexed + 1) * 4 > index.count * 3 { growIndex() }
+            place(pending.count, h)
+            indexed += 1
         case .digest:
             // Updates before a digest must stay as they are (the digest covers them): coalesce only after.
             clearIndex()
+            pending.append(m)
+            firstIndexed = pending.count
+            return true
         default:
             break
         }
@@ -104,11 +126,36 @@ struct NeighbourQueue {
         return true
     }
 
-    /// Empties the coalescing index, keeping the storage of a small one only: a full table (thousands of
-    /// prefixes at cold start) would otherwise keep its buckets for good, per neighbour.
+    @inline(__always) static func home(_ h: UInt64, _ buckets: Int) -> Int {
+        Int(truncatingIfNeeded: h >> UInt64(64 - buckets.trailingZeroBitCount))
+    }
+
+    private mutating func place(_ position: Int, _ h: UInt64) {
+        let mask = index.count - 1
+        var i = Self.home(h, index.count)
+        while index[i] != 0 { i = (i + 1) & mask }
+        index[i] = UInt32(position + 1)
+    }
+
+    private mutating func growIndex() {
+        index = [UInt32](repeating: 0, count: Swift.max(16, index.count * 2))
+        for j in firstIndexed..<pending.count {
+            if case let .update(u) = pending[j] { place(j, hash(u.prefix)) }
+        }
+    }
+
+    /// Empties the coalescing index (the queue was flushed or a digest queued), keeping the storage of a
+    /// small one only: a full table (thousands of prefixes at cold start) would otherwise keep its buckets
+    /// for good, per neighbour.
     mutating func clearIndex() {
-        if pendingUpdate.isEmpty { return }
-        if pendingUpdate.count <= 64 { pendingUpdate.removeAll(keepingCapacity: true) } else { pendingUpdate = [:] }
+        firstIndexed = pending.count
+        if indexed == 0 { return }
+        if indexed <= 64 {
+            for i in index.indices { index[i] = 0 }
+        } else {
+            index = []
+        }
+        indexed = 0
     }
 }
 
@@ -143,36 +190,32 @@ struct MeshRoute {
     var slot: UInt16
 }
 
-/// Which routes a prefix holds (a block of `PrefixTable`'s route pool), which one is selected, what this
-/// node last announced for it, and the prefix's source (feasibility distance) for the announced router
-/// id. 40 bytes: the optional fields are sentinels (an installed or announced metric, or a feasibility
-/// distance, is never infinite), and the announcement and its source live here instead of in two more
-/// prefix-keyed tables (decision 0630); the routes are in one pool per engine (decision 0631).
-struct PrefixRoutes {
-    /// The router id of the announcement and of the source kept here (kept after a retraction while the
-    /// source lives).
-    private var adRouterID = RouterID(0)
-    private var srcLastUsed = Instant.zero
+/// What `PrefixTable` stores per prefix (32 bytes): which routes the prefix holds (a block of the table's
+/// route pool), which one is selected, what this node last announced for it and the prefix's source
+/// (feasibility distance) for the announced router id, without that router id: for a mesh /128 it is the
+/// prefix's own (decision 0631), for any other prefix the table keeps it aside. The optional fields are
+/// sentinels (an installed or announced metric, or a feasibility distance, is never infinite); the
+/// announcement and its source live here instead of in two more prefix-keyed tables (decision 0630).
+struct PrefixEntry {
+    var srcLastUsed = Instant.zero
     /// The routes: `routeCount` of them from `start` in the pool, in a block of `capacity` (owned by
     /// `PrefixTable`, which keeps these four fields whatever entry value is assigned to it).
     var start: UInt32 = 0
-    private var adSeqno = Seqno(0)
+    var adSeqno = Seqno(0)
     /// Infinity: nothing announced.
-    private var adMetric = Metric.infinity
+    var adMetric = Metric.infinity
     /// Infinity: no forwarding entry installed.
-    private var installedRaw = Metric.infinity
-    private var selectedRaw: UInt16 = .max
-    private var srcSeqno = Seqno(0)
+    var installedRaw = Metric.infinity
+    var selectedRaw: UInt16 = .max
+    var srcSeqno = Seqno(0)
     /// Infinity: no source kept here (other router ids of the prefix: `RoutingEngine.sources`).
-    private var srcMetric = Metric.infinity
+    var srcMetric = Metric.infinity
     var routeCount: UInt16 = 0
     var capacity: UInt16 = 0
     /// Whether its id (`PrefixTable`) is live.
     var inUse = false
     /// Routes in the wide pool (full `Route`s): any prefix but a mesh /128.
     var wide = false
-
-    init(inUse: Bool = false, wide: Bool = false) { self.inUse = inUse; self.wide = wide }
 
     var selected: Int? {
         get { selectedRaw == .max ? nil : Int(selectedRaw) }
@@ -183,32 +226,53 @@ struct PrefixRoutes {
         get { installedRaw.isInfinite ? nil : installedRaw }
         set { precondition(newValue?.isInfinite != true); installedRaw = newValue ?? .infinity }
     }
+}
+
+/// A prefix's entry with the router id of its announcement and source: what `PrefixTable` hands out and
+/// takes (the stored form is `PrefixEntry`).
+struct PrefixRoutes {
+    var entry = PrefixEntry()
+    /// The router id of the announcement and of the source kept here (kept after a retraction while the
+    /// source lives).
+    private(set) var sourceRouterID = RouterID(0)
+
+    init(inUse: Bool = false, wide: Bool = false) { entry.inUse = inUse; entry.wide = wide }
+    init(_ entry: PrefixEntry, routerID: RouterID) { self.entry = entry; sourceRouterID = routerID }
+
+    var selected: Int? {
+        get { entry.selected }
+        set { entry.selected = newValue }
+    }
+    var installedMetric: Metric? {
+        get { entry.installedMetric }
+        set { entry.installedMetric = newValue }
+    }
+    var routeCount: UInt16 { entry.routeCount }
     /// What this node last announced for the prefix (finite metrics only). Setting a different router id
     /// while a source is kept here is the caller's to sort out first (`RoutingEngine.advertise`).
     var advertisement: Advertisement? {
-        get { adMetric.isInfinite ? nil : Advertisement(routerID: adRouterID, seqno: adSeqno, metric: adMetric) }
+        get { entry.adMetric.isInfinite ? nil : Advertisement(routerID: sourceRouterID, seqno: entry.adSeqno, metric: entry.adMetric) }
         set {
             if let a = newValue {
-                precondition(!a.metric.isInfinite && (srcMetric.isInfinite || a.routerID == adRouterID))
-                adRouterID = a.routerID; adSeqno = a.seqno; adMetric = a.metric
+                precondition(!a.metric.isInfinite && (entry.srcMetric.isInfinite || a.routerID == sourceRouterID))
+                sourceRouterID = a.routerID; entry.adSeqno = a.seqno; entry.adMetric = a.metric
             } else {
-                adSeqno = Seqno(0); adMetric = .infinity
+                entry.adSeqno = Seqno(0); entry.adMetric = .infinity
             }
         }
     }
     /// The source kept here: (this prefix, `sourceRouterID`).
     var source: Source? {
-        get { srcMetric.isInfinite ? nil : Source(seqno: srcSeqno, metric: srcMetric, lastUsed: srcLastUsed) }
+        get { entry.srcMetric.isInfinite ? nil : Source(seqno: entry.srcSeqno, metric: entry.srcMetric, lastUsed: entry.srcLastUsed) }
         set {
             precondition(newValue?.metric.isInfinite != true)
-            srcSeqno = newValue?.seqno ?? Seqno(0); srcMetric = newValue?.metric ?? .infinity
-            srcLastUsed = newValue?.lastUsed ?? .zero
+            entry.srcSeqno = newValue?.seqno ?? Seqno(0); entry.srcMetric = newValue?.metric ?? .infinity
+            entry.srcLastUsed = newValue?.lastUsed ?? .zero
         }
     }
-    var sourceRouterID: RouterID { adRouterID }
-    func source(_ rid: RouterID) -> Source? { rid == adRouterID ? source : nil }
+    func source(_ rid: RouterID) -> Source? { rid == sourceRouterID ? source : nil }
     /// Nothing held, announced or remembered: the entry can go.
-    var isEmpty: Bool { routeCount == 0 && adMetric.isInfinite && srcMetric.isInfinite }
+    var isEmpty: Bool { entry.routeCount == 0 && entry.adMetric.isInfinite && entry.srcMetric.isInfinite }
 }
 
 /// A source: (prefix, router id) with its feasibility distance (RFC 8966 3.2.5).

@@ -7,7 +7,7 @@ import FilamentCore
 /// (every walk that produces output sorts by prefix).
 ///
 /// The routes of all prefixes live in two pools (decision 0631): 16-byte `MeshRoute`s for mesh /128s and
-/// full `Route`s for any other prefix. Each prefix owns one block of a pool (`PrefixRoutes.start`,
+/// full `Route`s for any other prefix. Each prefix owns one block of a pool (`PrefixEntry.start`,
 /// `routeCount`, `capacity`), grown by one route at a time; outgrown blocks go to free lists by size, and
 /// when free blocks hold more than a sixteenth of a pool it is compacted (blocks copied in id order,
 /// capacities trimmed to their counts). An array per prefix cost a 32-byte header and a malloc chunk each.
@@ -21,31 +21,18 @@ struct PrefixTable {
     /// a freed id keeps its old prefix until reused; `entries[id].inUse` says which are live).
     private var addresses: [IPv6Address] = []
     private var lengths: [UInt8] = []
-    private(set) var entries: [PrefixRoutes] = []
+    private(set) var entries: [PrefixEntry] = []
+    /// The announced router id of entries that are not mesh /128s (a mesh /128's is its own: decision 0631).
+    private var wideRouterIDs: [UInt32: RouterID] = [:]
     private var buckets: [UInt32] = []
     private var freeIDs: [UInt32] = []
     private var meshPool = RoutePool<MeshRoute>()
     private var widePool = RoutePool<Route>()
     private(set) var count = 0
-    private let k0: UInt64
-    private let k1: UInt64
+    /// The keyed prefix hash (also the per-neighbour queues' coalescing index's).
+    let hash: PrefixHash
 
-    init(seed: UInt64) {
-        func mix(_ x: UInt64) -> UInt64 {
-            var z = x &+ 0x9E37_79B9_7F4A_7C15
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        k0 = mix(seed ^ 0x7072_6566_6978_3030)
-        k1 = mix(seed ^ 0x7072_6566_6978_3131) | 1
-    }
-
-    @inline(__always) private func hash(_ address: IPv6Address, _ length: UInt8) -> UInt64 {
-        let a = (address.high ^ k0).multipliedFullWidth(by: address.low ^ k1)
-        let b = (a.high ^ a.low ^ UInt64(length)).multipliedFullWidth(by: k1 ^ 0xA076_1D64_78BD_642F)
-        return b.high ^ b.low
-    }
+    init(seed: UInt64) { hash = PrefixHash(seed: seed) }
 
     @inline(__always) private func home(_ address: IPv6Address, _ length: UInt8) -> Int {
         Int(truncatingIfNeeded: hash(address, length) >> UInt64(64 - buckets.count.trailingZeroBitCount))
@@ -74,12 +61,12 @@ struct PrefixTable {
         if let f = freeIDs.popLast() {
             id = f
             addresses[Int(f)] = p.address; lengths[Int(f)] = p.length
-            entries[Int(f)] = PrefixRoutes(inUse: true, wide: !Self.isMeshHost(p))
+            entries[Int(f)] = PrefixRoutes(inUse: true, wide: !Self.isMeshHost(p)).entry
         } else {
             id = UInt32(addresses.count)
             Self.appendSparingly(&addresses, p.address)
             Self.appendSparingly(&lengths, p.length)
-            Self.appendSparingly(&entries, PrefixRoutes(inUse: true, wide: !Self.isMeshHost(p)))
+            Self.appendSparingly(&entries, PrefixRoutes(inUse: true, wide: !Self.isMeshHost(p)).entry)
         }
         place(id)
         count += 1
@@ -109,7 +96,8 @@ struct PrefixTable {
         if e.capacity > 0 {
             if e.wide { widePool.free(e.start, e.capacity) } else { meshPool.free(e.start, e.capacity) }
         }
-        entries[Int(id)] = PrefixRoutes()
+        entries[Int(id)] = PrefixEntry()
+        if e.wide { wideRouterIDs[id] = nil }
         freeIDs.append(id)
         count -= 1
     }
@@ -139,24 +127,46 @@ struct PrefixTable {
     /// The entry of `p` (nil: none), with a dictionary's semantics: setting nil drops it, setting any value
     /// (even an empty one) keeps it.
     subscript(_ p: Prefix) -> PrefixRoutes? {
-        get { id(p).map { entries[Int($0)] } }
+        get { id(p).map { self[id: $0] } }
         set {
-            if var v = newValue {
-                let id = intern(p)
-                let e = entries[Int(id)]
-                v.start = e.start; v.routeCount = e.routeCount; v.capacity = e.capacity; v.wide = e.wide
-                v.inUse = true
-                entries[Int(id)] = v
+            if let v = newValue {
+                self[id: intern(p)] = v
             } else if let id = id(p) {
                 release(id)
             }
         }
     }
 
-    /// The entry of a live id, in place (its route block fields are the table's: leave them alone).
+    /// The entry of a live id. Setting keeps the table's own fields (route block, liveness) whatever the
+    /// value says; a mesh /128's router id is implied by the prefix, so only its own can be stored.
     subscript(id id: UInt32) -> PrefixRoutes {
-        get { entries[Int(id)] }
-        _modify { yield &entries[Int(id)] }
+        get { PrefixRoutes(entries[Int(id)], routerID: routerID(id)) }
+        set {
+            let old = entries[Int(id)]
+            var e = newValue.entry
+            e.start = old.start; e.routeCount = old.routeCount; e.capacity = old.capacity; e.wide = old.wide
+            e.inUse = true
+            let rid = newValue.sourceRouterID
+            if old.wide {
+                wideRouterIDs[id] = rid == RouterID(0) ? nil : rid
+            } else {
+                precondition(rid == routerID(id) || (newValue.advertisement == nil && newValue.source == nil),
+                             "a mesh /128 announced with another router id")
+            }
+            entries[Int(id)] = e
+        }
+    }
+
+    /// The router id of the announcement and source of `id` (see `PrefixRoutes.sourceRouterID`).
+    @inline(__always) func routerID(_ id: UInt32) -> RouterID {
+        entries[Int(id)].wide ? wideRouterIDs[id] ?? RouterID(0) : RouterID(addresses[Int(id)].low)
+    }
+
+    /// Selection state of a live id, without building its `PrefixRoutes` (hot paths).
+    @inline(__always) func selected(_ id: UInt32) -> Int? { entries[Int(id)].selected }
+    mutating func setSelection(_ id: UInt32, selected: Int?, installed: Metric?) {
+        entries[Int(id)].selected = selected
+        entries[Int(id)].installedMetric = installed
     }
 
     /// Mesh /128s: their routes' router id is the prefix's (`RoutingEngine.rejectUpdate`).
@@ -276,7 +286,8 @@ struct PrefixTable {
         let idx = buckets.capacity == 0 ? 0 : 32 + buckets.capacity * 4
         let arr = (addresses.capacity == 0 ? 0 : 32 + addresses.capacity * MemoryLayout<IPv6Address>.stride)
             + (lengths.capacity == 0 ? 0 : 32 + lengths.capacity)
-            + (entries.capacity == 0 ? 0 : 32 + entries.capacity * MemoryLayout<PrefixRoutes>.stride)
+            + (entries.capacity == 0 ? 0 : 32 + entries.capacity * MemoryLayout<PrefixEntry>.stride)
+            + RoutingEngine.dictionaryBytes(wideRouterIDs)
             + (freeIDs.capacity == 0 ? 0 : 32 + freeIDs.capacity * 4)
         return (idx, arr, meshPool.footprint + widePool.footprint)
     }
@@ -324,7 +335,7 @@ struct RoutePool<Element> {
     }
 
     /// Copies every block of the entries of this pool into a new array in id order, trimming capacities.
-    mutating func compact(_ entries: inout [PrefixRoutes], wide: Bool) {
+    mutating func compact(_ entries: inout [PrefixEntry], wide: Bool) {
         var fresh: [Element] = []
         fresh.reserveCapacity(items.count - freeItems + (items.count - freeItems) / 16)
         for i in entries.indices where entries[i].inUse && entries[i].wide == wide {
@@ -346,6 +357,31 @@ struct RoutePool<Element> {
     }
 }
 
+/// A cheap prefix hash keyed per engine (two folded 64x64-bit multiplies; keys from the engine's seed).
+struct PrefixHash {
+    private let k0: UInt64
+    private let k1: UInt64
+
+    init(seed: UInt64) {
+        func mix(_ x: UInt64) -> UInt64 {
+            var z = x &+ 0x9E37_79B9_7F4A_7C15
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        k0 = mix(seed ^ 0x7072_6566_6978_3030)
+        k1 = mix(seed ^ 0x7072_6566_6978_3131) | 1
+    }
+
+    @inline(__always) func callAsFunction(_ address: IPv6Address, _ length: UInt8) -> UInt64 {
+        let a = (address.high ^ k0).multipliedFullWidth(by: address.low ^ k1)
+        let b = (a.high ^ a.low ^ UInt64(length)).multipliedFullWidth(by: k1 ^ 0xA076_1D64_78BD_642F)
+        return b.high ^ b.low
+    }
+
+    @inline(__always) func callAsFunction(_ p: Prefix) -> UInt64 { self(p.address, p.length) }
+}
+
 extension PrefixTable: Sequence {
     /// Live entries in id order (not prefix order: sort before anything reaches output).
     struct Iterator: IteratorProtocol {
@@ -355,7 +391,7 @@ extension PrefixTable: Sequence {
             while i < table.entries.count {
                 let j = i
                 i += 1
-                if table.entries[j].inUse { return (table.prefix(UInt32(j)), table.entries[j]) }
+                if table.entries[j].inUse { return (table.prefix(UInt32(j)), table[id: UInt32(j)]) }
             }
             return nil
         }
@@ -363,5 +399,5 @@ extension PrefixTable: Sequence {
 
     func makeIterator() -> Iterator { Iterator(table: self) }
 
-    var values: [PrefixRoutes] { entries.filter(\.inUse) }
+    var values: [PrefixRoutes] { ids.map { self[id: $0] } }
 }

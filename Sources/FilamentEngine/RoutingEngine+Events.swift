@@ -74,7 +74,7 @@ extension RoutingEngine {
         }
         neighbours[key] = n
         while held.count <= Int(n.slot) {
-            held.append(HeldDigest()); slotCost.append(.infinity); queues.append(NeighbourQueue())
+            held.append(HeldDigest()); slotCost.append(.infinity); queues.append(NeighbourQueue(hash: routes.hash))
             slotUp.append(false); flushDue.append(.distantFuture)
         }
         held[Int(n.slot)] = HeldDigest()
@@ -143,7 +143,7 @@ extension RoutingEngine {
         flushRoutes(from: key, now: now)
         if let s = neighbours[key]?.slot { // no route carries it any more
             freeSlots.append(s)
-            held[Int(s)] = HeldDigest(); slotCost[Int(s)] = .infinity; queues[Int(s)] = NeighbourQueue()
+            held[Int(s)] = HeldDigest(); slotCost[Int(s)] = .infinity; queues[Int(s)] = NeighbourQueue(hash: routes.hash)
             slotUp[Int(s)] = false; flushDue[Int(s)] = .distantFuture
         }
         neighbours[key] = nil
@@ -160,7 +160,7 @@ extension RoutingEngine {
         slotCost[Int(n.slot)] = .infinity
         slotUp[Int(n.slot)] = false
         flushDue[Int(n.slot)] = .distantFuture
-        queues[Int(n.slot)] = NeighbourQueue()
+        queues[Int(n.slot)] = NeighbourQueue(hash: routes.hash)
         counters.neighboursLost += 1
         out.append(.notify(.neighbourLost(key)))
         changed(key.interface, now: now)

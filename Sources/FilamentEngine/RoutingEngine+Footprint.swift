@@ -22,7 +22,7 @@ extension RoutingEngine {
     /// The engine's large tables, by name, in a fixed order.
     public func tableFootprint() -> [TableFootprint] {
         var pendingUpdate = 0, pending = 0
-        for q in queues { pendingUpdate += Self.dictionaryBytes(q.pendingUpdate); pending += Self.arrayBytes(q.pending) }
+        for q in queues { pendingUpdate += Self.arrayBytes(q.index); pending += Self.arrayBytes(q.pending) }
         var echoBytes = Self.dictionaryBytes(echoes)
         for e in echoes.values { echoBytes += Self.dictionaryBytes(e) }
         return [

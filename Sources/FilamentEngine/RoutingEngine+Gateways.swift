@@ -161,7 +161,7 @@ extension RoutingEngine {
     /// that died silently must not be kept for the whole ~16 s the request is resent).
     func brieflyStarving(_ g: NodeID) -> Bool {
         guard g != node, let e = gateways[g], e.advert.flags.contains(.healthy), !e.advert.flags.contains(.draining),
-              let id = routes.id(Prefix(host: e.address)), routes[id: id].selected == nil else { return false }
+              let id = routes.id(Prefix(host: e.address)), routes.selected(id) == nil else { return false }
         return routes.routes(id).contains { r in
             !routeMetric(r).isInfinite
                 && pendingRequests[SourceKey(prefix: Prefix(host: e.address), routerID: r.routerID)]

@@ -14,10 +14,24 @@ extension RoutingEngine {
         return seqno.isNewer(than: s.seqno) || (seqno == s.seqno && metric < s.metric)
     }
 
+    /// `isFeasible` for a caller holding the prefix's entry, with the other sources passed in: `reselect`
+    /// calls it per route, and through `self` the compiler copied the whole engine for the `sources` lookup.
+    static func isFeasible(_ pr: PrefixRoutes, sources: [SourceKey: Source], _ prefix: Prefix, _ rid: RouterID,
+                           _ seqno: Seqno, _ metric: Metric) -> Bool {
+        if metric.isInfinite { return true }
+        var s = pr.source(rid)
+        if s == nil && !sources.isEmpty { s = sources[SourceKey(prefix: prefix, routerID: rid)] }
+        guard let s else { return true }
+        return seqno.isNewer(than: s.seqno) || (seqno == s.seqno && metric < s.metric)
+    }
+
     /// The feasibility distance of (prefix, router id): kept in the prefix's routes entry for its announced
     /// router id, in `sources` for any other.
     func source(_ prefix: Prefix, _ rid: RouterID, entry: PrefixRoutes?? = nil) -> Source? {
-        if let s = (entry ?? routes[prefix])?.source(rid) { return s }
+        // (No `??` here: its autoclosure over `self` copied the whole engine on every feasibility check.)
+        let pr: PrefixRoutes?
+        if let e = entry { pr = e } else { pr = routes[prefix] }
+        if let s = pr?.source(rid) { return s }
         return sources.isEmpty ? nil : sources[SourceKey(prefix: prefix, routerID: rid)]
     }
 
@@ -61,7 +75,8 @@ extension RoutingEngine {
             if !u.isRetraction { counters.tableFullDrops += 1 }
             return
         }
-        let id = existing ?? routes.intern(u.prefix)
+        let id: UInt32
+        if let e = existing { id = e } else { id = routes.intern(u.prefix) }
         if let i = idx { unholdRoute(routes.route(id, i), prefix: u.prefix) }
         if u.isRetraction {
             removeRoute(at: idx!, id: id)
@@ -116,7 +131,9 @@ extension RoutingEngine {
 
     mutating func removeRoute(at i: Int, id: UInt32) {
         routes.removeRoute(id, i)
-        if let s = routes[id: id].selected { routes[id: id].selected = s == i ? nil : (s > i ? s - 1 : s) }
+        if let s = routes.selected(id) {
+            routes.setSelection(id, selected: s == i ? nil : (s > i ? s - 1 : s), installed: routes[id: id].installedMetric)
+        }
     }
 
     /// Drops every route learned from `key` (neighbour down or gone) and re-selects.
@@ -148,19 +165,23 @@ extension RoutingEngine {
         let wasInstalled = pr.installedMetric
         var best: Int? = nil
         var bestMetric = Metric.infinity
+        // (The best route's neighbour key is kept: reading it back from the table inside the comparison
+        // made the compiler copy the whole engine per route.)
+        var bestKey: NeighbourKey? = nil
         for i in 0..<count where !bootHold.active {
             let r = routes.route(id, i)
             let m = routeMetric(r)
-            guard !m.isInfinite, isFeasible(prefix, r.routerID, r.seqno, r.advertisedMetric, entry: .some(pr)) else { continue }
-            if m < bestMetric || (m == bestMetric && best != nil && key(r) < key(routes.route(id, best!))) {
-                best = i; bestMetric = m
+            guard !m.isInfinite, Self.isFeasible(pr, sources: sources, prefix, r.routerID, r.seqno, r.advertisedMetric) else { continue }
+            let k = key(r)
+            if m < bestMetric || (m == bestMetric && bestKey != nil && k < bestKey!) {
+                best = i; bestMetric = m; bestKey = k
             }
         }
         // Hysteresis: keep the current route unless the best one is clearly better.
         if let s = pr.selected, let b = best, s != b {
             let cur = routes.route(id, s)
             let cm = routeMetric(cur)
-            if !cm.isInfinite, isFeasible(prefix, cur.routerID, cur.seqno, cur.advertisedMetric, entry: .some(pr)),
+            if !cm.isInfinite, Self.isFeasible(pr, sources: sources, prefix, cur.routerID, cur.seqno, cur.advertisedMetric),
                UInt32(bestMetric.rawValue) + UInt32(configuration.switchHysteresis) >= UInt32(cm.rawValue) {
                 best = s; bestMetric = cm
             }
@@ -177,7 +198,7 @@ extension RoutingEngine {
         if pr.isEmpty {
             routes.release(id)
         } else {
-            routes[id: id].selected = pr.selected; routes[id: id].installedMetric = pr.installedMetric
+            routes.setSelection(id, selected: pr.selected, installed: pr.installedMetric)
         }
 
         // Forwarding table.
@@ -211,7 +232,7 @@ extension RoutingEngine {
     /// What this node would announce for `prefix` now.
     func desiredAdvertisement(_ prefix: Prefix) -> Advertisement? {
         if ownPrefixes.contains(prefix) { return Advertisement(routerID: routerID, seqno: ownSeqno, metric: .zero) }
-        guard let id = routes.id(prefix), let s = routes[id: id].selected else { return nil }
+        guard let id = routes.id(prefix), let s = routes.selected(id) else { return nil }
         let r = routes.route(id, s)
         let m = routeMetric(r)
         return m.isInfinite ? nil : Advertisement(routerID: r.routerID, seqno: r.seqno, metric: m)
@@ -276,7 +297,8 @@ extension RoutingEngine {
         }
         pr.advertisement = a
         if let a, let key, a.routerID != routerID {
-            let existing = pr.source ?? (sources.isEmpty ? nil : sources.removeValue(forKey: key))
+            var existing = pr.source
+            if existing == nil && !sources.isEmpty { existing = sources.removeValue(forKey: key) }
             pr.source = sourceAfter(existing, announcing: a)
         }
         if pr.isEmpty { routes[prefix] = nil } else { routes[prefix] = pr }
@@ -349,7 +371,7 @@ extension RoutingEngine {
             return
         }
         guard let id = routes.id(r.prefix) else { counters.seqnoRequestsDropped += 1; return }
-        if let s = routes[id: id].selected {
+        if let s = routes.selected(id) {
             let sel = routes.route(id, s)
             if sel.routerID == r.routerID && sel.seqno.isAtLeast(r.seqno) {
                 receiveRouteRequest(RouteRequest(prefix: r.prefix), from: key, now: now)

@@ -43,7 +43,7 @@ extension RoutingEngine {
 
     /// The selected route to `prefix`, if any (one lookup; `snapshot()` copies every table).
     public func selectedRoute(to prefix: Prefix) -> RouteSnapshot? {
-        guard let id = routes.id(prefix), let i = routes[id: id].selected else { return nil }
+        guard let id = routes.id(prefix), let i = routes.selected(id) else { return nil }
         return routeSnapshot(prefix, routes.route(id, i), selected: true)
     }
 

@@ -93,4 +93,25 @@ import Testing
         table[p] = nil
         #expect(table.id(p) == nil && table.isEmpty)
     }
+
+    /// The announced router id: implied by a mesh /128, kept aside for any other prefix and dropped with it.
+    @Test func announcedRouterIDs() {
+        var table = PrefixTable(seed: 5)
+        let mesh = Self.prefix(0), wide = Self.prefix(4)
+        #expect(!PrefixTable.isMeshHost(wide) && PrefixTable.isMeshHost(mesh))
+        var m = PrefixRoutes()
+        m.advertisement = Advertisement(routerID: RouterID(mesh.address.low), seqno: Seqno(3), metric: Metric(256))
+        table[mesh] = m
+        var w = PrefixRoutes()
+        w.advertisement = Advertisement(routerID: RouterID(0x99), seqno: Seqno(7), metric: Metric(512))
+        w.source = Source(seqno: Seqno(7), metric: Metric(512), lastUsed: Instant(nanoseconds: 1))
+        table[wide] = w
+        #expect(table[mesh]?.advertisement == m.advertisement)
+        #expect(table[wide]?.advertisement == w.advertisement)
+        #expect(table[wide]?.sourceRouterID == RouterID(0x99) && table[wide]?.source(RouterID(0x99)) != nil)
+        #expect(table[wide]?.source(RouterID(0x98)) == nil)
+        table[wide] = nil
+        let id = table.intern(wide)
+        #expect(table[id: id].sourceRouterID == RouterID(0) && table[id: id].advertisement == nil)
+    }
 }
