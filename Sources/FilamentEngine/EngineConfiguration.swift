@@ -84,6 +84,9 @@ public struct EngineConfiguration: Sendable {
     /// interval doubling each time, up to `seqnoRequestResends` times (decision 0320).
     public var seqnoRequestResendInterval: Interval = .milliseconds(250)
     public var seqnoRequestResends: Int = 6
+    /// After those resends, a prefix that still starves is asked for again at this interval for as long as
+    /// it starves (zero: give up until an update arrives, the behaviour before decision 0818).
+    public var seqnoRequestPersistInterval: Interval = .seconds(16)
     /// A forwarded seqno request equal to one forwarded to the same next hop this recently is dropped.
     public var seqnoRequestSuppression: Interval = .milliseconds(200)
 

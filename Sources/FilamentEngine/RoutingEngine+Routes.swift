@@ -454,7 +454,9 @@ extension RoutingEngine {
     }
 
     /// Resends our own seqno requests that no newer seqno answered while the prefix still starves: after
-    /// 250 ms, then doubling, at most `seqnoRequestResends` times.
+    /// 250 ms, then doubling, `seqnoRequestResends` times; then every `seqnoRequestPersistInterval` for as
+    /// long as it starves (decision 0818: requests lost in a busy neighbourhood right after a failure must
+    /// not leave a node starving until its feasibility distance expires, 180 s later).
     mutating func resendSeqnoRequests(now: Instant) {
         guard seqnoResendDue <= now else { return }
         var due: [SourceKey] = []
@@ -467,13 +469,16 @@ extension RoutingEngine {
             var p = pendingRequests[k]!
             p.resendDue = .distantFuture
             let starving = !bootHold.active && routes[k.prefix].map { $0.selected == nil && $0.routeCount > 0 } ?? false
-            if starving, p.resends < configuration.seqnoRequestResends, let id = routes.id(k.prefix) {
+            let persisting = configuration.seqnoRequestResends > 0 && configuration.seqnoRequestPersistInterval > .zero
+            if starving, p.resends < configuration.seqnoRequestResends || persisting, let id = routes.id(k.prefix) {
                 var targets: [NeighbourKey] = []
                 for r in routes.routes(id) where r.routerID == k.routerID && !routeMetric(r).isInfinite { targets.append(key(r)) }
                 if !targets.isEmpty {
                     p.resends += 1
                     p.sentAt = now
-                    p.resendDue = now + configuration.seqnoRequestResendInterval * Int64(1 << min(p.resends, 20))
+                    p.resendDue = now + (p.resends < configuration.seqnoRequestResends
+                        ? configuration.seqnoRequestResendInterval * Int64(1 << min(p.resends, 20))
+                        : configuration.seqnoRequestPersistInterval)
                     next = min(next, p.resendDue)
                     counters.seqnoRequestsResent += 1
                     for t in targets.sorted() {
@@ -586,6 +591,9 @@ extension RoutingEngine {
                 sources[k] = nil
             }
         }
-        for k in pendingRequests.keys.filter({ now - pendingRequests[$0]!.sentAt > .seconds(10) }) { pendingRequests[k] = nil }
+        // (Not our own requests still being resent: their next resend may be more than 10 s away.)
+        for k in pendingRequests.keys.filter({ pendingRequests[$0]!.resendDue == .distantFuture && now - pendingRequests[$0]!.sentAt > .seconds(10) }) {
+            pendingRequests[k] = nil
+        }
     }
 }

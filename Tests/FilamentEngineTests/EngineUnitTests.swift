@@ -294,6 +294,10 @@ func update(_ j: Int, prefix: Prefix? = nil, seqno: UInt16 = 1, metric: UInt16 =
         #expect(gaps.count == 5 && zip(gaps, [500, 1000, 2000, 4000, 8000]).allSatisfy { abs($0 - $1) <= 10 }, "\(gaps)")
         #expect(b.engine.snapshot().counters.seqnoRequestsResent == 6)
         #expect(b.engine.lookup(IPv6Address("2001:db8::1")!) == nil)
+        // Then every 16 s for as long as it starves (decision 0818), not given up; here until the routes
+        // expire (3.5 update intervals: nothing refreshes them on this bench), when it no longer starves.
+        let later = requestTimes(&b, for: .seconds(40))
+        #expect(later.count == 1 && abs(later[0] + 20_000 - t.last! - 16_000) <= 10, "\(later) after \(t)")
 
         // Answered by a newer seqno after the first resend: no more requests.
         var c = starve()
