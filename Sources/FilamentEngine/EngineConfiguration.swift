@@ -24,6 +24,9 @@ public struct EngineConfiguration: Sendable {
     public var startupPeriod: Interval = .seconds(15)
     public var startupExtension: Interval = .seconds(5)
     public var startupPeriodMaximum: Interval = .seconds(60)
+    /// During start-up, unanswered probes do not take a neighbour down while the routing table is still
+    /// converging: a route changed within this long (decision 0816).
+    public var startupSettleTime: Interval = .seconds(3)
     /// A neighbour on a wired link (`LinkKind.wired`) is held at least this long at all times: a cable that
     /// is unplugged takes its interface down at once (netlink), a crashed neighbour under traffic is found
     /// by the probes, and a hold of 1.9 s (fast hellos) only loses neighbours of a busy CPU (decision 0817).

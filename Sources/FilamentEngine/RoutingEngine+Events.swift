@@ -377,9 +377,12 @@ extension RoutingEngine {
             }
             if n.probeNonce != nil, n.probeDue <= now {
                 if n.probesSent >= configuration.probeLimit {
-                    // During start-up every CPU of a large mesh is busy and replies come late: unanswered
-                    // probes end the round, and only the start-up hold time can take the neighbour down.
-                    if lastNow < startupUntil && now - n.lastHeard < configuration.startupHoldMinimum {
+                    // During a start-up that is still converging (a route changed within the last
+                    // `startupSettleTime`) every CPU of a large mesh is busy and replies come late:
+                    // unanswered probes end the round, and only the start-up hold time can take the
+                    // neighbour down. Once the table is quiet, probes decide at full speed again.
+                    if lastNow < startupUntil && now - lastRouteChange < configuration.startupSettleTime
+                        && now - n.lastHeard < configuration.startupHoldMinimum {
                         neighbours[key]!.probeNonce = nil; neighbours[key]!.probesSent = 0
                         neighbours[key]!.probeDue = .distantFuture   // (a late reply is still a sample)
                         continue

@@ -213,8 +213,10 @@ extension RoutingEngine {
             }
             if !sameHop || wasInstalled != bestMetric {
                 out.append(.installRoute(ForwardingEntry(prefix: prefix, nextHop: key(r), metric: bestMetric)))
+                lastRouteChange = now
             }
         } else if wasInstalled != nil {
+            lastRouteChange = now
             installedLengths[Int(prefix.length)] -= 1
             out.append(.removeRoute(prefix))
             out.append(.notify(.routeLost(prefix)))

@@ -82,6 +82,8 @@ public struct RoutingEngine {
     /// Actions produced by the current `handle` call.
     var out: [EngineAction] = []
     var counters = EngineCounters()
+    /// When an installed route last changed (added, next hop or metric, removed).
+    var lastRouteChange: Instant = .zero
     var startupPersistPending = true
     /// Start-up (decision 0323): until then neighbours are held at least `startupHoldMinimum`; new
     /// neighbours push it back, never past `startupLimit`.

@@ -530,6 +530,28 @@ func update(_ j: Int, prefix: Prefix? = nil, seqno: UInt16 = 1, metric: UInt16 =
         #expect(b.engine.lookup(TestIdentity.address(1)) == nil)
     }
 
+    /// ...but once the table has been quiet for 3 s, probes decide at full speed even during start-up
+    /// (a gateway that dies seconds after a small mesh converged is left in under a second).
+    @Test func probesKillDuringSettledStartup() {
+        var b = Bench()
+        b.connect([1])
+        b.receive([update(1)], from: 1)
+        b.handle(.multicastReceived(interface: b.interface, packet: RoutingPacket(messages: [
+            .hello(Hello(routerID: TestIdentity.routerID(1), seqno: Seqno(3), intervalCentiseconds: 400)),
+            .ihu(IHU(neighbour: TestIdentity.routerID(0), rxcost: 256, intervalCentiseconds: 1200))])))
+        b.advance(by: .seconds(3))
+        b.handle(.multicastReceived(interface: b.interface, packet: RoutingPacket(messages: [
+            .hello(Hello(routerID: TestIdentity.routerID(1), seqno: Seqno(4), intervalCentiseconds: 400))])))
+        let start = b.now
+        var lost: Instant? = nil
+        while b.now - start < .seconds(3) && lost == nil {
+            b.handle(.forwardedVia(b.key(1))); b.advance(by: .milliseconds(10))
+            if b.engine.lookup(TestIdentity.address(1)) == nil { lost = b.now }
+        }
+        #expect(b.now < .zero + b.engine.configuration.startupPeriod)
+        #expect(lost.map { $0 - start < .milliseconds(1300) } == true)
+    }
+
     /// After a round-trip sample of 400 ms, probes wait 800 ms each instead of 150 ms: a slow link is not
     /// declared dead in 0.45 s.
     @Test func probeWaitFollowsRoundTrip() {
