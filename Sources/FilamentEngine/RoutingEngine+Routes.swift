@@ -436,6 +436,14 @@ extension RoutingEngine {
             let sk = SourceKey(prefix: prefix, routerID: r.routerID)
             let want = (source(prefix, r.routerID)?.seqno ?? r.seqno).advanced(by: 1)
             if let p = pendingRequests[sk], p.seqno.isAtLeast(want), p.resendDue != .distantFuture || now - p.sentAt < .seconds(2) {
+                // A request this node just forwarded for a neighbour covers ours, but only ours is resent
+                // until answered: without this, a node that starved right after forwarding never asked
+                // again (decision 0818).
+                if p.resendDue == .distantFuture {
+                    let due = now + configuration.seqnoRequestResendInterval
+                    pendingRequests[sk]!.resendDue = due
+                    seqnoResendDue = min(seqnoResendDue, due)
+                }
                 if !sent.contains(r.routerID) { continue }
             } else {
                 guard pendingRequests[sk] != nil || pendingRequests.count < configuration.maxPendingRequests else {
