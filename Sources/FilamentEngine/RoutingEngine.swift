@@ -136,8 +136,9 @@ public struct RoutingEngine {
     /// Same as `handle(_:now:)` but appends into a caller-owned buffer (no allocation once it has capacity).
     public mutating func handle(_ event: EngineEvent, now: Instant, into actions: inout [EngineAction]) {
         swap(&out, &actions)
-        if now > lastNow, now - computeNextDeadline() >= configuration.stallThreshold {
-            creditStall(now - computeNextDeadline())
+        if now > lastNow {
+            let late = now - computeNextDeadline()
+            if late >= configuration.stallThreshold { creditStall(late) }
         }
         lastNow = now
         if startupPersistPending {
