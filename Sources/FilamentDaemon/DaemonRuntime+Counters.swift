@@ -17,7 +17,7 @@ extension DaemonRuntime {
         }
         add("node", node.counters)
         for (i, kind) in Message.kindNames.enumerated() { c["node.controlBytesSent.\(kind)"] = node.counters.controlBytesSent[i] }
-        add("engine", node.snapshot().counters)
+        add("engine", node.engineCounters)
         let link = node.link.counters
         add("link", link)
         for reason in LinkDropReason.allCases { c["link.drops.\(reason.rawValue)"] = link[reason] }

@@ -9,18 +9,18 @@ extension RoutingEngine {
     /// recorded, or its seqno is newer, or equal with a strictly smaller metric. Retractions always are.
     /// `entry`: the prefix's routes entry when the caller holds it (e.g. taken out of the table).
     func isFeasible(_ prefix: Prefix, _ rid: RouterID, _ seqno: Seqno, _ metric: Metric, entry: PrefixRoutes?? = nil) -> Bool {
-        if metric.isInfinite { return true }
-        guard let s = source(prefix, rid, entry: entry) else { return true }
-        return seqno.isNewer(than: s.seqno) || (seqno == s.seqno && metric < s.metric)
+        metric.isInfinite || Self.admits(source(prefix, rid, entry: entry), seqno, metric)
     }
 
     /// `isFeasible` for a caller holding the prefix's entry, with the other sources passed in: `reselect`
     /// calls it per route, and through `self` the compiler copied the whole engine for the `sources` lookup.
     static func isFeasible(_ pr: PrefixRoutes, sources: [SourceKey: Source], _ prefix: Prefix, _ rid: RouterID,
                            _ seqno: Seqno, _ metric: Metric) -> Bool {
-        if metric.isInfinite { return true }
-        var s = pr.source(rid)
-        if s == nil && !sources.isEmpty { s = sources[SourceKey(prefix: prefix, routerID: rid)] }
+        metric.isInfinite || admits(source(in: pr, sources: sources, prefix, rid), seqno, metric)
+    }
+
+    /// The feasibility condition proper: no distance recorded, or a newer seqno, or the same with a smaller metric.
+    static func admits(_ s: Source?, _ seqno: Seqno, _ metric: Metric) -> Bool {
         guard let s else { return true }
         return seqno.isNewer(than: s.seqno) || (seqno == s.seqno && metric < s.metric)
     }
@@ -31,6 +31,10 @@ extension RoutingEngine {
         // (No `??` here: its autoclosure over `self` copied the whole engine on every feasibility check.)
         let pr: PrefixRoutes?
         if let e = entry { pr = e } else { pr = routes[prefix] }
+        return Self.source(in: pr, sources: sources, prefix, rid)
+    }
+
+    static func source(in pr: PrefixRoutes?, sources: [SourceKey: Source], _ prefix: Prefix, _ rid: RouterID) -> Source? {
         if let s = pr?.source(rid) { return s }
         return sources.isEmpty ? nil : sources[SourceKey(prefix: prefix, routerID: rid)]
     }
@@ -406,22 +410,18 @@ extension RoutingEngine {
     /// Where a seqno request for `r` goes on: the selected route's next hop unless it is the requester, else
     /// the next hop of the cheapest other route to the prefix with a finite metric (its router id first).
     func requestNextHop(_ id: UInt32, for r: SeqnoRequest, from requester: NeighbourKey) -> NeighbourKey? {
-        if let s = routes[id: id].selected {
+        if let s = routes.selected(id) {
             let hop = key(routes.route(id, s))
             if hop != requester { return hop }
         }
-        var best: (sameSource: Bool, metric: Metric, hop: NeighbourKey)? = nil
+        // Ranked by (other router id, metric, neighbour key), smallest first.
+        var best: (otherSource: Int, metric: UInt16, hop: NeighbourKey)? = nil
         for i in 0..<routes.routeCount(id) {
             let route = routes.route(id, i)
             let m = routeMetric(route)
-            let hop = key(route)
-            guard !m.isInfinite, hop != requester else { continue }
-            let c = (sameSource: route.routerID == r.routerID, metric: m, hop: hop)
-            if let b = best {
-                if c.sameSource != b.sameSource ? c.sameSource : (c.metric < b.metric || (c.metric == b.metric && c.hop < b.hop)) { best = c }
-            } else {
-                best = c
-            }
+            let c = (otherSource: route.routerID == r.routerID ? 0 : 1, metric: m.rawValue, hop: key(route))
+            guard !m.isInfinite, c.hop != requester else { continue }
+            if best.map({ c < $0 }) ?? true { best = c }
         }
         return best?.hop
     }

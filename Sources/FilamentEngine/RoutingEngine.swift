@@ -136,7 +136,9 @@ public struct RoutingEngine {
     /// Same as `handle(_:now:)` but appends into a caller-owned buffer (no allocation once it has capacity).
     public mutating func handle(_ event: EngineEvent, now: Instant, into actions: inout [EngineAction]) {
         swap(&out, &actions)
-        if now > lastNow {
+        // (The deadline is after `lastNow`, so a stall needs this much time since the last event: the
+        // common case, packets close together, skips computing the deadline.)
+        if now - lastNow >= configuration.stallThreshold {
             let late = now - computeNextDeadline()
             if late >= configuration.stallThreshold { creditStall(late) }
         }

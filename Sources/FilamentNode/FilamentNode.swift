@@ -102,6 +102,9 @@ public final class FilamentNode {
     /// The engine's tables.
     public func snapshot() -> EngineSnapshot { engine.snapshot() }
 
+    /// The engine's counters alone (no table copy).
+    public var engineCounters: EngineCounters { engine.engineCounters }
+
     /// The engine's neighbours only (cheap: no route table copy); for per-event callers.
     public func neighbourSnapshots() -> [NeighbourSnapshot] { engine.neighbourSnapshots() }
 

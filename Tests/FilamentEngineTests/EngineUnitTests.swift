@@ -41,6 +41,14 @@ struct Bench {
         advance(by: .milliseconds(100))
     }
 
+    /// Neighbour `j`'s multicast hello (`interval` in centiseconds), with an IHU reporting `rxcost` for us
+    /// (none when nil).
+    func hello(_ j: Int, seqno: UInt16, interval: UInt16 = 400, rxcost: UInt16? = 256) -> EngineEvent {
+        var messages: [Message] = [.hello(Hello(routerID: TestIdentity.routerID(j), seqno: Seqno(seqno), intervalCentiseconds: interval))]
+        if let rxcost { messages.append(.ihu(IHU(neighbour: TestIdentity.routerID(0), rxcost: rxcost, intervalCentiseconds: 1200))) }
+        return .multicastReceived(interface: interface, packet: RoutingPacket(messages: messages))
+    }
+
     mutating func receive(_ messages: [Message], from j: Int) -> [EngineAction] {
         var a = handle(.unicastReceived(from: key(j), packet: RoutingPacket(messages: messages)))
         a += advance(by: .milliseconds(50))
@@ -330,8 +338,7 @@ func update(_ j: Int, prefix: Prefix? = nil, seqno: UInt16 = 1, metric: UInt16 =
         // Hellos keep coming (the link is not dead) but no IHU names us.
         var seq: UInt16 = 1
         for _ in 0..<20 {
-            b.handle(.multicastReceived(interface: b.interface, packet: RoutingPacket(messages: [
-                .hello(Hello(routerID: TestIdentity.routerID(1), seqno: Seqno(seq), intervalCentiseconds: 400))])))
+            b.handle(b.hello(1, seqno: seq, rxcost: nil))
             seq &+= 1
             b.advance(by: .seconds(4))
         }
@@ -346,9 +353,7 @@ func update(_ j: Int, prefix: Prefix? = nil, seqno: UInt16 = 1, metric: UInt16 =
         b.connect([1])
         b.receive([update(1)], from: 1)
         b.advance(to: .zero + b.engine.configuration.startupPeriodMaximum)
-        b.handle(.multicastReceived(interface: b.interface, packet: RoutingPacket(messages: [
-            .hello(Hello(routerID: TestIdentity.routerID(1), seqno: Seqno(7), intervalCentiseconds: 400)),
-            .ihu(IHU(neighbour: TestIdentity.routerID(0), rxcost: 256, intervalCentiseconds: 1200))])))
+        b.handle(b.hello(1, seqno: 7))
         b.receive([update(1, seqno: 2)], from: 1)
         let start = b.now
         var lost: Instant? = nil
@@ -369,9 +374,7 @@ func update(_ j: Int, prefix: Prefix? = nil, seqno: UInt16 = 1, metric: UInt16 =
         b.connect([1])
         var seq: UInt16 = 100
         for _ in 0..<16 {
-            b.handle(.multicastReceived(interface: b.interface, packet: RoutingPacket(messages: [
-                .hello(Hello(routerID: TestIdentity.routerID(1), seqno: Seqno(seq), intervalCentiseconds: 400)),
-                .ihu(IHU(neighbour: TestIdentity.routerID(0), rxcost: 256, intervalCentiseconds: 1200))])))
+            b.handle(b.hello(1, seqno: seq))
             seq &+= 2   // one hello in two is lost
             b.advance(by: .seconds(1))
         }
@@ -393,9 +396,7 @@ func update(_ j: Int, prefix: Prefix? = nil, seqno: UInt16 = 1, metric: UInt16 =
         var seq: UInt16 = 100
         var announced: [Update] = []
         for _ in 0..<16 {
-            b.handle(.multicastReceived(interface: b.interface, packet: RoutingPacket(messages: [
-                .hello(Hello(routerID: TestIdentity.routerID(1), seqno: Seqno(seq), intervalCentiseconds: 400)),
-                .ihu(IHU(neighbour: TestIdentity.routerID(0), rxcost: 768, intervalCentiseconds: 1200))])))
+            b.handle(b.hello(1, seqno: seq, rxcost: 768))
             seq &+= 2
             announced += updates(b.advance(by: .seconds(1)))
         }
@@ -416,9 +417,7 @@ func update(_ j: Int, prefix: Prefix? = nil, seqno: UInt16 = 1, metric: UInt16 =
             b.handle(.interfaceUp(b.interface, mtu: 1400, kind: kind))
             b.handle(.sessionEstablished(b.key(1), node: TestIdentity.node(1)))
             b.advance(to: .zero + b.engine.configuration.startupPeriodMaximum)
-            b.handle(.multicastReceived(interface: b.interface, packet: RoutingPacket(messages: [
-                .hello(Hello(routerID: TestIdentity.routerID(1), seqno: Seqno(9), intervalCentiseconds: 75)),
-                .ihu(IHU(neighbour: TestIdentity.routerID(0), rxcost: 256, intervalCentiseconds: 1200))])))
+            b.handle(b.hello(1, seqno: 9, interval: 75))
             b.advance(by: .milliseconds(2500))
             #expect(b.engine.snapshot().neighbours.first?.isUp == (kind == .wired))
             b.advance(by: .milliseconds(2000))
@@ -434,18 +433,13 @@ func update(_ j: Int, prefix: Prefix? = nil, seqno: UInt16 = 1, metric: UInt16 =
             var b = Bench()
             b.connect([1, 2])
             b.advance(to: .zero + b.engine.configuration.startupPeriodMaximum)
-            func hello(_ j: Int, _ s: UInt16) -> EngineEvent {
-                .multicastReceived(interface: b.interface, packet: RoutingPacket(messages: [
-                    .hello(Hello(routerID: TestIdentity.routerID(j), seqno: Seqno(s), intervalCentiseconds: 75)),
-                    .ihu(IHU(neighbour: TestIdentity.routerID(0), rxcost: 256, intervalCentiseconds: 1200))]))
-            }
-            b.handle(hello(1, 10)); b.handle(hello(2, 10))
+            b.handle(b.hello(1, seqno: 10, interval: 75)); b.handle(b.hello(2, seqno: 10, interval: 75))
             if stalled {
                 b.now = b.now + .seconds(3)          // no timer ran meanwhile
             } else {
                 b.advance(by: .seconds(3))           // timers ran; both were silent
             }
-            b.handle(hello(2, 11))
+            b.handle(b.hello(2, seqno: 11, interval: 75))
             return b.engine.snapshot().neighbours.first { $0.key == b.key(1) }?.isUp ?? false
         }
         #expect(run(stalled: true))
@@ -479,10 +473,7 @@ func update(_ j: Int, prefix: Prefix? = nil, seqno: UInt16 = 1, metric: UInt16 =
         var b = Bench()
         b.connect([1])
         b.receive([update(1), update(5, metric: 256)], from: 1)
-        func hello(_ s: UInt16) -> EngineEvent {
-            .multicastReceived(interface: b.interface, packet: RoutingPacket(messages: [
-                .hello(Hello(routerID: TestIdentity.routerID(1), seqno: Seqno(s), intervalCentiseconds: 400))]))
-        }
+        func hello(_ s: UInt16) -> EngineEvent { b.hello(1, seqno: s, rxcost: nil) }
         b.handle(hello(100)); b.handle(hello(101)); b.handle(hello(99))  // late: ignored
         #expect(b.engine.lookup(TestIdentity.address(5)) != nil)
         let a = b.handle(hello(40_000)) + b.advance(by: .milliseconds(50))
@@ -536,12 +527,9 @@ func update(_ j: Int, prefix: Prefix? = nil, seqno: UInt16 = 1, metric: UInt16 =
         var b = Bench()
         b.connect([1])
         b.receive([update(1)], from: 1)
-        b.handle(.multicastReceived(interface: b.interface, packet: RoutingPacket(messages: [
-            .hello(Hello(routerID: TestIdentity.routerID(1), seqno: Seqno(3), intervalCentiseconds: 400)),
-            .ihu(IHU(neighbour: TestIdentity.routerID(0), rxcost: 256, intervalCentiseconds: 1200))])))
+        b.handle(b.hello(1, seqno: 3))
         b.advance(by: .seconds(3))
-        b.handle(.multicastReceived(interface: b.interface, packet: RoutingPacket(messages: [
-            .hello(Hello(routerID: TestIdentity.routerID(1), seqno: Seqno(4), intervalCentiseconds: 400))])))
+        b.handle(b.hello(1, seqno: 4, rxcost: nil))
         let start = b.now
         var lost: Instant? = nil
         while b.now - start < .seconds(3) && lost == nil {
@@ -559,11 +547,7 @@ func update(_ j: Int, prefix: Prefix? = nil, seqno: UInt16 = 1, metric: UInt16 =
         b.connect([1])
         b.receive([update(1)], from: 1)
         b.advance(to: .zero + b.engine.configuration.startupPeriodMaximum)
-        func hello(_ s: UInt16) {
-            b.handle(.multicastReceived(interface: b.interface, packet: RoutingPacket(messages: [
-                .hello(Hello(routerID: TestIdentity.routerID(1), seqno: Seqno(s), intervalCentiseconds: 400)),
-                .ihu(IHU(neighbour: TestIdentity.routerID(0), rxcost: 256, intervalCentiseconds: 1200))])))
-        }
+        func hello(_ s: UInt16) { b.handle(b.hello(1, seqno: s)) }
         hello(7)
         b.receive([update(1, seqno: 2)], from: 1)
         b.advance(by: .milliseconds(400))
