@@ -45,9 +45,9 @@ public final class DaemonRuntime {
     var transportMTUs: [InterfaceID: Int] = [:]
     /// Transports whose socket buffer was full at the last flush (watched for writability).
     var writableInterest: Set<InterfaceID> = []
-    /// Interfaces for link-local UDP and for raw Ethernet (UDP wins when both match).
     /// Link kind of each open mesh interface (decision 0815).
     var linkKinds: [InterfaceID: LinkKind] = [:]
+    /// Interfaces for link-local UDP and for raw Ethernet (UDP wins when both match).
     var matcher: InterfaceMatcher
     var ethernetMatcher: InterfaceMatcher
     let startedAt: Instant
