@@ -92,7 +92,7 @@ let package = Package(
         .executableTarget(
             name: "filament-sim",
             dependencies: [
-                "FilamentSim",
+                "FilamentSim", "CFilamentShim",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "firmware-sim/Sources/filament-sim"),

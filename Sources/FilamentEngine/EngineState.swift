@@ -167,13 +167,13 @@ struct HeldDigest {
     var hash: UInt64 = 0
 }
 
-/// A route to a prefix through one neighbour (RFC 8966 3.2.6). 24 bytes: the neighbour is its slot
-/// (`RoutingEngine.slotKeys`), not its 16-byte key (decision 0630). Routes to mesh /128s, the bulk of a
-/// large mesh's memory, are stored as 16-byte `MeshRoute`s instead (decision 0631): this full form is what
-/// `PrefixTable` hands out and takes.
+/// A route to a prefix through one neighbour (RFC 8966 3.2.6). 16 bytes: the neighbour is its slot
+/// (`RoutingEngine.slotKeys`), not its 16-byte key (decision 0630), and the expiry is 16 bits (decision
+/// 0632). Routes to mesh /128s, the bulk of a large mesh's memory, are stored as 8-byte `MeshRoute`s
+/// instead (decision 0631): this full form is what `PrefixTable` hands out and takes.
 struct Route {
     var routerID: RouterID
-    var expires: Instant
+    var expires: RouteExpiry
     var seqno: Seqno
     /// The metric the neighbour announced (refmetric).
     var advertisedMetric: Metric
@@ -181,23 +181,50 @@ struct Route {
     var slot: UInt16
 }
 
-/// A route to a mesh /128 (16 bytes): its router id is the prefix's interface identifier, which
+/// A route to a mesh /128 (8 bytes): its router id is the prefix's interface identifier, which
 /// `rejectUpdate` enforces for every update of a mesh address, so it is not stored (decision 0631).
 struct MeshRoute {
-    var expires: Instant
+    var expires: RouteExpiry
     var seqno: Seqno
     var advertisedMetric: Metric
     var slot: UInt16
 }
 
-/// What `PrefixTable` stores per prefix (32 bytes): which routes the prefix holds (a block of the table's
+/// When a route expires, in ticks of 2^27 ns (about 134 ms) kept in 16 bits (decision 0632): read
+/// relative to the present, it can tell instants up to 2^15 ticks (about 73 minutes) either side of it.
+/// Stored expiries stay well inside that window: a new one is at most 3.5 x 600 s (the longest interval
+/// an update can ask for) ahead, and the engine's per-second expiry walk removes a past one or, when the
+/// neighbour's digests keep the route alive, moves one that is more than 10 minutes past up to the
+/// present (which changes nothing: such a route lives by its neighbour's confirmation alone).
+struct RouteExpiry: Equatable {
+    static let tickShift: Int64 = 27
+    var raw: UInt16
+
+    init(raw: UInt16) { self.raw = raw }
+
+    /// `t` rounded up to the next tick (a route never expires before the instant it was given).
+    init(_ t: Instant) {
+        raw = UInt16(truncatingIfNeeded: (t.nanoseconds &+ (1 << Self.tickShift) - 1) >> Self.tickShift)
+    }
+
+    /// The instant this is, read as the one nearest to `now`.
+    @inline(__always) func instant(near now: Instant) -> Instant {
+        let n = now.nanoseconds >> Self.tickShift
+        let d = Int64(Int16(bitPattern: raw &- UInt16(truncatingIfNeeded: n)))
+        return Instant(nanoseconds: (n + d) << Self.tickShift)
+    }
+}
+
+/// What `PrefixTable` stores per prefix (24 bytes, decision 0632): which routes the prefix holds (a block of the table's
 /// route pool), which one is selected, what this node last announced for it and the prefix's source
 /// (feasibility distance) for the announced router id, without that router id: for a mesh /128 it is the
 /// prefix's own (decision 0631), for any other prefix the table keeps it aside. The optional fields are
 /// sentinels (an installed or announced metric, or a feasibility distance, is never infinite); the
 /// announcement and its source live here instead of in two more prefix-keyed tables (decision 0630).
 struct PrefixEntry {
-    var srcLastUsed = Instant.zero
+    /// When the source was last used, in ticks of 2^30 ns (about 1.07 s) rounded up: garbage collection
+    /// after `sourceGCTime` may come up to a tick later, never earlier (32 bits: 146 years).
+    var srcLastUsedTicks: UInt32 = 0
     /// The routes: `routeCount` of them from `start` in the pool, in a block of `capacity` (owned by
     /// `PrefixTable`, which keeps these four fields whatever entry value is assigned to it).
     var start: UInt32 = 0
@@ -206,12 +233,13 @@ struct PrefixEntry {
     var adMetric = Metric.infinity
     /// Infinity: no forwarding entry installed.
     var installedRaw = Metric.infinity
-    var selectedRaw: UInt16 = .max
     var srcSeqno = Seqno(0)
     /// Infinity: no source kept here (other router ids of the prefix: `RoutingEngine.sources`).
     var srcMetric = Metric.infinity
-    var routeCount: UInt16 = 0
-    var capacity: UInt16 = 0
+    /// At most `PrefixTable.maxRoutes` (one per neighbour: `maxNeighbours` is 64 by default).
+    var routeCount: UInt8 = 0
+    var capacity: UInt8 = 0
+    var selectedRaw: UInt8 = .max
     /// Whether its id (`PrefixTable`) is live.
     var inUse = false
     /// Routes in the wide pool (full `Route`s): any prefix but a mesh /128.
@@ -219,7 +247,15 @@ struct PrefixEntry {
 
     var selected: Int? {
         get { selectedRaw == .max ? nil : Int(selectedRaw) }
-        set { selectedRaw = newValue.map { UInt16($0) } ?? .max }
+        set { selectedRaw = newValue.map { UInt8($0) } ?? .max }
+    }
+    static let lastUsedShift: Int64 = 30
+    var srcLastUsed: Instant {
+        get { Instant(nanoseconds: Int64(srcLastUsedTicks) << Self.lastUsedShift) }
+        set {
+            let t = (max(newValue.nanoseconds, 0) &+ (1 << Self.lastUsedShift) - 1) >> Self.lastUsedShift
+            srcLastUsedTicks = UInt32(clamping: t)
+        }
     }
     /// Metric of the installed forwarding entry (the selected route's at selection time); nil: none installed.
     var installedMetric: Metric? {
@@ -247,7 +283,7 @@ struct PrefixRoutes {
         get { entry.installedMetric }
         set { entry.installedMetric = newValue }
     }
-    var routeCount: UInt16 { entry.routeCount }
+    var routeCount: UInt16 { UInt16(entry.routeCount) }
     /// What this node last announced for the prefix (finite metrics only). Setting a different router id
     /// while a source is kept here is the caller's to sort out first (`RoutingEngine.advertise`).
     var advertisement: Advertisement? {

@@ -6,8 +6,8 @@ import FilamentCore
 /// the ids a run gives are the same for the same run; nothing about ids reaches the wire or any output
 /// (every walk that produces output sorts by prefix).
 ///
-/// The routes of all prefixes live in two pools (decision 0631): 16-byte `MeshRoute`s for mesh /128s and
-/// full `Route`s for any other prefix. Each prefix owns one block of a pool (`PrefixEntry.start`,
+/// The routes of all prefixes live in two pools (decision 0631): 8-byte `MeshRoute`s for mesh /128s and
+/// full 16-byte `Route`s for any other prefix. Each prefix owns one block of a pool (`PrefixEntry.start`,
 /// `routeCount`, `capacity`), grown by one route at a time; outgrown blocks go to free lists by size, and
 /// when free blocks hold more than a sixteenth of a pool it is compacted (blocks copied in id order,
 /// capacities trimmed to their counts). An array per prefix cost a 32-byte header and a malloc chunk each.
@@ -17,10 +17,13 @@ import FilamentCore
 /// same run) and cheap (two folded 64x64 multiplies), instead of Swift's SipHash: prefixes come from
 /// neighbours, so an unkeyed hash would let one flood a bucket chain.
 struct PrefixTable {
-    /// Prefix by id, as address and length in two arrays (17 bytes instead of `Prefix`'s 24-byte stride;
-    /// a freed id keeps its old prefix until reused; `entries[id].inUse` says which are live).
-    private var addresses: [IPv6Address] = []
-    private var lengths: [UInt8] = []
+    /// Prefix by id (decision 0632): a mesh /128 is its last 80 bits (the first 48 are `MeshPrefix`'s) in
+    /// two arrays, 10 bytes instead of `Prefix`'s 24-byte stride; any other prefix (`entries[id].wide`) is
+    /// in `widePrefixes`, with its last 80 bits here too (the probe's first test). A freed id keeps its old
+    /// bits until reused; `entries[id].inUse` says which are live.
+    private var lows: [UInt64] = []
+    private var mids: [UInt16] = []
+    private var widePrefixes: [UInt32: Prefix] = [:]
     private(set) var entries: [PrefixEntry] = []
     /// The announced router id of entries that are not mesh /128s (a mesh /128's is its own: decision 0631).
     private var wideRouterIDs: [UInt32: RouterID] = [:]
@@ -38,17 +41,22 @@ struct PrefixTable {
         Int(truncatingIfNeeded: hash(address, length) >> UInt64(64 - buckets.count.trailingZeroBitCount))
     }
 
-    @inline(__always) private func home(id: UInt32) -> Int { home(addresses[Int(id)], lengths[Int(id)]) }
+    @inline(__always) private func home(id: UInt32) -> Int { let p = prefix(id); return home(p.address, p.length) }
 
     /// The id of `p`, if it has an entry.
     func id(_ p: Prefix) -> UInt32? {
         if count == 0 { return nil }
         let mask = buckets.count - 1
         var i = home(p.address, p.length)
+        let low = p.address.low, mid = UInt16(truncatingIfNeeded: p.address.high)
+        let mesh = Self.isMeshHost(p)
         while true {
             let b = buckets[i]
             if b == 0 { return nil }
-            if addresses[Int(b - 1)] == p.address && lengths[Int(b - 1)] == p.length { return b - 1 }
+            let j = Int(b - 1)
+            if lows[j] == low && mids[j] == mid {
+                if mesh ? !entries[j].wide : (entries[j].wide && widePrefixes[b - 1] == p) { return b - 1 }
+            }
             i = (i + 1) & mask
         }
     }
@@ -58,16 +66,19 @@ struct PrefixTable {
         if let id = id(p) { return id }
         if (count + 1) * 4 > buckets.count * 3 { grow() }
         let id: UInt32
+        let wide = !Self.isMeshHost(p)
+        let mid = UInt16(truncatingIfNeeded: p.address.high)
         if let f = freeIDs.popLast() {
             id = f
-            addresses[Int(f)] = p.address; lengths[Int(f)] = p.length
-            entries[Int(f)] = PrefixRoutes(inUse: true, wide: !Self.isMeshHost(p)).entry
+            lows[Int(f)] = p.address.low; mids[Int(f)] = mid
+            entries[Int(f)] = PrefixRoutes(inUse: true, wide: wide).entry
         } else {
-            id = UInt32(addresses.count)
-            Self.appendSparingly(&addresses, p.address)
-            Self.appendSparingly(&lengths, p.length)
-            Self.appendSparingly(&entries, PrefixRoutes(inUse: true, wide: !Self.isMeshHost(p)).entry)
+            id = UInt32(lows.count)
+            Self.appendSparingly(&lows, p.address.low)
+            Self.appendSparingly(&mids, mid)
+            Self.appendSparingly(&entries, PrefixRoutes(inUse: true, wide: wide).entry)
         }
+        if wide { widePrefixes[id] = p }
         place(id)
         count += 1
         return id
@@ -94,10 +105,10 @@ struct PrefixTable {
         buckets[hole] = 0
         let e = entries[Int(id)]
         if e.capacity > 0 {
-            if e.wide { widePool.free(e.start, e.capacity) } else { meshPool.free(e.start, e.capacity) }
+            if e.wide { widePool.free(e.start, Int(e.capacity)) } else { meshPool.free(e.start, Int(e.capacity)) }
         }
         entries[Int(id)] = PrefixEntry()
-        if e.wide { wideRouterIDs[id] = nil }
+        if e.wide { wideRouterIDs[id] = nil; widePrefixes[id] = nil }
         freeIDs.append(id)
         count -= 1
     }
@@ -159,7 +170,7 @@ struct PrefixTable {
 
     /// The router id of the announcement and source of `id` (see `PrefixRoutes.sourceRouterID`).
     @inline(__always) func routerID(_ id: UInt32) -> RouterID {
-        entries[Int(id)].wide ? wideRouterIDs[id] ?? RouterID(0) : RouterID(addresses[Int(id)].low)
+        entries[Int(id)].wide ? wideRouterIDs[id] ?? RouterID(0) : RouterID(lows[Int(id)])
     }
 
     /// Selection state of a live id, without building its `PrefixRoutes` (hot paths).
@@ -176,16 +187,20 @@ struct PrefixTable {
 
     @inline(__always) func routeCount(_ id: UInt32) -> Int { Int(entries[Int(id)].routeCount) }
 
+    /// Routes one prefix can hold (one per neighbour; `receiveUpdate` drops, and counts, an update that
+    /// would add one more).
+    static let maxRoutes = 255
+
     @inline(__always) func route(_ id: UInt32, _ i: Int) -> Route {
         let e = entries[Int(id)]
         if e.wide { return widePool.items[Int(e.start) + i] }
         let m = meshPool.items[Int(e.start) + i]
-        return Route(routerID: RouterID(addresses[Int(id)].low), expires: m.expires, seqno: m.seqno,
+        return Route(routerID: RouterID(lows[Int(id)]), expires: m.expires, seqno: m.seqno,
                      advertisedMetric: m.advertisedMetric, slot: m.slot)
     }
 
     /// Slot and expiry of a route (no router id: what the per-second expiry walk reads).
-    @inline(__always) func slotAndExpiry(_ id: UInt32, _ i: Int) -> (slot: UInt16, expires: Instant) {
+    @inline(__always) func slotAndExpiry(_ id: UInt32, _ i: Int) -> (slot: UInt16, expires: RouteExpiry) {
         let e = entries[Int(id)]
         if e.wide { let r = widePool.items[Int(e.start) + i]; return (r.slot, r.expires) }
         let m = meshPool.items[Int(e.start) + i]
@@ -205,7 +220,7 @@ struct PrefixTable {
     }
 
     private func narrow(_ id: UInt32, _ r: Route) -> MeshRoute {
-        precondition(r.routerID.rawValue == addresses[Int(id)].low, "a mesh /128 from another router id")
+        precondition(r.routerID.rawValue == lows[Int(id)], "a mesh /128 from another router id")
         return MeshRoute(expires: r.expires, seqno: r.seqno, advertisedMetric: r.advertisedMetric, slot: r.slot)
     }
 
@@ -215,7 +230,7 @@ struct PrefixTable {
         if e.wide { widePool.items[Int(e.start) + i] = r } else { meshPool.items[Int(e.start) + i] = narrow(id, r) }
     }
 
-    mutating func setExpires(_ id: UInt32, _ i: Int, _ t: Instant) {
+    mutating func setExpires(_ id: UInt32, _ i: Int, _ t: RouteExpiry) {
         let e = entries[Int(id)]
         if e.wide { widePool.items[Int(e.start) + i].expires = t } else { meshPool.items[Int(e.start) + i].expires = t }
     }
@@ -225,11 +240,11 @@ struct PrefixTable {
         var e = entries[Int(id)]
         let m = e.wide ? nil : narrow(id, r)
         if e.routeCount == e.capacity {
-            precondition(e.capacity < UInt16.max)
+            precondition(e.capacity < Self.maxRoutes)
             if let m {
-                e.start = meshPool.regrow(e.start, e.capacity, used: Int(e.routeCount), filler: m)
+                e.start = meshPool.regrow(e.start, Int(e.capacity), used: Int(e.routeCount), filler: m)
             } else {
-                e.start = widePool.regrow(e.start, e.capacity, used: Int(e.routeCount), filler: r)
+                e.start = widePool.regrow(e.start, Int(e.capacity), used: Int(e.routeCount), filler: r)
             }
             e.capacity += 1
         }
@@ -252,7 +267,7 @@ struct PrefixTable {
         }
         e.routeCount -= 1
         if e.routeCount == 0 {
-            if e.wide { widePool.free(e.start, e.capacity) } else { meshPool.free(e.start, e.capacity) }
+            if e.wide { widePool.free(e.start, Int(e.capacity)) } else { meshPool.free(e.start, Int(e.capacity)) }
             e.start = 0; e.capacity = 0
         }
         entries[Int(id)] = e
@@ -266,7 +281,13 @@ struct PrefixTable {
         if widePool.isSparse { widePool.compact(&entries, wide: true) }
     }
 
-    func prefix(_ id: UInt32) -> Prefix { Prefix(address: addresses[Int(id)], length: Int(lengths[Int(id)]))! }
+    func prefix(_ id: UInt32) -> Prefix {
+        if entries[Int(id)].wide { return widePrefixes[id]! }
+        return Prefix(address: IPv6Address(high: Self.meshHigh | UInt64(mids[Int(id)]), low: lows[Int(id)]), length: 128)!
+    }
+
+    /// The first 48 bits of every mesh address, as the top of its high 64 bits.
+    private static let meshHigh = MeshPrefix.prefix.address.high & ~0xFFFF
 
     /// Live ids, in id order (not prefix order: sort before anything reaches output).
     var ids: [UInt32] {
@@ -284,8 +305,8 @@ struct PrefixTable {
     /// Heap bytes: (bucket words, prefix and entry arrays, route pools with their free lists).
     var footprint: (index: Int, entries: Int, routes: Int) {
         let idx = buckets.capacity == 0 ? 0 : 32 + buckets.capacity * 4
-        let arr = (addresses.capacity == 0 ? 0 : 32 + addresses.capacity * MemoryLayout<IPv6Address>.stride)
-            + (lengths.capacity == 0 ? 0 : 32 + lengths.capacity)
+        let arr = (lows.capacity == 0 ? 0 : 32 + lows.capacity * 8) + (mids.capacity == 0 ? 0 : 32 + mids.capacity * 2)
+            + RoutingEngine.dictionaryBytes(widePrefixes)
             + (entries.capacity == 0 ? 0 : 32 + entries.capacity * MemoryLayout<PrefixEntry>.stride)
             + RoutingEngine.dictionaryBytes(wideRouterIDs)
             + (freeIDs.capacity == 0 ? 0 : 32 + freeIDs.capacity * 4)
@@ -306,9 +327,9 @@ struct RoutePool<Element> {
 
     /// A block of `capacity + 1` holding the `used` elements of the block at `start` (which is freed).
     /// `filler` fills new slots until they are written (the element about to be added).
-    mutating func regrow(_ start: UInt32, _ capacity: UInt16, used: Int, filler: Element) -> UInt32 {
-        let size = Int(capacity) + 1
-        if capacity > 0, Int(start) + Int(capacity) == items.count {
+    mutating func regrow(_ start: UInt32, _ capacity: Int, used: Int, filler: Element) -> UInt32 {
+        let size = capacity + 1
+        if capacity > 0, Int(start) + capacity == items.count {
             // The last block of the pool grows in place.
             PrefixTable.appendSparingly(&items, filler, spare: 16)
             return start
@@ -327,8 +348,8 @@ struct RoutePool<Element> {
         return new
     }
 
-    mutating func free(_ start: UInt32, _ capacity: UInt16) {
-        let size = Int(capacity)
+    mutating func free(_ start: UInt32, _ capacity: Int) {
+        let size = capacity
         while freeBySize.count <= size { freeBySize.append([]) }
         freeBySize[size].append(start)
         freeItems += size

@@ -28,7 +28,7 @@ extension RoutingEngine {
         return [
             TableFootprint(name: "routes (prefix index)", bytes: routes.footprint.index),
             TableFootprint(name: "routes (per-prefix entries and prefixes by id)", bytes: routes.footprint.entries),
-            TableFootprint(name: "routes (pools of 16-byte mesh and 24-byte other routes)", bytes: routes.footprint.routes),
+            TableFootprint(name: "routes (pools of 8-byte mesh and 16-byte other routes)", bytes: routes.footprint.routes),
             TableFootprint(name: "sources (other router ids; the announced one's is in routes)", bytes: Self.dictionaryBytes(sources)),
             TableFootprint(name: "advertised (own prefixes; learned ones are in routes)", bytes: Self.dictionaryBytes(ownAdvertised)),
             TableFootprint(name: "queues (coalescing index)", bytes: pendingUpdate + Self.arrayBytes(queues)),

@@ -75,7 +75,8 @@ extension RoutingEngine {
         // One lookup of the prefix's id; the entry is then changed in place in the flat table.
         let existing = routes.id(u.prefix)
         let idx = existing.flatMap { routes.index($0, ofSlot: slot) }
-        if idx == nil && (u.isRetraction || held[Int(slot)].count >= configuration.maxRoutesPerNeighbour) {
+        if idx == nil && (u.isRetraction || held[Int(slot)].count >= configuration.maxRoutesPerNeighbour
+                          || existing.map({ routes.routeCount($0) >= PrefixTable.maxRoutes }) == true) {
             if !u.isRetraction { counters.tableFullDrops += 1 }
             return
         }
@@ -86,7 +87,7 @@ extension RoutingEngine {
             removeRoute(at: idx!, id: id)
         } else {
             if !isFeasible(u.prefix, u.routerID, u.seqno, u.metric, entry: .some(routes[id: id])) { counters.unfeasibleUpdates += 1 }
-            let r = Route(routerID: u.routerID, expires: now + interval * 7 / 2, seqno: u.seqno,
+            let r = Route(routerID: u.routerID, expires: RouteExpiry(now + interval * 7 / 2), seqno: u.seqno,
                           advertisedMetric: u.metric, slot: slot)
             if let i = idx { routes.setRoute(id, i, r) } else { routes.appendRoute(id, r) }
             holdRoute(r, prefix: u.prefix)
@@ -537,7 +538,7 @@ extension RoutingEngine {
         let soon = now + .seconds(2)
         for id in routes.ids {
             guard let i = routes.index(id, ofSlot: n.slot) else { continue }
-            if routes.slotAndExpiry(id, i).expires > soon { routes.setExpires(id, i, soon) }
+            if routes.slotAndExpiry(id, i).expires.instant(near: now) > soon { routes.setExpires(id, i, RouteExpiry(soon)) }
         }
         enqueue(.routeRequest(RouteRequest(prefix: nil)), to: key, now: now)
     }
@@ -560,11 +561,19 @@ extension RoutingEngine {
         var confirmed = [Instant](repeating: .zero, count: slotKeys.count)
         for n in neighbours.values { confirmed[Int(n.slot)] = n.confirmedUntil }
         func confirmedUntil(_ s: UInt16) -> Instant { confirmed[Int(s)] }
+        // A route that lives by its neighbour's confirmation alone keeps a past expiry; once that is more
+        // than 10 minutes past it is moved up (to a second ago: still past, so nothing changes), which keeps
+        // every stored 16-bit expiry readable (`RouteExpiry`).
+        let longPast = now - .seconds(600), rebased = RouteExpiry(now - .seconds(1))
         var expired: [Prefix] = []
         for id in routes.ids {
             for i in 0..<routes.routeCount(id) {
                 let r = routes.slotAndExpiry(id, i)
-                if r.expires <= now && confirmedUntil(r.slot) <= now { expired.append(routes.prefix(id)); break }
+                let e = r.expires.instant(near: now)
+                if e <= now {
+                    if confirmedUntil(r.slot) <= now { expired.append(routes.prefix(id)); break }
+                    if e < longPast { routes.setExpires(id, i, rebased) }
+                }
             }
         }
         expired.sort()
@@ -573,8 +582,11 @@ extension RoutingEngine {
             var i = routes.routeCount(id) - 1
             while i >= 0 {
                 let r = routes.route(id, i)
-                if max(r.expires, confirmedUntil(r.slot)) <= now {
+                let e = r.expires.instant(near: now)
+                if max(e, confirmedUntil(r.slot)) <= now {
                     unholdRoute(r, prefix: p); removeRoute(at: i, id: id)
+                } else if e < longPast {
+                    routes.setExpires(id, i, rebased)
                 }
                 i -= 1
             }

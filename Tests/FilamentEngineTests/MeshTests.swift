@@ -143,6 +143,29 @@ import Testing
         #expect(m.loops.isEmpty)
     }
 
+    /// Routes that live for hours by their neighbours' digests alone keep readable 16-bit expiries
+    /// (decision 0632): every stored expiry stays within minutes of the present (the expiry walk moves
+    /// long-past ones up), so a route whose neighbour stops confirming it still expires on time.
+    @Test func digestConfirmedRoutesKeepReadableExpiries() {
+        var m = Mesh.ring(4)
+        var livingByConfirmation = 0
+        for _ in 0..<26 {  // 26 x 7 minutes: past two wraps of the 16-bit window
+            m.run(for: .seconds(420))
+            #expect(m.allPairsReachable())
+            for e in m.engines {
+                for id in e.routes.ids {
+                    for i in 0..<e.routes.routeCount(id) {
+                        let t = e.routes.slotAndExpiry(id, i).expires.instant(near: m.now)
+                        #expect(t >= m.now - .seconds(602) && t <= m.now + .seconds(2100), "expiry \(t) at \(m.now)")
+                        if t <= m.now { livingByConfirmation += 1 }
+                    }
+                }
+            }
+        }
+        #expect(livingByConfirmation > 0)
+        #expect(m.loops.isEmpty)
+    }
+
     /// A lost update is repaired by the digest: the receiver notices the difference and asks for the full table.
     @Test func digestRepairsLostUpdate() {
         var m = Mesh.line(3)

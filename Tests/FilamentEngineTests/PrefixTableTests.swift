@@ -7,16 +7,21 @@ import Testing
 /// deletion), the id reuse and the route pools (blocks, free lists, compaction) must never lose or mix up
 /// an entry.
 @Suite struct PrefixTableTests {
-    /// A small universe of prefixes so ids, buckets and pool blocks are reused a lot: mesh /128s (16-byte
-    /// routes, router id implied) and other prefixes (full routes).
+    /// A small universe of prefixes so ids, buckets and pool blocks are reused a lot: mesh /128s (8-byte
+    /// routes, router id implied, stored as their last 80 bits) and other prefixes (full routes), among them
+    /// /128s outside the mesh prefix whose last 80 bits are a mesh /128's (decision 0632).
     static func prefix(_ i: Int) -> Prefix {
         if i % 5 == 4 { return Prefix(address: IPv6Address(high: 0x2001_0DB8_0000_0000 | UInt64(i), low: 0), length: 64)! }
-        return Prefix(host: IPv6Address(high: MeshPrefix.prefix.address.high | 0x1234, low: 0xABCD_0000_0000 | UInt64(i)))
+        if i % 5 == 3 {
+            let twin = prefix(i - 1).address
+            return Prefix(host: IPv6Address(high: 0x2001_0DB8_0000_0000 | (twin.high & 0xFFFF), low: twin.low))
+        }
+        return Prefix(host: IPv6Address(high: MeshPrefix.prefix.address.high | UInt64(0x1234 + i % 7), low: 0xABCD_0000_0000 | UInt64(i)))
     }
 
     static func route(_ p: Prefix, slot: UInt16, n: UInt64) -> Route {
         let rid = PrefixTable.isMeshHost(p) ? RouterID(p.address.low) : RouterID(0x77 + n % 3)
-        return Route(routerID: rid, expires: Instant(nanoseconds: Int64(truncatingIfNeeded: n >> 1)), seqno: Seqno(UInt16(truncatingIfNeeded: n)),
+        return Route(routerID: rid, expires: RouteExpiry(raw: UInt16(truncatingIfNeeded: n >> 17)), seqno: Seqno(UInt16(truncatingIfNeeded: n)),
                      advertisedMetric: Metric(UInt16(truncatingIfNeeded: n % 60_000)), slot: slot)
     }
 
@@ -113,5 +118,40 @@ import Testing
         table[wide] = nil
         let id = table.intern(wide)
         #expect(table[id: id].sourceRouterID == RouterID(0) && table[id: id].advertisement == nil)
+    }
+}
+
+/// The 16-bit route expiry (decision 0632): read near the present, it gives back the instant it was made
+/// from, rounded up to its 2^27 ns tick, for instants up to about 73 minutes either side.
+@Suite struct RouteExpiryTests {
+    @Test func readsBackNearThePresent() {
+        var rng = SeededRandom(seed: 11)
+        let tick = Int64(1) << RouteExpiry.tickShift
+        let window = Int64(70 * 60) * 1_000_000_000
+        for _ in 0..<20_000 {
+            let now = Instant(nanoseconds: Int64(rng.next(upperBound: UInt64(1) << 50)))
+            let offset = Int64(rng.next(upperBound: UInt64(2 * window))) - window
+            let t = now + Interval(nanoseconds: offset)
+            let back = RouteExpiry(t).instant(near: now)
+            #expect(back >= t && back - t < Interval(nanoseconds: tick), "t \(t) now \(now) read \(back)")
+        }
+    }
+}
+
+
+/// The sizes decision 0632 counts on: they are what a 10,000-bulb simulation's memory is made of.
+@Suite struct TableEntrySizeTests {
+    @Test func strides() {
+        #expect(MemoryLayout<MeshRoute>.stride == 8)
+        #expect(MemoryLayout<Route>.stride == 16)
+        #expect(MemoryLayout<PrefixEntry>.stride == 24)
+    }
+
+    @Test func sourceLastUsedRoundsUpToItsTick() {
+        var e = PrefixEntry()
+        for ns: Int64 in [0, 1, 999_999_999, 1 << 30, (1 << 30) + 1, 3_600_000_000_000, 400_000_000_000_000] {
+            e.srcLastUsed = Instant(nanoseconds: ns)
+            #expect(e.srcLastUsed.nanoseconds >= ns && e.srcLastUsed.nanoseconds - ns < 1 << 30)
+        }
     }
 }

@@ -138,4 +138,10 @@ int filament_interface_mac(const char *name, uint8_t out[6]);
 /// Returns 0 or -errno. Sockets created afterwards by this thread live in that namespace.
 int filament_enter_netns(const char *path);
 
+// MARK: allocator
+
+/// Sets glibc's mmap threshold to `bytes` (which also turns its dynamic adjustment off): allocations of
+/// at least that size get their own mapping. Returns mallopt's result (1 on success).
+int filament_malloc_fixed_mmap_threshold(int bytes);
+
 #endif

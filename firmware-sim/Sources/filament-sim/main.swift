@@ -1,4 +1,5 @@
 import ArgumentParser
+import CFilamentShim
 import FilamentCore
 import FilamentSim
 import Foundation
@@ -188,4 +189,10 @@ enum Runner {
     }
 }
 
+// Every bulb's tables are a few large arrays that grow by a sixteenth or an eighth at a time. glibc's
+// dynamic mmap threshold rises to 32 MB after the first large free, so those arrays come from the heap,
+// where each outgrown buffer leaves a hole that the next, larger one does not fit. A fixed 64 KB
+// threshold gives every large array its own mapping, returned to the kernel when it is outgrown: a
+// 2,000-bulb run's peak RSS fell from 714 to 662 MB with the same tables (decision 0632).
+_ = filament_malloc_fixed_mmap_threshold(64 * 1024)
 FilamentSimCommand.main()
