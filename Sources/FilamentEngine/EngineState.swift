@@ -215,7 +215,7 @@ struct RouteExpiry: Equatable {
     }
 }
 
-/// What `PrefixTable` stores per prefix (24 bytes, decision 0632): which routes the prefix holds (a block of the table's
+/// What `PrefixTable` stores per prefix (32 bytes with the prefix's own bits, decision 0632): which routes the prefix holds (a block of the table's
 /// route pool), which one is selected, what this node last announced for it and the prefix's source
 /// (feasibility distance) for the announced router id, without that router id: for a mesh /128 it is the
 /// prefix's own (decision 0631), for any other prefix the table keeps it aside. The optional fields are
@@ -225,6 +225,11 @@ struct PrefixEntry {
     /// When the source was last used, in ticks of 2^30 ns (about 1.07 s) rounded up: garbage collection
     /// after `sourceGCTime` may come up to a tick later, never earlier (32 bits: 146 years).
     var srcLastUsedTicks: UInt32 = 0
+    /// The prefix's last 80 bits (`PrefixTable`'s, kept whatever entry value is assigned): a mesh /128 is
+    /// these bits under `MeshPrefix`; any other prefix is whole in the table's side table. Here, in the
+    /// entry, the index's probe reads them from the cache line it needs next anyway.
+    var lowHigh: UInt32 = 0
+    var lowLow: UInt32 = 0
     /// The routes: `routeCount` of them from `start` in the pool, in a block of `capacity` (owned by
     /// `PrefixTable`, which keeps these four fields whatever entry value is assigned to it).
     var start: UInt32 = 0
@@ -236,14 +241,27 @@ struct PrefixEntry {
     var srcSeqno = Seqno(0)
     /// Infinity: no source kept here (other router ids of the prefix: `RoutingEngine.sources`).
     var srcMetric = Metric.infinity
+    var mid: UInt16 = 0
     /// At most `PrefixTable.maxRoutes` (one per neighbour: `maxNeighbours` is 64 by default).
     var routeCount: UInt8 = 0
     var capacity: UInt8 = 0
     var selectedRaw: UInt8 = .max
+    /// Bit 0: in use; bit 1: wide.
+    var flags: UInt8 = 0
     /// Whether its id (`PrefixTable`) is live.
-    var inUse = false
+    var inUse: Bool {
+        get { flags & 1 != 0 }
+        set { flags = newValue ? flags | 1 : flags & ~1 }
+    }
     /// Routes in the wide pool (full `Route`s): any prefix but a mesh /128.
-    var wide = false
+    var wide: Bool {
+        get { flags & 2 != 0 }
+        set { flags = newValue ? flags | 2 : flags & ~2 }
+    }
+    var low: UInt64 {
+        get { UInt64(lowHigh) << 32 | UInt64(lowLow) }
+        set { lowHigh = UInt32(truncatingIfNeeded: newValue >> 32); lowLow = UInt32(truncatingIfNeeded: newValue) }
+    }
 
     var selected: Int? {
         get { selectedRaw == .max ? nil : Int(selectedRaw) }

@@ -17,12 +17,10 @@ import FilamentCore
 /// same run) and cheap (two folded 64x64 multiplies), instead of Swift's SipHash: prefixes come from
 /// neighbours, so an unkeyed hash would let one flood a bucket chain.
 struct PrefixTable {
-    /// Prefix by id (decision 0632): a mesh /128 is its last 80 bits (the first 48 are `MeshPrefix`'s) in
-    /// two arrays, 10 bytes instead of `Prefix`'s 24-byte stride; any other prefix (`entries[id].wide`) is
-    /// in `widePrefixes`, with its last 80 bits here too (the probe's first test). A freed id keeps its old
-    /// bits until reused; `entries[id].inUse` says which are live.
-    private var lows: [UInt64] = []
-    private var mids: [UInt16] = []
+    /// Prefix by id (decision 0632): a mesh /128 is its last 80 bits (the first 48 are `MeshPrefix`'s), kept
+    /// in its entry (`PrefixEntry.low`, `mid`: 10 bytes instead of `Prefix`'s 24-byte stride, read by the
+    /// probe from the line the caller reads next); any other prefix (`entries[id].wide`) is whole in
+    /// `widePrefixes`, with its last 80 bits in the entry too (the probe's first test).
     private var widePrefixes: [UInt32: Prefix] = [:]
     private(set) var entries: [PrefixEntry] = []
     /// The announced router id of entries that are not mesh /128s (a mesh /128's is its own: decision 0631).
@@ -37,25 +35,38 @@ struct PrefixTable {
 
     init(seed: UInt64) { hash = PrefixHash(seed: seed) }
 
-    @inline(__always) private func home(_ address: IPv6Address, _ length: UInt8) -> Int {
-        Int(truncatingIfNeeded: hash(address, length) >> UInt64(64 - buckets.count.trailingZeroBitCount))
+    @inline(__always) private func home(_ h: UInt64) -> Int {
+        Int(truncatingIfNeeded: h >> UInt64(64 - buckets.count.trailingZeroBitCount))
     }
 
-    @inline(__always) private func home(id: UInt32) -> Int { let p = prefix(id); return home(p.address, p.length) }
+    /// A bucket word: the hash's low 8 bits as a tag over the id + 1 (24 bits), so a probe that passes
+    /// another prefix's bucket rarely reads that prefix's entry (a cache miss each, in a large table).
+    @inline(__always) private static func bucket(_ h: UInt64, _ id: UInt32) -> UInt32 { UInt32(truncatingIfNeeded: h & 0xFF) << 24 | (id + 1) }
+    @inline(__always) private static func bucketID(_ b: UInt32) -> UInt32 { (b & 0xFF_FFFF) - 1 }
+    /// Ids fit the bucket word's 24 bits (a node holds at most `maxRoutesPerNeighbour` x `maxNeighbours`
+    /// prefixes: 1.28 million by default).
+    static let maxIDs = 0xFF_FFFE
+
+    @inline(__always) private func hash(id: UInt32) -> UInt64 { let p = prefix(id); return hash(p.address, p.length) }
 
     /// The id of `p`, if it has an entry.
     func id(_ p: Prefix) -> UInt32? {
         if count == 0 { return nil }
         let mask = buckets.count - 1
-        var i = home(p.address, p.length)
+        let h = hash(p.address, p.length)
+        let tag = UInt32(truncatingIfNeeded: h & 0xFF)
+        var i = home(h)
         let low = p.address.low, mid = UInt16(truncatingIfNeeded: p.address.high)
         let mesh = Self.isMeshHost(p)
         while true {
             let b = buckets[i]
             if b == 0 { return nil }
-            let j = Int(b - 1)
-            if lows[j] == low && mids[j] == mid {
-                if mesh ? !entries[j].wide : (entries[j].wide && widePrefixes[b - 1] == p) { return b - 1 }
+            if b >> 24 == tag {
+                let id = Self.bucketID(b)
+                let e = entries[Int(id)]
+                if e.lowLow == UInt32(truncatingIfNeeded: low) && e.lowHigh == UInt32(truncatingIfNeeded: low >> 32) && e.mid == mid {
+                    if mesh ? !e.wide : (e.wide && widePrefixes[id] == p) { return id }
+                }
             }
             i = (i + 1) & mask
         }
@@ -68,15 +79,15 @@ struct PrefixTable {
         let id: UInt32
         let wide = !Self.isMeshHost(p)
         let mid = UInt16(truncatingIfNeeded: p.address.high)
+        var fresh = PrefixRoutes(inUse: true, wide: wide).entry
+        fresh.low = p.address.low; fresh.mid = mid
         if let f = freeIDs.popLast() {
             id = f
-            lows[Int(f)] = p.address.low; mids[Int(f)] = mid
-            entries[Int(f)] = PrefixRoutes(inUse: true, wide: wide).entry
+            entries[Int(f)] = fresh
         } else {
-            id = UInt32(lows.count)
-            Self.appendSparingly(&lows, p.address.low)
-            Self.appendSparingly(&mids, mid)
-            Self.appendSparingly(&entries, PrefixRoutes(inUse: true, wide: wide).entry)
+            precondition(entries.count < Self.maxIDs, "prefix table full")
+            id = UInt32(entries.count)
+            Self.appendSparingly(&entries, fresh)
         }
         if wide { widePrefixes[id] = p }
         place(id)
@@ -88,13 +99,13 @@ struct PrefixTable {
     mutating func release(_ id: UInt32) {
         precondition(entries[Int(id)].inUse)
         let mask = buckets.count - 1
-        var i = home(id: id)
-        while buckets[i] != id + 1 { i = (i + 1) & mask }
+        var i = home(hash(id: id))
+        while buckets[i] & 0xFF_FFFF != id + 1 { i = (i + 1) & mask }
         // Backward-shift deletion: pull later members of the probe run into the hole they may pass.
         var hole = i
         var j = (i + 1) & mask
         while buckets[j] != 0 {
-            let h = home(id: buckets[j] - 1)
+            let h = home(hash(id: Self.bucketID(buckets[j])))
             // Movable when its home is not inside (hole, j] (cyclically).
             if (j > hole && (h <= hole || h > j)) || (j < hole && h <= hole && h > j) {
                 buckets[hole] = buckets[j]
@@ -115,9 +126,10 @@ struct PrefixTable {
 
     private mutating func place(_ id: UInt32) {
         let mask = buckets.count - 1
-        var i = home(id: id)
+        let h = hash(id: id)
+        var i = home(h)
         while buckets[i] != 0 { i = (i + 1) & mask }
-        buckets[i] = id + 1
+        buckets[i] = Self.bucket(h, id)
     }
 
     private mutating func grow() {
@@ -156,6 +168,7 @@ struct PrefixTable {
             let old = entries[Int(id)]
             var e = newValue.entry
             e.start = old.start; e.routeCount = old.routeCount; e.capacity = old.capacity; e.wide = old.wide
+            e.lowHigh = old.lowHigh; e.lowLow = old.lowLow; e.mid = old.mid
             e.inUse = true
             let rid = newValue.sourceRouterID
             if old.wide {
@@ -170,7 +183,7 @@ struct PrefixTable {
 
     /// The router id of the announcement and source of `id` (see `PrefixRoutes.sourceRouterID`).
     @inline(__always) func routerID(_ id: UInt32) -> RouterID {
-        entries[Int(id)].wide ? wideRouterIDs[id] ?? RouterID(0) : RouterID(lows[Int(id)])
+        entries[Int(id)].wide ? wideRouterIDs[id] ?? RouterID(0) : RouterID(entries[Int(id)].low)
     }
 
     /// Selection state of a live id, without building its `PrefixRoutes` (hot paths).
@@ -195,7 +208,7 @@ struct PrefixTable {
         let e = entries[Int(id)]
         if e.wide { return widePool.items[Int(e.start) + i] }
         let m = meshPool.items[Int(e.start) + i]
-        return Route(routerID: RouterID(lows[Int(id)]), expires: m.expires, seqno: m.seqno,
+        return Route(routerID: RouterID(e.low), expires: m.expires, seqno: m.seqno,
                      advertisedMetric: m.advertisedMetric, slot: m.slot)
     }
 
@@ -220,7 +233,7 @@ struct PrefixTable {
     }
 
     private func narrow(_ id: UInt32, _ r: Route) -> MeshRoute {
-        precondition(r.routerID.rawValue == lows[Int(id)], "a mesh /128 from another router id")
+        precondition(r.routerID.rawValue == entries[Int(id)].low, "a mesh /128 from another router id")
         return MeshRoute(expires: r.expires, seqno: r.seqno, advertisedMetric: r.advertisedMetric, slot: r.slot)
     }
 
@@ -282,8 +295,9 @@ struct PrefixTable {
     }
 
     func prefix(_ id: UInt32) -> Prefix {
-        if entries[Int(id)].wide { return widePrefixes[id]! }
-        return Prefix(address: IPv6Address(high: Self.meshHigh | UInt64(mids[Int(id)]), low: lows[Int(id)]), length: 128)!
+        let e = entries[Int(id)]
+        if e.wide { return widePrefixes[id]! }
+        return Prefix(address: IPv6Address(high: Self.meshHigh | UInt64(e.mid), low: e.low), length: 128)!
     }
 
     /// The first 48 bits of every mesh address, as the top of its high 64 bits.
@@ -305,8 +319,7 @@ struct PrefixTable {
     /// Heap bytes: (bucket words, prefix and entry arrays, route pools with their free lists).
     var footprint: (index: Int, entries: Int, routes: Int) {
         let idx = buckets.capacity == 0 ? 0 : 32 + buckets.capacity * 4
-        let arr = (lows.capacity == 0 ? 0 : 32 + lows.capacity * 8) + (mids.capacity == 0 ? 0 : 32 + mids.capacity * 2)
-            + RoutingEngine.dictionaryBytes(widePrefixes)
+        let arr = RoutingEngine.dictionaryBytes(widePrefixes)
             + (entries.capacity == 0 ? 0 : 32 + entries.capacity * MemoryLayout<PrefixEntry>.stride)
             + RoutingEngine.dictionaryBytes(wideRouterIDs)
             + (freeIDs.capacity == 0 ? 0 : 32 + freeIDs.capacity * 4)

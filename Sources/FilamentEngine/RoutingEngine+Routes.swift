@@ -47,8 +47,9 @@ extension RoutingEngine {
 
     // MARK: receiving updates
 
-    /// Why an update is refused before it touches the tables (nil: acceptable).
-    mutating func rejectUpdate(_ u: Update, from key: NeighbourKey) -> Bool {
+    /// Whether an update is refused before it touches the tables. `id`: the prefix's id in `routes`, nil
+    /// when it has no entry (the caller looked it up once for everything it does with the update).
+    mutating func rejectUpdate(_ u: Update, from key: NeighbourKey, id: UInt32?) -> Bool {
         if u.routerID == routerID || ownPrefixes.contains(u.prefix) { return true } // see receiveEcho
         // Mesh addresses: only /128s inside the mesh prefix, and only from the router id they belong to.
         if MeshPrefix.prefix.contains(u.prefix.address) && u.prefix.length >= MeshPrefix.prefix.length {
@@ -59,7 +60,10 @@ extension RoutingEngine {
         if !u.metric.isInfinite && u.metric == .zero && u.routerID != key.routerID {
             counters.absurdMetrics += 1; return true
         }
-        if !u.metric.isInfinite, let s = source(u.prefix, u.routerID),
+        // (No closure over `self` to build the entry: it would copy the whole engine per update.)
+        var entry: PrefixRoutes? = nil
+        if let id { entry = routes[id: id] }
+        if !u.metric.isInfinite, let s = source(u.prefix, u.routerID, entry: .some(entry)),
            u.seqno.isNewer(than: s.seqno), u.seqno.rawValue &- s.seqno.rawValue > configuration.maxSeqnoJump {
             counters.seqnoJumps += 1; return true
         }
@@ -69,11 +73,11 @@ extension RoutingEngine {
     mutating func receiveUpdate(_ u: Update, from key: NeighbourKey, now: Instant) {
         counters.updatesProcessed += 1
         if u.routerID == routerID || ownPrefixes.contains(u.prefix) { receiveEcho(u, from: key, now: now); return }
-        if rejectUpdate(u, from: key) { return }
-        let interval = clampInterval(centiseconds: u.intervalCentiseconds, fallback: configuration.digestInterval)
-        guard let slot = neighbours[key]?.slot else { return } // (receiveUnicast checked it exists)
         // One lookup of the prefix's id; the entry is then changed in place in the flat table.
         let existing = routes.id(u.prefix)
+        if rejectUpdate(u, from: key, id: existing) { return }
+        let interval = clampInterval(centiseconds: u.intervalCentiseconds, fallback: configuration.digestInterval)
+        guard let slot = neighbours[key]?.slot else { return } // (receiveUnicast checked it exists)
         let idx = existing.flatMap { routes.index($0, ofSlot: slot) }
         if idx == nil && (u.isRetraction || held[Int(slot)].count >= configuration.maxRoutesPerNeighbour
                           || existing.map({ routes.routeCount($0) >= PrefixTable.maxRoutes }) == true) {

@@ -144,7 +144,7 @@ import Testing
     @Test func strides() {
         #expect(MemoryLayout<MeshRoute>.stride == 8)
         #expect(MemoryLayout<Route>.stride == 16)
-        #expect(MemoryLayout<PrefixEntry>.stride == 24)
+        #expect(MemoryLayout<PrefixEntry>.stride == 32)
     }
 
     @Test func sourceLastUsedRoundsUpToItsTick() {

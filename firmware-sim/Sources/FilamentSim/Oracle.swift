@@ -26,6 +26,11 @@ final class Oracle {
     /// The first loops found: when, towards which destination, and the nodes on the cycle.
     var loopExamples: [(at: Instant, destination: Int, cycle: [Int])] = []
     var currentSampleTime = Instant.zero
+    /// Black holes left at the end of the run (up to 10): the destination and the walk from a source that
+    /// shares its component, ending at the node with no usable next hop.
+    var finalBlackholes: [(destination: Int, path: [Int])] = []
+    /// Set during the final sample: the components, so `resolve` records black holes that count.
+    private var recordHolesIn: [Int]? = nil
     /// Traffic counters at the first sample in the second half of the run (steady-state window).
     var halfStats: TrafficStats?
     var halfAt = Instant.zero
@@ -132,6 +137,9 @@ final class Oracle {
                 next = p
             }
             if outcome == 2, let last = path.last { state[last] = 2 }
+            if outcome == 2, let comp = recordHolesIn, comp[s] == comp[d], finalBlackholes.count < 10 {
+                finalBlackholes.append((destination: d, path: path.last == x ? path : path + [x]))
+            }
         }
         return loops
     }
@@ -167,6 +175,8 @@ final class Oracle {
         var gatewayStatus: [Int: [UInt8]] = [:]
         let gws = liveGateways(alive: alive)
         let gwSet = Set(gws)
+        recordHolesIn = final ? comp : nil
+        defer { recordHolesIn = nil }
         for d in destinations where alive[d] {
             loops += resolve(d, alive: alive)
             for s in 0..<nodes.count where alive[s] && s != d && comp[s] == comp[d] {

@@ -13,7 +13,8 @@ public enum RunMeasurement {
     public static func peakRSSBytes() -> Int? {
         guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-            let digits = line.split(separator: " ").compactMap { Int($0) }.first
+            // ("VmHWM:\t 1429496 kB", but "VmHWM:\t11046560 kB" from 10,000,000 kB up: split on tabs too.)
+            let digits = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).compactMap { Int($0) }.first
             return digits.map { $0 * 1024 }
         }
         return nil

@@ -21,6 +21,8 @@ public struct SimResult {
     public let blackholesObserved: Int
     /// Up to 10 loops: time, destination node, nodes on the cycle.
     public let loopExamples: [(at: Double, destination: Int, cycle: [Int])]
+    /// Black holes at the end of the run (up to 10): destination and the walk to the node without a next hop.
+    public let finalBlackholes: [(destination: Int, path: [Int])]
     public let stretchMean: Double?
     public let stretchP95: Double?
     public let stretchMax: Double?
@@ -68,6 +70,7 @@ public struct SimResult {
         firstLoopSeconds = oracle.firstLoopAt.map { ($0 - Instant.zero).seconds }
         blackholesObserved = oracle.blackholesObserved
         loopExamples = oracle.loopExamples.map { (($0.at - Instant.zero).seconds, $0.destination, $0.cycle) }
+        finalBlackholes = oracle.finalBlackholes
         let st = oracle.stretch.sorted()
         if st.isEmpty { stretchMean = nil; stretchP95 = nil; stretchMax = nil } else {
             stretchMean = st.reduce(0, +) / Double(st.count)
@@ -155,6 +158,8 @@ public struct SimResult {
             ("loop_examples", .array(loopExamples.map { .object([("at_seconds", .number($0.at)), ("destination", .int($0.destination)),
                                                                    ("cycle", .array($0.cycle.map { .int($0) }))]) })),
             ("blackholes_observed", .int(blackholesObserved)),
+            ("final_blackholes", .array(finalBlackholes.map { .object([("destination", .int($0.destination)),
+                                                                        ("path", .array($0.path.map { .int($0) }))]) })),
             ("route_stretch", .object([("mean", .number(stretchMean)), ("p95", .number(stretchP95)), ("max", .number(stretchMax))])),
             ("control_bytes_per_node_per_second", perNode(bytesByKind, seconds: simulatedSeconds)),
             ("steady_control_bytes_per_node_per_second", perNode(steadyBytesByKind, seconds: steadySeconds)),
