@@ -39,6 +39,12 @@ extension RoutingEngine {
         return sources.isEmpty ? nil : sources[SourceKey(prefix: prefix, routerID: rid)]
     }
 
+    /// Hop count of the seqno requests this node originates: the field's maximum. RFC 8966 leaves it to
+    /// the implementation (babeld uses 127); a city mesh is wider than that: the street-light city of
+    /// 10,000 bulbs has a diameter of 143 hops, and a request that dies on the way leaves a node starving
+    /// until its feasibility distance is collected, minutes later (decision 0632).
+    static let seqnoRequestHopCount: UInt8 = 255
+
     /// The neighbour a route came from.
     @inline(__always) func key(_ r: Route) -> NeighbourKey { slotKeys[Int(r.slot)] }
 
@@ -459,7 +465,7 @@ extension RoutingEngine {
                 seqnoResendDue = min(seqnoResendDue, due)
                 sent.append(r.routerID)
             }
-            sendSeqnoRequest(SeqnoRequest(prefix: prefix, routerID: r.routerID, seqno: want, hopCount: 64), to: key(r), now: now)
+            sendSeqnoRequest(SeqnoRequest(prefix: prefix, routerID: r.routerID, seqno: want, hopCount: Self.seqnoRequestHopCount), to: key(r), now: now)
         }
     }
 
@@ -497,7 +503,7 @@ extension RoutingEngine {
                     next = min(next, p.resendDue)
                     counters.seqnoRequestsResent += 1
                     for t in targets.sorted() {
-                        sendSeqnoRequest(SeqnoRequest(prefix: k.prefix, routerID: k.routerID, seqno: p.seqno, hopCount: 64), to: t, now: now)
+                        sendSeqnoRequest(SeqnoRequest(prefix: k.prefix, routerID: k.routerID, seqno: p.seqno, hopCount: Self.seqnoRequestHopCount), to: t, now: now)
                     }
                 }
             }

@@ -166,6 +166,20 @@ import Testing
         #expect(m.loops.isEmpty)
     }
 
+    /// A seqno request crosses more than 127 hops (decision 0632): cutting one link of a 150-node ring
+    /// leaves nodes 1-74 starving (their way round the other side is unfeasible), 76-149 hops from node 0
+    /// the long way. Their requests must get there for node 0 to move its seqno; with the old hop count
+    /// of 64 none did, and they starved until their feasibility distances were collected.
+    @Test func seqnoRequestsCrossAWideMesh() {
+        var m = Mesh.ring(150)
+        // (No loop walk after every event, and convergence checked every second: each walk covers all
+        // 22,350 pairs. Reaching every pair at the end rules out a loop then.)
+        m.checkLoops = false
+        #expect(m.runUntilConverged(within: .seconds(30), step: .seconds(1)) != nil)
+        m.cut(0, 1)
+        #expect(m.runUntilConverged(within: .seconds(30), step: .seconds(1)) != nil, "still starving 30 s after the cut")
+    }
+
     /// A lost update is repaired by the digest: the receiver notices the difference and asks for the full table.
     @Test func digestRepairsLostUpdate() {
         var m = Mesh.line(3)
