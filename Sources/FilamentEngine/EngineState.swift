@@ -204,7 +204,7 @@ struct RouteExpiry: Equatable {
 
     /// `t` rounded up to the next tick (a route never expires before the instant it was given).
     init(_ t: Instant) {
-        raw = UInt16(truncatingIfNeeded: (t.nanoseconds &+ (1 << Self.tickShift) - 1) >> Self.tickShift)
+        raw = UInt16(truncatingIfNeeded: t.ticksRoundedUp(shift: Self.tickShift))
     }
 
     /// The instant this is, read as the one nearest to `now`.
@@ -213,6 +213,11 @@ struct RouteExpiry: Equatable {
         let d = Int64(Int16(bitPattern: raw &- UInt16(truncatingIfNeeded: n)))
         return Instant(nanoseconds: (n + d) << Self.tickShift)
     }
+}
+
+extension Instant {
+    /// Ticks of 2^`shift` ns, rounded up (the compact expiries and times of the route table).
+    @inline(__always) func ticksRoundedUp(shift: Int64) -> Int64 { (nanoseconds &+ (1 << shift) - 1) >> shift }
 }
 
 /// What `PrefixTable` stores per prefix (32 bytes with the prefix's own bits, decision 0632): which routes the prefix holds (a block of the table's
@@ -271,8 +276,7 @@ struct PrefixEntry {
     var srcLastUsed: Instant {
         get { Instant(nanoseconds: Int64(srcLastUsedTicks) << Self.lastUsedShift) }
         set {
-            let t = (max(newValue.nanoseconds, 0) &+ (1 << Self.lastUsedShift) - 1) >> Self.lastUsedShift
-            srcLastUsedTicks = UInt32(clamping: t)
+            srcLastUsedTicks = UInt32(clamping: max(newValue, .zero).ticksRoundedUp(shift: Self.lastUsedShift))
         }
     }
     /// Metric of the installed forwarding entry (the selected route's at selection time); nil: none installed.

@@ -66,12 +66,14 @@ extension RoutingEngine {
         if !u.metric.isInfinite && u.metric == .zero && u.routerID != key.routerID {
             counters.absurdMetrics += 1; return true
         }
-        // (No closure over `self` to build the entry: it would copy the whole engine per update.)
-        var entry: PrefixRoutes? = nil
-        if let id { entry = routes[id: id] }
-        if !u.metric.isInfinite, let s = source(u.prefix, u.routerID, entry: .some(entry)),
-           u.seqno.isNewer(than: s.seqno), u.seqno.rawValue &- s.seqno.rawValue > configuration.maxSeqnoJump {
-            counters.seqnoJumps += 1; return true
+        if !u.metric.isInfinite {
+            // (No closure over `self` to build the entry: it would copy the whole engine per update.)
+            var entry: PrefixRoutes? = nil
+            if let id { entry = routes[id: id] }
+            if let s = source(u.prefix, u.routerID, entry: .some(entry)),
+               u.seqno.isNewer(than: s.seqno), u.seqno.rawValue &- s.seqno.rawValue > configuration.maxSeqnoJump {
+                counters.seqnoJumps += 1; return true
+            }
         }
         return false
     }
@@ -84,9 +86,10 @@ extension RoutingEngine {
         if rejectUpdate(u, from: key, id: existing) { return }
         let interval = clampInterval(centiseconds: u.intervalCentiseconds, fallback: configuration.digestInterval)
         guard let slot = neighbours[key]?.slot else { return } // (receiveUnicast checked it exists)
-        let idx = existing.flatMap { routes.index($0, ofSlot: slot) }
-        if idx == nil && (u.isRetraction || held[Int(slot)].count >= configuration.maxRoutesPerNeighbour
-                          || existing.map({ routes.routeCount($0) >= PrefixTable.maxRoutes }) == true) {
+        var idx: Int? = nil
+        var prefixFull = false
+        if let e = existing { idx = routes.index(e, ofSlot: slot); prefixFull = routes.routeCount(e) >= PrefixTable.maxRoutes }
+        if idx == nil && (u.isRetraction || held[Int(slot)].count >= configuration.maxRoutesPerNeighbour || prefixFull) {
             if !u.isRetraction { counters.tableFullDrops += 1 }
             return
         }
@@ -577,14 +580,15 @@ extension RoutingEngine {
         let longPast = now - .seconds(600), rebased = RouteExpiry(now - .seconds(1))
         var expired: [Prefix] = []
         for id in routes.ids {
+            var anyExpired = false
             for i in 0..<routes.routeCount(id) {
                 let r = routes.slotAndExpiry(id, i)
                 let e = r.expires.instant(near: now)
                 if e <= now {
-                    if confirmedUntil(r.slot) <= now { expired.append(routes.prefix(id)); break }
-                    if e < longPast { routes.setExpires(id, i, rebased) }
+                    if confirmedUntil(r.slot) <= now { anyExpired = true } else if e < longPast { routes.setExpires(id, i, rebased) }
                 }
             }
+            if anyExpired { expired.append(routes.prefix(id)) }
         }
         expired.sort()
         for p in expired {
@@ -592,11 +596,8 @@ extension RoutingEngine {
             var i = routes.routeCount(id) - 1
             while i >= 0 {
                 let r = routes.route(id, i)
-                let e = r.expires.instant(near: now)
-                if max(e, confirmedUntil(r.slot)) <= now {
+                if max(r.expires.instant(near: now), confirmedUntil(r.slot)) <= now {
                     unholdRoute(r, prefix: p); removeRoute(at: i, id: id)
-                } else if e < longPast {
-                    routes.setExpires(id, i, rebased)
                 }
                 i -= 1
             }
